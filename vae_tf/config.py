@@ -1,0 +1,276 @@
+"""`VAEConfig`: the one JSON-serialisable description of a run.
+
+The same config builds the model (`build_vae`), trains it (`train`), is
+saved beside it as `config.json` and, later, drives its export.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Any, Optional
+
+from vae_tf import io_utils
+
+ARCHITECTURES = ("mlp", "conv")
+LIKELIHOODS = ("bernoulli", "gaussian", "laplace")
+BETA_SCHEDULES = ("constant", "linear", "cyclical", "capacity")
+
+
+class ConfigError(ValueError):
+    """A config value is invalid, or a config file cannot be read."""
+
+
+@dataclasses.dataclass
+class VAEConfig:
+    """Model, objective and training settings of one VAE run.
+
+    Model:
+        input_shape: `(height, width, channels)` of the images, or `None` to
+            take it from the data set when training.
+        latent_dim: number of latent dimensions `K`.
+        architecture: `"conv"` (strided convolutions) or `"mlp"`.
+        widths: conv filters per stride-2 layer (`conv`) or hidden units
+            per dense layer (`mlp`), encoder order; the decoder mirrors it.
+        dense_units: width of the dense layer between the conv stack and
+            the latent heads (`conv` only; 0 for none).
+
+    Objective (nats per image):
+        likelihood: `"bernoulli"` (logits), `"gaussian"` or `"laplace"`
+            (the L1 loss) reconstruction likelihood p(x|z).
+        likelihood_scale: standard deviation (`gaussian`) or scale
+            (`laplace`) of every pixel, in pixel units.
+        beta: weight of the KL term; 1 gives the plain VAE (ELBO).
+        beta_schedule: `"constant"`, `"linear"` (warm-up from 0 over
+            `warmup_steps`), `"cyclical"` (Fu et al. 2019; `num_cycles`
+            cycles over the run, rising for `cycle_ratio` of each) or
+            `"capacity"` (Burgess et al. 2018; `beta * |KL - C|` with `C`
+            raised linearly to `capacity_max` nats over `capacity_steps`).
+
+    Training:
+        data: `faces`, `shapes`, `fashion_mnist`, `folder:PATH` or
+            `npz:PATH`.
+        data_dir: extra place to look for `fashion_mnist` files.
+        num_examples: training images to generate for procedural data
+            (`faces`, `shapes`); validation and test sets get a tenth each.
+        binarize: dynamic binarization of training images (resampled
+            every epoch); `None` means "on for `bernoulli`".
+        epochs, batch_size, learning_rate: the usual.
+        seed: seeds weights, sampling noise, data generation and shuffling.
+    """
+
+    input_shape: Optional[tuple[int, int, int]] = None
+    latent_dim: int = 16
+    architecture: str = "conv"
+    widths: tuple[int, ...] = (32, 64, 64, 128)
+    dense_units: int = 256
+
+    likelihood: str = "laplace"
+    likelihood_scale: float = 0.05
+    beta: float = 1.0
+    beta_schedule: str = "constant"
+    warmup_steps: int = 1000
+    num_cycles: int = 4
+    cycle_ratio: float = 0.5
+    capacity_max: float = 25.0
+    capacity_steps: int = 10000
+
+    data: str = "faces"
+    data_dir: Optional[str] = None
+    num_examples: int = 10000
+    binarize: Optional[bool] = None
+    epochs: int = 12
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.input_shape is not None:
+            self.input_shape = tuple(self.input_shape)
+        self.widths = tuple(self.widths)
+        self.validate()
+
+    # -- validation -------------------------------------------------------
+
+    def validate(self) -> None:
+        """Raises `ConfigError` naming the first invalid field."""
+        if self.input_shape is not None:
+            if len(self.input_shape) != 3 or not all(
+                _is_int(d) and d > 0 for d in self.input_shape
+            ):
+                raise ConfigError(
+                    "Expected `input_shape` to be three positive integers "
+                    "(height, width, channels). Received: "
+                    f"input_shape={self.input_shape}"
+                )
+        _check_positive_int("latent_dim", self.latent_dim)
+        _check_choice("architecture", self.architecture, ARCHITECTURES)
+        if not self.widths or not all(
+            _is_int(w) and w > 0 for w in self.widths
+        ):
+            raise ConfigError(
+                "Expected `widths` to be a non-empty list of positive "
+                f"integers. Received: widths={list(self.widths)}"
+            )
+        if not _is_int(self.dense_units) or self.dense_units < 0:
+            raise ConfigError(
+                "Expected `dense_units` to be a non-negative integer. "
+                f"Received: dense_units={self.dense_units}"
+            )
+        _check_choice("likelihood", self.likelihood, LIKELIHOODS)
+        _check_positive_float("likelihood_scale", self.likelihood_scale)
+        if not _is_number(self.beta) or self.beta < 0:
+            raise ConfigError(
+                "Expected `beta` to be a number >= 0 (1 is the plain VAE). "
+                f"Received: beta={self.beta}"
+            )
+        _check_choice("beta_schedule", self.beta_schedule, BETA_SCHEDULES)
+        _check_positive_int("warmup_steps", self.warmup_steps)
+        _check_positive_int("num_cycles", self.num_cycles)
+        if not _is_number(self.cycle_ratio) or not 0 < self.cycle_ratio <= 1:
+            raise ConfigError(
+                "Expected `cycle_ratio` to be in (0, 1]. "
+                f"Received: cycle_ratio={self.cycle_ratio}"
+            )
+        if not _is_number(self.capacity_max) or self.capacity_max < 0:
+            raise ConfigError(
+                "Expected `capacity_max` (nats) to be >= 0. "
+                f"Received: capacity_max={self.capacity_max}"
+            )
+        _check_positive_int("capacity_steps", self.capacity_steps)
+        if not isinstance(self.data, str) or not self.data:
+            raise ConfigError(
+                "Expected `data` to be a data set name such as 'faces'. "
+                f"Received: data={self.data!r}"
+            )
+        _check_positive_int("num_examples", self.num_examples)
+        if self.binarize is not None and not isinstance(self.binarize, bool):
+            raise ConfigError(
+                "Expected `binarize` to be true, false or null. "
+                f"Received: binarize={self.binarize!r}"
+            )
+        _check_positive_int("epochs", self.epochs)
+        _check_positive_int("batch_size", self.batch_size)
+        _check_positive_float("learning_rate", self.learning_rate)
+        if not _is_int(self.seed) or self.seed < 0:
+            raise ConfigError(
+                "Expected `seed` to be a non-negative integer. "
+                f"Received: seed={self.seed}"
+            )
+        if self.architecture == "conv" and self.input_shape is not None:
+            factor = 2 ** len(self.widths)
+            height, width, _ = self.input_shape
+            if height % factor or width % factor:
+                raise ConfigError(
+                    f"The conv architecture halves the image {len(self.widths)}"
+                    f" times, so height and width must be multiples of "
+                    f"{factor}. Received: input_shape={self.input_shape}, "
+                    f"widths={list(self.widths)}. Use fewer widths or "
+                    "architecture='mlp'."
+                )
+
+    @property
+    def use_binarization(self) -> bool:
+        """Whether training images are dynamically binarized."""
+        if self.binarize is None:
+            return self.likelihood == "bernoulli"
+        return self.binarize
+
+    # -- JSON -------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["widths"] = list(self.widths)
+        if self.input_shape is not None:
+            out["input_shape"] = list(self.input_shape)
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "VAEConfig":
+        if not isinstance(values, dict):
+            raise ConfigError(
+                "Expected a JSON object of config fields. Received: "
+                f"{type(values).__name__}"
+            )
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(
+                f"Unknown config field(s) {unknown}. Known fields: "
+                f"{sorted(known)}"
+            )
+        try:
+            return cls(**values)
+        except TypeError as err:  # e.g. a list where a number belongs
+            raise ConfigError(f"Invalid config value: {err}") from None
+
+    @classmethod
+    def from_json(cls, text: str) -> "VAEConfig":
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"Config is not valid JSON: {err}") from None
+        return cls.from_dict(values)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Writes the config as JSON, atomically."""
+        io_utils.atomic_write_text(path, self.to_json() + "\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "VAEConfig":
+        """Reads a config written by `save` (or by hand)."""
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except FileNotFoundError:
+            raise ConfigError(f"Config file not found: {path}") from None
+        except OSError as err:
+            raise ConfigError(f"Cannot read config {path}: {err}") from None
+        try:
+            return cls.from_json(text)
+        except ConfigError as err:
+            raise ConfigError(f"{path}: {err}") from None
+
+    def replace(self, **changes: Any) -> "VAEConfig":
+        """A validated copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and value == value  # not NaN
+        and value not in (float("inf"), float("-inf"))
+    )
+
+
+def _check_positive_int(name: str, value: Any) -> None:
+    if not _is_int(value) or value <= 0:
+        raise ConfigError(
+            f"Expected `{name}` to be a positive integer. "
+            f"Received: {name}={value!r}"
+        )
+
+
+def _check_positive_float(name: str, value: Any) -> None:
+    if not _is_number(value) or value <= 0:
+        raise ConfigError(
+            f"Expected `{name}` to be a positive number. "
+            f"Received: {name}={value!r}"
+        )
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(
+            f"Unknown {name} {value!r}. Choose one of: {', '.join(choices)}"
+        )

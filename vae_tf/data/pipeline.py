@@ -1,0 +1,63 @@
+"""`tf.data` input pipelines: scale, shuffle, binarize, batch, prefetch."""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+
+def to_float(images: tf.Tensor) -> tf.Tensor:
+    """uint8 pixels scaled by 1/255 to float32 [0, 1]; floats cast as is."""
+    if images.dtype == tf.uint8:
+        return tf.cast(images, tf.float32) / 255.0
+    return tf.cast(images, tf.float32)
+
+
+def binarize_fixed(images: np.ndarray, seed: int) -> np.ndarray:
+    """One fixed Bernoulli draw per pixel (for validation and test sets).
+
+    Returns float32 0/1 images, shape unchanged.
+    """
+    x = images.astype(np.float32)
+    if images.dtype == np.uint8:
+        x /= 255.0
+    rng = np.random.default_rng(seed)
+    return (rng.uniform(size=x.shape) < x).astype(np.float32)
+
+
+def make_dataset(
+    images: np.ndarray,
+    batch_size: int,
+    shuffle: bool = False,
+    binarize: bool = False,
+    seed: int = 0,
+) -> tf.data.Dataset:
+    """A dataset of `(x, x)` batches, `x` float32 `(batch_size, H, W, C)`.
+
+    Args:
+        images: uint8 (scaled by 1/255) or float images in [0, 1].
+        batch_size: images per batch; the last batch may be smaller.
+        shuffle: reshuffle the whole set every epoch (seeded).
+        binarize: dynamic binarization, a new Bernoulli draw per pixel
+            each epoch (Salakhutdinov & Murray 2008), done in the graph.
+        seed: seeds shuffling and binarization.
+    """
+    ds = tf.data.Dataset.from_tensor_slices(images)
+    if shuffle:
+        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    ds = ds.map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
+    if binarize:
+        # A stream of stateless seeds: reproducible, one pair per batch.
+        seeds = tf.data.Dataset.random(
+            seed=seed, rerandomize_each_iteration=True
+        ).batch(2)
+        ds = tf.data.Dataset.zip((ds, seeds))
+
+        def draw(x, pair):
+            u = tf.random.stateless_uniform(tf.shape(x), seed=pair)
+            return tf.cast(u < x, tf.float32)
+
+        ds = ds.map(draw, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.map(lambda x: (x, x))
+    return ds.prefetch(tf.data.AUTOTUNE)

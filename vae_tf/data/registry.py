@@ -1,0 +1,158 @@
+"""`load_data(config)`: one entry point for every data set by name.
+
+Names: `faces` (default), `shapes`, `fashion_mnist`, `folder:PATH`,
+`npz:PATH`. Each gives train / validation / test splits of images
+`(n, H, W, C)` (uint8, or float32 in [0, 1]) with per-image attributes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+import numpy as np
+
+from vae_tf.data import faces, images, shapes
+from vae_tf.data.errors import DataError
+
+DATA_NAMES = ("faces", "shapes", "fashion_mnist", "folder:PATH", "npz:PATH")
+
+
+@dataclasses.dataclass
+class Split:
+    """Images `(n, H, W, C)` and attributes, each an array of shape `(n,)`."""
+
+    images: np.ndarray
+    attributes: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+@dataclasses.dataclass
+class DataSet:
+    """A named data set with its three splits."""
+
+    name: str
+    train: Split
+    validation: Split
+    test: Split
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(int(d) for d in self.train.images.shape[1:])
+
+
+def load_data(
+    name: str,
+    num_examples: int = 10000,
+    seed: int = 0,
+    data_dir: Optional[str] = None,
+    image_shape: Optional[tuple[int, int, int]] = None,
+) -> DataSet:
+    """Loads data set `name`.
+
+    Args:
+        name: `faces`, `shapes`, `fashion_mnist`, `folder:PATH`, `npz:PATH`.
+        num_examples: training images for procedural sets; their
+            validation and test sets get `max(num_examples // 10, 1)`.
+        seed: seed of procedural generation and of random splits.
+        data_dir: first place to look for `fashion_mnist`.
+        image_shape: `(H, W, C)` to draw procedural sets and resize folder
+            images to; default 64x64 (RGB for faces and folders).
+
+    Raises:
+        DataNotFoundError: missing files (the message says where we looked).
+        DataError: unknown name or unusable data.
+    """
+    kind, _, path = name.partition(":")
+    if kind in ("faces", "shapes") and not path:
+        size = image_shape[0] if image_shape else 64
+        if image_shape and image_shape[0] != image_shape[1]:
+            raise DataError(f"{kind} images are square. Received: {image_shape}")
+        make = faces.make_faces if kind == "faces" else shapes.make_shapes
+        n_eval = max(num_examples // 10, 1)
+        # Disjoint seeds per split: the sets never share an image by design.
+        splits = [
+            Split(*make(n, seed=seed * 3 + k, image_size=size))
+            for k, n in enumerate((num_examples, n_eval, n_eval))
+        ]
+        return DataSet(kind, *splits)
+    if kind == "fashion_mnist" and not path:
+        raw = images.load_fashion_mnist(data_dir)
+        train_x, train_y = raw["train_images"], raw["train_labels"]
+        cut = len(train_x) - 5000
+        return DataSet(
+            "fashion_mnist",
+            Split(train_x[:cut], {"label": train_y[:cut].astype(np.int32)}),
+            Split(train_x[cut:], {"label": train_y[cut:].astype(np.int32)}),
+            Split(raw["test_images"], {"label": raw["test_labels"].astype(np.int32)}),
+        )
+    if kind == "folder" and path:
+        h, w, c = image_shape or (64, 64, 3)
+        x, attrs = images.load_folder(path, (h, w), c)
+        return _random_split(name, x, attrs, seed)
+    if kind == "npz" and path:
+        return _npz_dataset(name, path, seed)
+    raise DataError(
+        f"Unknown data set {name!r}. Choose one of: {', '.join(DATA_NAMES)}"
+    )
+
+
+def _npz_dataset(name: str, path: str, seed: int) -> DataSet:
+    arrays = images.load_npz(path)
+    key = next((k for k in ("x", "images", "x_train") if k in arrays), None)
+    if key is None:
+        raise DataError(
+            f"{path} has no image array: expected a key 'x', 'images' or "
+            f"'x_train'. Found: {sorted(arrays)}"
+        )
+    x = _as_images(arrays[key], f"{path}[{key!r}]")
+    attrs = {
+        k: v for k, v in arrays.items()
+        if k != key and v.ndim == 1 and len(v) == len(x)
+    }
+    if "x_test" in arrays and key == "x_train":
+        test = _as_images(arrays["x_test"], f"{path}['x_test']")
+        test_attrs = {
+            k.replace("_test", ""): v for k, v in arrays.items()
+            if k.endswith("_test") and k != "x_test" and v.ndim == 1
+            and len(v) == len(test)
+        }
+        attrs = {k.replace("_train", ""): v for k, v in attrs.items()}
+        train = _random_split(name, x, attrs, seed, test_fraction=0.0)
+        return DataSet(name, train.train, train.validation, Split(test, test_attrs))
+    return _random_split(name, x, attrs, seed)
+
+
+def _as_images(x: np.ndarray, where: str) -> np.ndarray:
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4:
+        raise DataError(
+            f"{where}: expected images of shape (n, H, W) or (n, H, W, C). "
+            f"Received: {x.shape}"
+        )
+    if len(x) == 0:
+        raise DataError(f"{where}: the data set is empty.")
+    return x
+
+
+def _random_split(
+    name: str, x: np.ndarray, attrs: dict[str, np.ndarray], seed: int,
+    test_fraction: float = 0.1,
+) -> DataSet:
+    """Shuffled 80/10/10 split (or 90/10 train/validation without test)."""
+    n = len(x)
+    if n < 3:
+        raise DataError(f"{name}: need at least 3 images to split, found {n}.")
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = max(1, int(round(0.1 * n)))
+    n_test = max(1, int(round(test_fraction * n))) if test_fraction else 0
+
+    def take(idx):
+        return Split(x[idx], {k: v[idx] for k, v in attrs.items()})
+
+    val, test = order[:n_val], order[n_val:n_val + n_test]
+    train = order[n_val + n_test:]
+    return DataSet(name, take(train), take(val), take(test))

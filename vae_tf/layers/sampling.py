@@ -1,0 +1,60 @@
+"""`Sampling`: the reparametrization trick (Kingma & Welling 2014)."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="vae_tf")
+class Sampling(keras.layers.Layer):
+    """Draws z = z_mean + exp(0.5 * z_log_var) * eps, eps ~ N(0, I).
+
+    The noise is an input-independent draw, so gradients flow to `z_mean`
+    and `z_log_var` through the sample. The layer owns its
+    `keras.random.SeedGenerator`: a fixed `seed` gives a reproducible
+    sequence of draws, and every call advances it.
+
+    Args:
+        seed: integer seed of the layer's `SeedGenerator`, or `None`.
+
+    Call arguments:
+        inputs: a list `[z_mean, z_log_var]`.
+
+    Input shape:
+        Two tensors of shape `(batch_size, latent_dim)`.
+
+    Output shape:
+        `(batch_size, latent_dim)`.
+
+    Example:
+
+    >>> z = Sampling(seed=1)([keras.ops.zeros((8, 2)), keras.ops.zeros((8, 2))])
+    >>> z.shape
+    TensorShape([8, 2])
+    """
+
+    def __init__(self, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if seed is not None and (
+            not isinstance(seed, int) or isinstance(seed, bool)
+        ):
+            raise ValueError(
+                f"Expected `seed` to be an integer or None. Received: "
+                f"seed={seed!r}"
+            )
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs):
+        z_mean, z_log_var = inputs
+        eps = keras.random.normal(
+            ops.shape(z_mean), dtype=z_mean.dtype, seed=self.seed_generator
+        )
+        return z_mean + ops.exp(0.5 * z_log_var) * eps
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}

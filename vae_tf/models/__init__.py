@@ -1,0 +1,5 @@
+"""Model builders."""
+
+from vae_tf.models.vae import VAEModels, build_vae, compile_vae, split_vae
+
+__all__ = ["VAEModels", "build_vae", "compile_vae", "split_vae"]

@@ -1,0 +1,122 @@
+"""`build_vae(config)`: the functional-API VAE and its encoder and decoder.
+
+Graph (all standard Keras layers plus the two registered vae_tf layers, so
+`model.keras` loads in safe mode):
+
+    image -> encoder body -> Dense z_mean, Dense z_log_var
+          -> KLDivergence (adds beta * |KL - C|) -> Sampling -> z
+    z     -> decoder body -> likelihood parameters (logits for bernoulli)
+
+The VAE is `keras.Model(image, decoder(encoder(image)[2]))`, trained with
+plain `compile` + `fit(x, x)`: the reconstruction term comes from the
+compiled `ReconstructionLoss`, the KL term from the layer loss.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import keras
+from keras import layers
+
+from vae_tf.config import VAEConfig
+from vae_tf.layers import KLDivergence, Sampling
+from vae_tf.losses import ReconstructionLoss, ReconstructionMetric
+from vae_tf.networks import ARCHITECTURES
+
+
+class VAEModels(NamedTuple):
+    """The trainable VAE and its two halves (they share weights).
+
+    vae: image `(batch, H, W, C)` -> likelihood parameters, same shape
+        (logits for `bernoulli`, means otherwise).
+    encoder: image -> `[z_mean, z_log_var, z]`, each `(batch, latent_dim)`.
+    decoder: z `(batch, latent_dim)` -> image `(batch, H, W, C)` in the
+        data's range (Bernoulli probabilities or Gaussian/Laplace means).
+    """
+
+    vae: keras.Model
+    encoder: keras.Model
+    decoder: keras.Model
+
+
+def build_vae(config: VAEConfig) -> VAEModels:
+    """Builds the VAE described by `config` (weights seeded by `config.seed`).
+
+    Raises:
+        ValueError: if `config.input_shape` is unset (resolve it from the
+            data first, as `train` does).
+    """
+    if config.input_shape is None:
+        raise ValueError(
+            "config.input_shape is None: set it to (height, width, channels)"
+            " or let `vae_tf.train` take it from the data."
+        )
+    config.validate()
+    keras.utils.set_random_seed(config.seed)
+    net = ARCHITECTURES[config.architecture]
+
+    image = keras.Input(shape=config.input_shape, name="image")
+    h = net.encoder_body(image, config)
+    z_mean = layers.Dense(config.latent_dim, name="z_mean")(h)
+    z_log_var = layers.Dense(config.latent_dim, name="z_log_var")(h)
+    initial_capacity = 0.0
+    initial_beta = config.beta
+    if config.beta_schedule in ("linear", "cyclical"):
+        initial_beta = 0.0
+    z_mean, z_log_var = KLDivergence(
+        beta=initial_beta, capacity=initial_capacity, name="kl_divergence"
+    )([z_mean, z_log_var])
+    z = Sampling(seed=config.seed, name="z")([z_mean, z_log_var])
+    encoder = keras.Model(image, [z_mean, z_log_var, z], name="encoder")
+
+    latent = keras.Input(shape=(config.latent_dim,), name="z")
+    mean_activation = None if config.likelihood == "bernoulli" else "sigmoid"
+    params = net.decoder_body(latent, config, activation=mean_activation)
+    param_decoder = keras.Model(latent, params, name="decoder")
+
+    vae_input = keras.Input(shape=config.input_shape, name="image")
+    vae = keras.Model(
+        vae_input, param_decoder(encoder(vae_input)[2]), name="vae"
+    )
+    return VAEModels(vae, encoder, image_decoder(param_decoder, config))
+
+
+def image_decoder(param_decoder: keras.Model, config: VAEConfig):
+    """Wraps the parameter decoder so it returns images, not logits."""
+    if config.likelihood != "bernoulli":
+        return param_decoder
+    latent = keras.Input(shape=(config.latent_dim,), name="z")
+    probs = layers.Activation("sigmoid", name="image")(param_decoder(latent))
+    return keras.Model(latent, probs, name="image_decoder")
+
+
+def split_vae(vae: keras.Model, config: VAEConfig) -> VAEModels:
+    """Recovers encoder and image decoder from a (reloaded) VAE."""
+    try:
+        encoder = vae.get_layer("encoder")
+        param_decoder = vae.get_layer("decoder")
+    except ValueError:
+        raise ValueError(
+            f"Model {vae.name!r} is not a vae_tf VAE: it has no 'encoder' and"
+            " 'decoder' sub-models."
+        ) from None
+    return VAEModels(vae, encoder, image_decoder(param_decoder, config))
+
+
+def compile_vae(vae: keras.Model, config: VAEConfig, **compile_kwargs):
+    """`vae.compile` with Adam, the reconstruction loss and its metric.
+
+    After this, `fit` reports `loss` (negative ELBO when beta = 1),
+    `reconstruction` and `kl`, all in nats per image.
+    """
+    kwargs = dict(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss=ReconstructionLoss(config.likelihood, config.likelihood_scale),
+        metrics=[
+            ReconstructionMetric(config.likelihood, config.likelihood_scale)
+        ],
+    )
+    kwargs.update(compile_kwargs)
+    vae.compile(**kwargs)
+    return vae
