@@ -33,6 +33,7 @@ class VAEConfig:
         architecture: `"conv"` (strided convolutions) or `"mlp"`.
         widths: conv filters per stride-2 layer (`conv`) or hidden units
             per dense layer (`mlp`), encoder order; the decoder mirrors it.
+            `None` picks them from the image size (`default_widths`).
         dense_units: width of the dense layer between the conv stack and
             the latent heads (`conv` only; 0 for none).
 
@@ -63,7 +64,7 @@ class VAEConfig:
     input_shape: Optional[tuple[int, int, int]] = None
     latent_dim: int = 16
     architecture: str = "conv"
-    widths: tuple[int, ...] = (32, 64, 64, 128)
+    widths: Optional[tuple[int, ...]] = None
     dense_units: int = 256
 
     likelihood: str = "laplace"
@@ -80,7 +81,7 @@ class VAEConfig:
     data_dir: Optional[str] = None
     num_examples: int = 10000
     binarize: Optional[bool] = None
-    epochs: int = 12
+    epochs: int = 15
     batch_size: int = 64
     learning_rate: float = 1e-3
     seed: int = 0
@@ -88,7 +89,8 @@ class VAEConfig:
     def __post_init__(self) -> None:
         if self.input_shape is not None:
             self.input_shape = tuple(self.input_shape)
-        self.widths = tuple(self.widths)
+        if self.widths is not None:
+            self.widths = tuple(self.widths)
         self.validate()
 
     # -- validation -------------------------------------------------------
@@ -106,8 +108,9 @@ class VAEConfig:
                 )
         _check_positive_int("latent_dim", self.latent_dim)
         _check_choice("architecture", self.architecture, ARCHITECTURES)
-        if not self.widths or not all(
-            _is_int(w) and w > 0 for w in self.widths
+        if self.widths is not None and (
+            not self.widths
+            or not all(_is_int(w) and w > 0 for w in self.widths)
         ):
             raise ConfigError(
                 "Expected `widths` to be a non-empty list of positive "
@@ -158,7 +161,11 @@ class VAEConfig:
                 "Expected `seed` to be a non-negative integer. "
                 f"Received: seed={self.seed}"
             )
-        if self.architecture == "conv" and self.input_shape is not None:
+        if (
+            self.architecture == "conv"
+            and self.input_shape is not None
+            and self.widths is not None
+        ):
             factor = 2 ** len(self.widths)
             height, width, _ = self.input_shape
             if height % factor or width % factor:
@@ -169,6 +176,17 @@ class VAEConfig:
                     f"widths={list(self.widths)}. Use fewer widths or "
                     "architecture='mlp'."
                 )
+
+    def resolve(self, input_shape=None) -> "VAEConfig":
+        """A copy with `input_shape` (if given) and `widths` filled in."""
+        config = self
+        if input_shape is not None:
+            config = config.replace(input_shape=tuple(input_shape))
+        if config.widths is None and config.input_shape is not None:
+            config = config.replace(
+                widths=default_widths(config.architecture, config.input_shape)
+            )
+        return config
 
     @property
     def use_binarization(self) -> bool:
@@ -181,7 +199,8 @@ class VAEConfig:
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
-        out["widths"] = list(self.widths)
+        if self.widths is not None:
+            out["widths"] = list(self.widths)
         if self.input_shape is not None:
             out["input_shape"] = list(self.input_shape)
         return out
@@ -238,6 +257,36 @@ class VAEConfig:
     def replace(self, **changes: Any) -> "VAEConfig":
         """A validated copy with some fields changed."""
         return dataclasses.replace(self, **changes)
+
+
+def default_widths(
+    architecture: str, input_shape: tuple[int, int, int]
+) -> tuple[int, ...]:
+    """Widths for `widths=None`.
+
+    `mlp`: two hidden layers (512, 256). `conv`: as many stride-2 layers
+    (at most 4) as keep height and width whole and >= 4 pixels, e.g.
+    64x64 -> (16, 32, 64, 64), 28x28 -> (32, 64) as in the Keras example.
+    """
+    if architecture == "mlp":
+        return (512, 256)
+    height, width = input_shape[:2]
+    depth = 0
+    while (
+        depth < 4
+        and height % 2 ** (depth + 1) == 0
+        and width % 2 ** (depth + 1) == 0
+        and min(height, width) // 2 ** (depth + 1) >= 4
+    ):
+        depth += 1
+    if depth == 0:
+        raise ConfigError(
+            f"The conv architecture needs even image sides >= 8. Received: "
+            f"input_shape={tuple(input_shape)}. Use architecture='mlp'."
+        )
+    return {1: (64,), 2: (32, 64), 3: (32, 64, 64), 4: (16, 32, 64, 64)}[
+        depth
+    ]
 
 
 def _is_int(value: Any) -> bool:

@@ -42,16 +42,16 @@ class TrainResult:
 
 
 def resolve_config(config: VAEConfig, data: DataSet) -> VAEConfig:
-    """Fills `input_shape` from the data, or checks that they agree."""
+    """Fills `input_shape` and `widths` from the data, or checks agreement."""
     shape = data.image_shape
-    if config.input_shape is None:
-        return config.replace(input_shape=shape)
-    if tuple(config.input_shape) != shape:
+    if config.input_shape is not None and tuple(config.input_shape) != shape:
         raise ConfigError(
             f"config.input_shape={tuple(config.input_shape)} does not match "
             f"the {data.name!r} images {shape}. Remove input_shape from the "
             "config to take it from the data."
         )
+    config = config.resolve(shape)
+    config.validate()
     return config
 
 
@@ -113,7 +113,7 @@ def train(
         verbose = 1 if sys.stdout.isatty() else 2
     history = models.vae.fit(
         train_ds, validation_data=val_ds, epochs=config.epochs,
-        callbacks=all_callbacks, verbose=verbose,
+        callbacks=all_callbacks, verbose=verbose, shuffle=False,
     )
     if out_dir is not None:
         save_model(models.vae, os.path.join(out_dir, MODEL_FILE))

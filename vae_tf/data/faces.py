@@ -31,8 +31,8 @@ HAIR_COLORS = {
 GLASSES_COLOR = (0.10, 0.12, 0.42)
 LIGHT_SKIN = (0.98, 0.86, 0.76)
 DARK_SKIN = (0.42, 0.27, 0.17)
-MAX_SHIFT = 0.12
-MIN_SIZE = 0.75
+MAX_SHIFT = 0.08
+MIN_SIZE = 0.8
 
 ATTRIBUTES = (
     "smile", "skin_tone", "hair_color", "glasses", "beard", "pose",
@@ -126,7 +126,7 @@ def _render_chunk(a: dict[str, np.ndarray], size: int) -> np.ndarray:
     scale = MIN_SIZE + (1.0 - MIN_SIZE) * col("size")
     cx = MAX_SHIFT * col("x")
     cy = MAX_SHIFT * col("y") + 0.05
-    fa, fb = 0.50 * scale, 0.64 * scale  # face half-width, half-height
+    fa, fb = 0.58 * scale, 0.74 * scale  # face half-width, half-height
     yaw = 0.13 * scale * col("pose")
 
     bg = 0.45 + 0.45 * col("background")[..., None]
@@ -153,42 +153,43 @@ def _render_chunk(a: dict[str, np.ndarray], size: int) -> np.ndarray:
     fringe = np.maximum(face, (v - (cy - 0.40 * fb)))
     paint(img, cover(fringe), hair)
 
-    eye_y = cy - 0.14 * scale
-    eye_dx = 0.20 * scale
-    mouth_y = cy + 0.30 * scale
+    feat = 1.2 * scale  # facial features grow with the face
+    eye_y = cy - 0.14 * feat
+    eye_dx = 0.20 * feat
+    mouth_y = cy + 0.30 * feat
 
     beard = col("beard")[..., None]
-    beard_region = np.maximum(face, (cy + 0.17 * scale) - v)
+    beard_region = np.maximum(face, (cy + 0.17 * feat) - v)
     paint(img, cover(beard_region) * beard[..., 0], hair * np.float32(0.85))
 
     for side in (-1.0, 1.0):
         ex = cx + side * eye_dx + yaw
-        paint(img, cover(ellipse(ex, eye_y, 0.085 * scale, 0.055 * scale)),
+        paint(img, cover(ellipse(ex, eye_y, 0.085 * feat, 0.055 * feat)),
               (0.97, 0.97, 0.97))
-        paint(img, cover(ellipse(ex + 0.3 * yaw, eye_y, 0.04 * scale,
-                                 0.04 * scale)), (0.12, 0.10, 0.10))
+        paint(img, cover(ellipse(ex + 0.3 * yaw, eye_y, 0.04 * feat,
+                                 0.04 * feat)), (0.12, 0.10, 0.10))
 
     nose = np.maximum(
-        np.abs(u - (cx + 1.3 * yaw)) - 0.025 * scale,
-        np.abs(v - (cy + 0.08 * scale)) - 0.06 * scale,
+        np.abs(u - (cx + 1.3 * yaw)) - 0.025 * feat,
+        np.abs(v - (cy + 0.08 * feat)) - 0.06 * feat,
     )
     paint(img, cover(nose), skin * np.float32(0.8))
 
     # Mouth: a thick parabola whose centre dips by `smile` (corners up).
-    mw = 0.20 * scale
+    mw = 0.20 * feat
     du = u - (cx + yaw)
-    curve = mouth_y + 0.09 * scale * col("smile") * (1.0 - (du / mw) ** 2)
-    mouth = np.maximum(np.abs(v - curve) - 0.028 * scale, np.abs(du) - mw)
+    curve = mouth_y + 0.12 * feat * col("smile") * (1.0 - (du / mw) ** 2)
+    mouth = np.maximum(np.abs(v - curve) - 0.028 * feat, np.abs(du) - mw)
     paint(img, cover(mouth), (0.72, 0.12, 0.15))
 
     glasses = col("glasses")
     for side in (-1.0, 1.0):
         ex = cx + side * eye_dx + yaw
-        ring = np.abs(ellipse(ex, eye_y, 0.13 * scale, 0.11 * scale)) - 0.03
+        ring = np.abs(ellipse(ex, eye_y, 0.13 * feat, 0.11 * feat)) - 0.035
         paint(img, cover(ring) * glasses, GLASSES_COLOR)
     bridge = np.maximum(
-        np.abs(u - (cx + yaw)) - (eye_dx - 0.12 * scale),
-        np.abs(v - eye_y) - 0.025,
+        np.abs(u - (cx + yaw)) - (eye_dx - 0.12 * feat),
+        np.abs(v - eye_y) - 0.03,
     )
     paint(img, cover(bridge) * glasses, GLASSES_COLOR)
 

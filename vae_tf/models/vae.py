@@ -52,6 +52,7 @@ def build_vae(config: VAEConfig) -> VAEModels:
             "config.input_shape is None: set it to (height, width, channels)"
             " or let `vae_tf.train` take it from the data."
         )
+    config = config.resolve()
     config.validate()
     keras.utils.set_random_seed(config.seed)
     net = ARCHITECTURES[config.architecture]

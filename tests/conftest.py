@@ -1,0 +1,71 @@
+"""Shared fixtures: tiny seeded configs and data, and a layer checker that
+mirrors what Keras' private `run_layer_test` checks."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from vae_tf import VAEConfig  # noqa: E402
+
+
+@pytest.fixture
+def tiny_config():
+    """A 32x32 RGB conv VAE small enough to train in seconds."""
+    return VAEConfig(
+        input_shape=(32, 32, 3), latent_dim=4, widths=(8, 16),
+        dense_units=32, batch_size=32, epochs=1, num_examples=256, seed=1,
+    )
+
+
+@pytest.fixture
+def check_layer():
+    """Returns `check(layer_cls, init_kwargs, inputs, ...)`.
+
+    Builds the layer, calls it, and checks output shapes, weight and seed
+    generator counts, the number of losses added, and that `get_config`
+    round-trips through Keras serialization to an equal config.
+    """
+
+    def check(
+        layer_cls, init_kwargs, inputs, expected_output_shapes,
+        expected_num_trainable_weights=0,
+        expected_num_non_trainable_weights=0,
+        expected_num_seed_generators=0, expected_num_losses=0,
+    ):
+        layer = layer_cls(**init_kwargs)
+        outputs = layer(inputs)
+        flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        assert [tuple(o.shape) for o in flat] == list(expected_output_shapes)
+        assert len(layer.trainable_weights) == expected_num_trainable_weights
+        assert (
+            len(layer.non_trainable_weights)
+            == expected_num_non_trainable_weights
+        )
+        seeds = [
+            v for v in vars(layer).values()
+            if isinstance(v, keras.random.SeedGenerator)
+        ]
+        assert len(seeds) == expected_num_seed_generators
+        assert len(layer.losses) == expected_num_losses
+        config = layer.get_config()
+        for key, value in init_kwargs.items():
+            assert config[key] == value
+        revived = keras.saving.deserialize_keras_object(
+            keras.saving.serialize_keras_object(layer)
+        )
+        assert type(revived) is layer_cls
+        assert revived.get_config() == config
+        return layer, outputs
+
+    return check
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

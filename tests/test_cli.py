@@ -1,0 +1,64 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from vae_tf import cli
+
+
+def _run(*args, cwd=None):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run(
+        [sys.executable, "-m", "vae_tf.cli", *args], capture_output=True,
+        text=True, cwd=cwd, env=env, timeout=600,
+    )
+
+
+def test_help_documents_every_option():
+    text = cli.build_parser().format_help()
+    assert "train" in text
+    train_help = subprocess.run(
+        [sys.executable, "-m", "vae_tf.cli", "train", "--help"],
+        capture_output=True, text=True,
+    ).stdout
+    for flag in ("--data", "--config", "--epochs", "--latent-dim", "--beta",
+                 "--likelihood", "--out", "--data-dir"):
+        assert flag in train_help
+
+
+def test_train_end_to_end_tiny_run(tmp_path):
+    config = tmp_path / "tiny.json"
+    config.write_text(json.dumps({
+        "input_shape": [32, 32, 3], "widths": [8, 16], "dense_units": 16,
+        "num_examples": 128, "batch_size": 32,
+    }))
+    out = tmp_path / "run"
+    proc = _run("train", "--config", str(config), "--epochs", "2",
+                "--latent-dim", "3", "--beta", "2", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Epoch 2/2" in proc.stdout
+    assert "Final validation loss" in proc.stdout
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["latent_dim"] == 3 and saved["beta"] == 2.0
+    assert saved["epochs"] == 2
+    png = (out / "samples.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--latent-dim", "0"], "latent_dim=0"),
+        (["--beta", "-1"], "beta=-1.0"),
+        (["--data", "mnist"], "Unknown data set 'mnist'"),
+        (["--data", "npz:/nonexistent/x.npz"], "npz file not found"),
+        (["--config", "/nonexistent/c.json"], "Config file not found"),
+    ],
+)
+def test_bad_input_gives_one_line_error(tmp_path, args, message):
+    proc = _run("train", *args, "--out", str(tmp_path / "r"))
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
