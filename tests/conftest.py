@@ -69,3 +69,27 @@ def check_layer():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory):
+    """A tiny Bernoulli VAE trained for one epoch, as a run directory."""
+    from vae_tf import train
+
+    out = tmp_path_factory.mktemp("trained") / "run"
+    config = VAEConfig(
+        input_shape=(32, 32, 3), latent_dim=4, widths=(8, 16),
+        dense_units=32, likelihood="bernoulli", binarize=False,
+        batch_size=32, epochs=1, num_examples=128, seed=1,
+    )
+    train(config, out_dir=str(out), verbose=0)
+    return str(out)
+
+
+@pytest.fixture(scope="session")
+def exported(trained_run, tmp_path_factory):
+    """`trained_run` exported once as `vae` into a fresh base folder."""
+    from vae_tf.export import export_run
+
+    base = tmp_path_factory.mktemp("saved_models")
+    return export_run(trained_run, name="vae", base=str(base)), str(base)

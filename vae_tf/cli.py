@@ -73,6 +73,48 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default=None, metavar="DIR",
         help="run directory (default runs/<date-time>)",
     )
+
+    export = commands.add_parser(
+        "export",
+        help="export encoder and decoder SavedModels for TF Serving",
+        description=(
+            "Write the run's encoder and decoder as BASE/NAME_encoder/<v>/ "
+            "and BASE/NAME_decoder/<v>/ (next integer version), atomically."
+        ),
+    )
+    export.add_argument("run_dir", metavar="RUN_DIR",
+                        help="a vae-tf train run directory")
+    export.add_argument("--name", default="vae",
+                        help="model name prefix (default vae)")
+    export.add_argument("--base", default="saved_models",
+                        help="base folder (default saved_models)")
+    export.add_argument("--keep", type=int, default=None, metavar="N",
+                        help="keep only the newest N versions of each model")
+
+    check = commands.add_parser(
+        "check-export",
+        help="verify an exported SavedModel (exit 1 with the reason if bad)",
+        description=(
+            "Check a model base path (newest version) or version folder: "
+            "saved_model_cli show/run, a fresh-process tf.saved_model.load "
+            "and a TF1 session load against the Keras outputs, the warmup "
+            "requests, and a TF Serving models.config."
+        ),
+    )
+    check.add_argument("path", metavar="PATH",
+                       help="e.g. saved_models/vae_decoder")
+    check.add_argument(
+        "--models-config", default=None, metavar="FILE",
+        help="TF Serving models.config to check too (default "
+             "serving/models.config if it exists)",
+    )
+    check.add_argument(
+        "--base", default=None,
+        help="local folder mounted at /models (default: parent of the "
+             "model base path)",
+    )
+    check.add_argument("--atol", type=float, default=1e-5,
+                       help="tolerance vs the Keras outputs (default 1e-5)")
     return parser
 
 
@@ -109,6 +151,33 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from vae_tf.export import export_run
+
+    result = export_run(args.run_dir, args.name, args.base, args.keep)
+    print(f"vae-tf: exported version {result.version}:\n  {result.encoder_dir}"
+          f"\n  {result.decoder_dir}")
+    return 0
+
+
+def _check_export(args: argparse.Namespace) -> int:
+    from vae_tf.export_check import check_export
+
+    models_config = args.models_config
+    if models_config is None and os.path.isfile("serving/models.config"):
+        models_config = "serving/models.config"
+    checks = check_export(args.path, models_config, args.base, args.atol)
+    for c in checks:
+        print(f"{'ok  ' if c.ok else 'FAIL'} {c.name}: {c.detail}")
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        print(f"vae-tf check-export: {len(failed)} check(s) failed",
+              file=sys.stderr)
+        return 1
+    print(f"vae-tf check-export: all {len(checks)} checks passed")
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -117,8 +186,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from vae_tf.data import DataError
 
     try:
-        return {"train": _train}[args.command](args)
-    except (ConfigError, DataError, FileNotFoundError, ValueError) as err:
+        return {
+            "train": _train, "export": _export, "check-export": _check_export,
+        }[args.command](args)
+    except (ConfigError, DataError, OSError, ValueError) as err:
         print(f"vae-tf {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -67,7 +67,7 @@ class VAEConfig:
     widths: Optional[tuple[int, ...]] = None
     dense_units: int = 256
 
-    likelihood: str = "laplace"
+    likelihood: str = "gaussian"
     likelihood_scale: float = 0.05
     beta: float = 1.0
     beta_schedule: str = "constant"
@@ -81,8 +81,8 @@ class VAEConfig:
     data_dir: Optional[str] = None
     num_examples: int = 10000
     binarize: Optional[bool] = None
-    epochs: int = 15
-    batch_size: int = 64
+    epochs: int = 12
+    batch_size: int = 32
     learning_rate: float = 1e-3
     seed: int = 0
 

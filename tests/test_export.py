@@ -1,0 +1,171 @@
+import os
+import threading
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
+
+from vae_tf import cli
+from vae_tf.export import (ExportError, export_run, validate_name, versions)
+from vae_tf.training import load_run
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_layout_files_and_metadata(exported):
+    result, base = exported
+    assert result.version == 1
+    assert sorted(os.listdir(base)) == ["vae_decoder", "vae_encoder"]
+    for folder in (result.encoder_dir, result.decoder_dir):
+        assert os.path.isfile(os.path.join(folder, "saved_model.pb"))
+        assert os.path.isfile(os.path.join(folder, "variables", "variables.index"))
+        extra = os.listdir(os.path.join(folder, "assets.extra"))
+        assert {"tf_serving_warmup_requests", "vae_tf.json"} <= set(extra)
+    import json
+    meta = json.load(open(os.path.join(result.decoder_dir, "assets.extra", "vae_tf.json")))
+    assert meta["config"]["latent_dim"] == 4
+    assert {"vae_tf", "tensorflow", "keras"} <= set(meta["versions"])
+    assert "val_loss" in meta["metrics"]
+    assert meta["signatures"]["serving_default"]["outputs"]["image"]["shape"] == [None, 32, 32, 3]
+
+
+def _ops(path):
+    proto = saved_model_pb2.SavedModel()
+    proto.ParseFromString(open(os.path.join(path, "saved_model.pb"), "rb").read())
+    graph = proto.meta_graphs[0].graph_def
+    ops = {n.op for n in graph.node}
+    for fn in graph.library.function:
+        ops |= {n.op for n in fn.node_def}
+    return ops
+
+
+def test_signatures_named_dynamic_batch_and_equal_to_keras(exported, trained_run):
+    result, _ = exported
+    config, models = load_run(trained_run)
+    enc = tf.saved_model.load(result.encoder_dir)
+    dec = tf.saved_model.load(result.decoder_dir)
+    assert set(enc.signatures) == {"serving_default", "encode_sample"}
+    assert set(dec.signatures) == {"serving_default", "sample"}
+    for batch in (1, 1024):
+        x = np.random.default_rng(batch).uniform(size=(batch, 32, 32, 3)).astype("float32")
+        out = enc.signatures["serving_default"](image=tf.constant(x))
+        assert set(out) == {"z_mean", "z_log_var"}
+        keras_mean, keras_lv, _ = models.encoder.predict(x, verbose=0, batch_size=256)
+        np.testing.assert_allclose(out["z_mean"], keras_mean, atol=1e-5)
+        np.testing.assert_allclose(out["z_log_var"], keras_lv, atol=1e-5)
+        image = dec.signatures["serving_default"](z=out["z_mean"])["image"].numpy()
+        assert image.shape == (batch, 32, 32, 3)
+        assert image.min() >= 0 and image.max() <= 1  # probabilities, not logits
+        np.testing.assert_allclose(
+            image, models.decoder.predict(keras_mean, verbose=0, batch_size=256), atol=1e-5
+        )
+    x = tf.constant(np.full((3, 32, 32, 3), 0.5, np.float32))
+    a = enc.signatures["encode_sample"](image=x)
+    b = enc.signatures["encode_sample"](image=x)
+    assert set(a) == {"z_mean", "z_log_var", "z"}
+    assert not np.allclose(a["z"], b["z"])  # a fresh posterior draw per call
+    sample = dec.signatures["sample"]
+    s1 = sample(num_samples=tf.constant(5), seed=tf.constant(7, tf.int64))
+    s2 = sample(num_samples=tf.constant(5), seed=tf.constant(7, tf.int64))
+    s3 = sample(num_samples=tf.constant(5), seed=tf.constant(8, tf.int64))
+    assert s1["image"].shape == (5, 32, 32, 3)
+    np.testing.assert_array_equal(s1["image"], s2["image"])
+    assert not np.allclose(s1["z"], s3["z"])
+    for path in (result.encoder_dir, result.decoder_dir):
+        ops = _ops(path)
+        assert not ops & {"PyFunc", "EagerPyFunc", "PyFuncStateless"}
+
+
+def test_versions_increase_and_keep_prunes(trained_run, tmp_path):
+    base = str(tmp_path / "models")
+    first = export_run(trained_run, name="m", base=base)
+    second = export_run(trained_run, name="m", base=base)
+    assert (first.version, second.version) == (1, 2)
+    assert versions(os.path.join(base, "m_encoder")) == [1, 2]
+    third = export_run(trained_run, name="m", base=base, keep=1)
+    assert third.version == 3
+    for model in ("m_encoder", "m_decoder"):
+        assert os.listdir(os.path.join(base, model)) == ["3"]  # no temp dirs left
+
+
+def test_reader_polling_the_base_never_sees_a_partial_version(trained_run, tmp_path):
+    base = str(tmp_path / "polled")
+    seen, bad, stop = set(), [], threading.Event()
+    required = ("saved_model.pb", "variables/variables.index",
+                "assets.extra/tf_serving_warmup_requests",
+                "assets.extra/vae_tf.json")
+
+    def poll():
+        while not stop.is_set():
+            for model in ("p_encoder", "p_decoder"):
+                folder = os.path.join(base, model)
+                for v in versions(folder):
+                    seen.add((model, v))
+                    for name in required:
+                        if not os.path.exists(os.path.join(folder, str(v), name)):
+                            bad.append((model, v, name))
+
+    thread = threading.Thread(target=poll)
+    thread.start()
+    try:
+        export_run(trained_run, name="p", base=base)
+        export_run(trained_run, name="p", base=base)
+    finally:
+        stop.set()
+        thread.join()
+    assert bad == []
+    assert {("p_decoder", 1), ("p_decoder", 2)} <= seen
+
+
+@pytest.mark.parametrize("name", ["..", "../evil", "a/b", "", "/abs", "x..y", ".hidden"])
+def test_invalid_names_are_refused(name):
+    with pytest.raises(ExportError, match="Invalid export name"):
+        validate_name(name)
+
+
+def test_unwritable_base_is_a_clear_error(trained_run, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ExportError, match="writable --base"):
+        export_run(trained_run, name="vae", base=str(blocker / "sub"))
+
+
+def test_cli_export_and_check_export(trained_run, tmp_path, capsys):
+    base = str(tmp_path / "cli_models")
+    assert cli.main(["export", trained_run, "--base", base]) == 0
+    assert "exported version 1" in capsys.readouterr().out
+    for model in ("vae_decoder", "vae_encoder"):
+        code = cli.main([
+            "check-export", os.path.join(base, model),
+            "--models-config", os.path.join(REPO, "serving", "models.config"),
+        ])
+        out = capsys.readouterr().out
+        assert code == 0, out
+        for step in ("a.", "b.", "c.", "d.", "e.", "f."):
+            assert f"ok   {step}" in out, (step, out)
+    assert "vae imported: False" not in out  # spelled "vae_tf imported: False"
+    assert "vae_tf imported: False" in out
+
+
+def test_check_export_fails_without_variables(exported, tmp_path, capsys):
+    import shutil
+    result, _ = exported
+    broken = tmp_path / "broken" / "1"
+    shutil.copytree(result.decoder_dir, broken)
+    shutil.rmtree(broken / "variables")
+    assert cli.main(["check-export", str(broken)]) == 1
+    assert "no variables/" in capsys.readouterr().out
+
+
+def test_check_export_reports_models_config_base_path_missing(exported, tmp_path):
+    from vae_tf.export_check import check_models_config
+    config = tmp_path / "models.config"
+    config.write_text(
+        'model_config_list { config { name: "ghost" base_path: "/models/ghost" '
+        'model_platform: "tensorflow" } }'
+    )
+    check = check_models_config(str(config), exported[1])
+    assert not check.ok and "ghost" in check.detail
+    config.write_text("model_config_list { config { nme: 1 } }")
+    assert not check_models_config(str(config), exported[1]).ok

@@ -1,0 +1,214 @@
+"""Clients for models served by TensorFlow Serving: REST and gRPC.
+
+Both return NumPy arrays keyed by output name and raise `ServingError`
+(or its `ModelNotFoundError`) with a one-line reason: unreachable server,
+timeout, unknown model, version or signature, bad input.
+
+    client = RestClient("127.0.0.1", 8501)
+    images = client.decode(z)                      # vae_decoder, (n, H, W, C)
+    codes = client.encode(images)                  # {"z_mean", "z_log_var"}
+
+REST uses `POST /v1/models/NAME[/versions/V]:predict` with the columnar
+`inputs` format (or row `instances`); gRPC uses
+`tensorflow.serving.PredictionService/Predict` from tensorflow-serving-api.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
+from typing import Mapping, Optional
+
+import numpy as np
+
+DEFAULT_ENCODER = "vae_encoder"
+DEFAULT_DECODER = "vae_decoder"
+
+
+class ServingError(RuntimeError):
+    """The server could not be reached or refused the request."""
+
+
+class ModelNotFoundError(ServingError):
+    """The server does not have the model, version or signature asked for."""
+
+
+class _Client:
+    """Shared `encode` / `decode` / `sample` conveniences."""
+
+    def predict(self, model, inputs, signature="serving_default",
+                version=None):
+        raise NotImplementedError
+
+    def encode(self, images, model: str = DEFAULT_ENCODER, sample=False,
+               version: Optional[int] = None) -> dict[str, np.ndarray]:
+        """Images `(n, H, W, C)` in [0, 1] -> `z_mean`, `z_log_var` (+ `z`)."""
+        signature = "encode_sample" if sample else "serving_default"
+        return self.predict(
+            model, {"image": np.asarray(images, np.float32)}, signature,
+            version,
+        )
+
+    def decode(self, z, model: str = DEFAULT_DECODER,
+               version: Optional[int] = None) -> np.ndarray:
+        """Latents `(n, latent_dim)` -> images `(n, H, W, C)`."""
+        return self.predict(
+            model, {"z": np.asarray(z, np.float32)}, "serving_default",
+            version,
+        )["image"]
+
+    def sample(self, num_samples: int, seed: int = 0,
+               model: str = DEFAULT_DECODER,
+               version: Optional[int] = None) -> np.ndarray:
+        """`num_samples` images decoded from prior draws with `seed`."""
+        return self.predict(
+            model,
+            {"num_samples": np.int32(num_samples), "seed": np.int64(seed)},
+            "sample", version,
+        )["image"]
+
+
+class RestClient(_Client):
+    """TF Serving REST client (`:8501`).
+
+    Args:
+        host, port: server address.
+        timeout: seconds per request.
+        row_format: send `instances` (row) instead of `inputs` (columnar).
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 8501,
+                 timeout: float = 10.0, row_format: bool = False):
+        self.url = f"http://{host}:{port}"
+        self.timeout = timeout
+        self.row_format = row_format
+
+    def predict(
+        self, model: str, inputs: Mapping[str, np.ndarray],
+        signature: str = "serving_default", version: Optional[int] = None,
+    ) -> dict[str, np.ndarray]:
+        """Runs `signature` of `model`; returns `{output_name: array}`."""
+        path = f"/v1/models/{model}"
+        if version is not None:
+            path += f"/versions/{int(version)}"
+        body = {"signature_name": signature}
+        arrays = {k: np.asarray(v) for k, v in inputs.items()}
+        if self.row_format:
+            n = len(next(iter(arrays.values())))
+            body["instances"] = [
+                {k: v[i].tolist() for k, v in arrays.items()} for i in range(n)
+            ]
+        else:
+            body["inputs"] = {k: v.tolist() for k, v in arrays.items()}
+        reply = self._post(path + ":predict", body, model)
+        if "outputs" in reply:
+            out = reply["outputs"]
+            if not isinstance(out, dict):  # a single output comes bare
+                out = {"output": out}
+            return {k: np.asarray(v, np.float32) for k, v in out.items()}
+        rows = reply.get("predictions")
+        if rows is None:
+            raise ServingError(f"Unexpected reply from {self.url}: {reply}")
+        if rows and isinstance(rows[0], dict):
+            return {
+                k: np.asarray([r[k] for r in rows], np.float32) for k in rows[0]
+            }
+        return {"output": np.asarray(rows, np.float32)}
+
+    def _post(self, path: str, body: dict, model: str) -> dict:
+        request = urllib.request.Request(
+            self.url + path, data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"}, method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as err:
+            try:
+                message = json.loads(err.read()).get("error", err.reason)
+            except (ValueError, AttributeError):
+                message = err.reason
+            if err.code == 404 or "not found" in str(message).lower():
+                raise ModelNotFoundError(
+                    f"{self.url}{path}: {message}"
+                ) from None
+            raise ServingError(f"{self.url}{path}: HTTP {err.code}: {message}") from None
+        except (socket.timeout, TimeoutError):
+            raise ServingError(
+                f"TF Serving at {self.url} did not answer within "
+                f"{self.timeout} s (model {model!r})."
+            ) from None
+        except urllib.error.URLError as err:
+            raise ServingError(
+                f"Cannot reach TF Serving at {self.url}: {err.reason}. Is the "
+                "server running (see serving/README.md)?"
+            ) from None
+
+
+class GrpcClient(_Client):
+    """TF Serving gRPC client (`:8500`), `PredictionService.Predict`."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 8500,
+                 timeout: float = 10.0):
+        import grpc
+        from tensorflow_serving.apis import prediction_service_pb2_grpc
+
+        self.target = f"{host}:{port}"
+        self.timeout = timeout
+        self._grpc = grpc
+        self._channel = grpc.insecure_channel(
+            self.target,
+            options=[("grpc.max_receive_message_length", 256 << 20),
+                     ("grpc.max_send_message_length", 256 << 20)],
+        )
+        self._stub = prediction_service_pb2_grpc.PredictionServiceStub(
+            self._channel
+        )
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def predict(
+        self, model: str, inputs: Mapping[str, np.ndarray],
+        signature: str = "serving_default", version: Optional[int] = None,
+    ) -> dict[str, np.ndarray]:
+        """Runs `signature` of `model`; returns `{output_name: array}`."""
+        import tensorflow as tf
+        from tensorflow_serving.apis import predict_pb2
+
+        request = predict_pb2.PredictRequest()
+        request.model_spec.name = model
+        request.model_spec.signature_name = signature
+        if version is not None:
+            request.model_spec.version.value = int(version)
+        for key, value in inputs.items():
+            request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
+        grpc = self._grpc
+        try:
+            reply = self._stub.Predict(request, timeout=self.timeout)
+        except grpc.RpcError as err:
+            code, details = err.code(), err.details()
+            if code == grpc.StatusCode.NOT_FOUND:
+                raise ModelNotFoundError(f"{self.target}: {details}") from None
+            if code == grpc.StatusCode.UNAVAILABLE:
+                raise ServingError(
+                    f"Cannot reach TF Serving at {self.target}: {details}. "
+                    "Is the server running (see serving/README.md)?"
+                ) from None
+            if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise ServingError(
+                    f"TF Serving at {self.target} did not answer within "
+                    f"{self.timeout} s (model {model!r})."
+                ) from None
+            if "not found" in (details or "").lower():
+                raise ModelNotFoundError(f"{self.target}: {details}") from None
+            raise ServingError(f"{self.target}: {code.name}: {details}") from None
+        return {k: tf.make_ndarray(v) for k, v in reply.outputs.items()}
