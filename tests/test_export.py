@@ -96,15 +96,18 @@ def test_reader_polling_the_base_never_sees_a_partial_version(trained_run, tmp_p
                 "assets.extra/tf_serving_warmup_requests",
                 "assets.extra/vae_tf.json")
 
+    def scan():
+        for model in ("p_encoder", "p_decoder"):
+            folder = os.path.join(base, model)
+            for v in versions(folder):
+                seen.add((model, v))
+                for name in required:
+                    if not os.path.exists(os.path.join(folder, str(v), name)):
+                        bad.append((model, v, name))
+
     def poll():
         while not stop.is_set():
-            for model in ("p_encoder", "p_decoder"):
-                folder = os.path.join(base, model)
-                for v in versions(folder):
-                    seen.add((model, v))
-                    for name in required:
-                        if not os.path.exists(os.path.join(folder, str(v), name)):
-                            bad.append((model, v, name))
+            scan()
 
     thread = threading.Thread(target=poll)
     thread.start()
@@ -114,6 +117,7 @@ def test_reader_polling_the_base_never_sees_a_partial_version(trained_run, tmp_p
     finally:
         stop.set()
         thread.join()
+    scan()
     assert bad == []
     assert {("p_decoder", 1), ("p_decoder", 2)} <= seen
 

@@ -26,7 +26,10 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from typing import Optional
+
+import numpy as np
 
 from vae_tf.export import (ASSETS_EXTRA, METADATA_FILE, REFERENCE_FILE,
                            SERVING_DEFAULT, WARMUP_FILE, versions)
@@ -150,6 +153,21 @@ def parse_show_all(text: str) -> dict:
     return out
 
 
+def _describe(specs: dict) -> str:
+    """`sig(input:DT_FLOAT[-1, 4]) -> out1, out2` for each signature."""
+    parts = []
+    for sig, spec in sorted(specs.items()):
+        inputs = ", ".join(
+            f"{k}:{v['dtype']}{v['shape']}" for k, v in spec["inputs"].items()
+        )
+        outputs = ", ".join(
+            f"{k}:{v['dtype']}{v['shape']}"
+            for k, v in sorted(spec["outputs"].items())
+        )
+        parts.append(f"{sig}({inputs}) -> {outputs}")
+    return "; ".join(parts)
+
+
 def _expected_cli_specs(metadata: dict) -> dict:
     tf_names = {"float32": "DT_FLOAT", "int32": "DT_INT32",
                 "int64": "DT_INT64"}
@@ -205,28 +223,26 @@ def check_export(
         expected = _expected_cli_specs(metadata)
         ok = found == expected
         detail = (
-            ", ".join(
-                f"{s}({', '.join(f'{k}:{v['dtype']}{v['shape']}' for k, v in spec['inputs'].items())})"
-                f" -> {', '.join(sorted(spec['outputs']))}"
-                for s, spec in sorted(found.items())
-            ) if ok else f"expected {expected}, saved_model_cli shows {found}"
+            _describe(found) if ok
+            else f"expected {expected}, saved_model_cli shows {found}"
         )
         checks.append(Check("a. saved_model_cli show", ok, detail))
 
-    # (b) saved_model_cli run
+    # (b) saved_model_cli run, on all-zero inputs saved as .npy files
     spec = metadata["signatures"][SERVING_DEFAULT]
-    exprs = ";".join(
-        f"{k}=np.zeros(({', '.join(str(1 if d is None else d) for d in v['shape'])},), "
-        f"dtype=np.{v['dtype']})"
-        for k, v in spec["inputs"].items()
-    )
-    run = subprocess.run(
-        saved_model_cli() + [
-            "run", "--dir", path, "--tag_set", "serve",
-            "--signature_def", SERVING_DEFAULT, "--input_exprs", exprs,
-        ],
-        capture_output=True, text=True, env=_env(),
-    )
+    with tempfile.TemporaryDirectory() as tmp:
+        args = []
+        for k, v in spec["inputs"].items():
+            shape = [1 if d is None else d for d in v["shape"]]
+            np.save(os.path.join(tmp, f"{k}.npy"), np.zeros(shape, v["dtype"]))
+            args.append(f"{k}={os.path.join(tmp, k + '.npy')}")
+        run = subprocess.run(
+            saved_model_cli() + [
+                "run", "--dir", path, "--tag_set", "serve",
+                "--signature_def", SERVING_DEFAULT, "--inputs", ";".join(args),
+            ],
+            capture_output=True, text=True, env=_env(),
+        )
     outputs = sorted(spec["outputs"])
     ok = run.returncode == 0 and all(
         f"Result for output key {k}" in run.stdout for k in outputs
