@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from vae_tf.data import procedural
+
 HAIR_COLORS = {
     "black": (0.10, 0.08, 0.07),
     "brown": (0.42, 0.24, 0.10),
@@ -69,8 +71,7 @@ def make_faces(
         `(images, attributes)`: uint8 images of shape
         `(n, image_size, image_size, 3)` and the attribute dict.
     """
-    if not isinstance(n, int) or n <= 0:
-        raise ValueError(f"Expected `n` to be a positive integer. Received: n={n!r}")
+    procedural.check_count(n)
     attributes = sample_attributes(n, seed)
     return render_faces(attributes, image_size), attributes
 
@@ -87,20 +88,9 @@ def render_faces(
     Returns:
         uint8 images of shape `(n, image_size, image_size, 3)`.
     """
-    missing = [a for a in ATTRIBUTES if a not in attributes]
-    if missing:
-        raise ValueError(f"Missing face attributes: {missing}")
-    if not isinstance(image_size, int) or image_size < 16:
-        raise ValueError(
-            "Expected `image_size` to be an integer >= 16. Received: "
-            f"image_size={image_size!r}"
-        )
-    n = len(attributes["smile"])
-    out = np.empty((n, image_size, image_size, 3), np.uint8)
-    for start in range(0, n, _CHUNK):
-        part = {k: np.asarray(v)[start:start + _CHUNK] for k, v in attributes.items()}
-        out[start:start + _CHUNK] = _render_chunk(part, image_size)
-    return out
+    return procedural.render_in_chunks(
+        attributes, ATTRIBUTES, _render_chunk, image_size, 3, _CHUNK
+    )
 
 
 def _render_chunk(a: dict[str, np.ndarray], size: int) -> np.ndarray:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from vae_tf.data import procedural
+
 SHAPES = ("square", "ellipse", "heart")
 FACTORS = ("shape", "scale", "rotation", "x", "y")
 
@@ -37,8 +39,7 @@ def make_shapes(
     Returns:
         `(images, factors)`: uint8 images `(n, image_size, image_size, 1)`.
     """
-    if not isinstance(n, int) or n <= 0:
-        raise ValueError(f"Expected `n` to be a positive integer. Received: n={n!r}")
+    procedural.check_count(n)
     factors = sample_factors(n, seed)
     return render_shapes(factors, image_size), factors
 
@@ -47,22 +48,9 @@ def render_shapes(
     factors: dict[str, np.ndarray], image_size: int = 64
 ) -> np.ndarray:
     """Draws one shape per factor set; uint8 `(n, S, S, 1)`."""
-    missing = [f for f in FACTORS if f not in factors]
-    if missing:
-        raise ValueError(f"Missing shape factors: {missing}")
-    if not isinstance(image_size, int) or image_size < 16:
-        raise ValueError(
-            "Expected `image_size` to be an integer >= 16. Received: "
-            f"image_size={image_size!r}"
-        )
-    n = len(factors["shape"])
-    out = np.empty((n, image_size, image_size, 1), np.uint8)
-    for start in range(0, n, _CHUNK):
-        part = {
-            k: np.asarray(v)[start:start + _CHUNK] for k, v in factors.items()
-        }
-        out[start:start + _CHUNK, ..., 0] = _render_chunk(part, image_size)
-    return out
+    return procedural.render_in_chunks(
+        factors, FACTORS, _render_chunk, image_size, 1, _CHUNK
+    )
 
 
 def _render_chunk(f: dict[str, np.ndarray], size: int) -> np.ndarray:
