@@ -7,6 +7,12 @@ Importing the package registers its Keras objects (`Sampling`,
 
 __version__ = "0.1.0"
 
+import os as _os
+
+# TensorFlow's C++ INFO lines (CUDA probing on CPU-only machines) drown the
+# CLI's output; keep warnings and errors. A value set by the user wins.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+
 from vae_tf.config import ConfigError, VAEConfig
 from vae_tf.data import DataError, DataNotFoundError, load_data, make_dataset
 from vae_tf.gaussian import kl_standard_normal

@@ -7,6 +7,8 @@ import argparse
 import os
 import sys
 import time
+
+import numpy as np
 from typing import Optional, Sequence
 
 from vae_tf.config import BETA_SCHEDULES, LIKELIHOODS, ARCHITECTURES
@@ -115,7 +117,100 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--atol", type=float, default=1e-5,
                        help="tolerance vs the Keras outputs (default 1e-5)")
+    _add_generative_commands(commands)
     return parser
+
+
+def _floats(text: str) -> list[float]:
+    """'a,b,c' or 'start:stop:count' (inclusive linspace)."""
+    try:
+        if ":" in text:
+            start, stop, count = text.split(":")
+            import numpy as np
+            return [float(v) for v in np.linspace(float(start), float(stop), int(count))]
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers 'a,b,c' or 'start:stop:count', got {text!r}"
+        ) from None
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected integers 'a,b,c', got {text!r}"
+        ) from None
+
+
+def _add_generative_commands(commands) -> None:
+    def command(name, help_text):
+        p = commands.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("run_dir", metavar="RUN_DIR",
+                       help="a vae-tf train run directory")
+        p.add_argument("--out", default=None, metavar="FILE",
+                       help="output file (default: inside RUN_DIR)")
+        p.add_argument("--seed", type=int, default=0, help="random seed")
+        return p
+
+    p = command("sample", "decode prior samples into a PNG grid")
+    p.add_argument("--n", type=int, default=32, help="images (default 32)")
+    p.add_argument("--temperature", type=float, default=1.0,
+                   help="prior standard deviation (default 1)")
+    p.add_argument(
+        "--decoder", default=None, metavar="SAVEDMODEL",
+        help="use an exported decoder SavedModel instead of RUN_DIR's model "
+             "(pass - as RUN_DIR)",
+    )
+    for name, text in (
+        ("reconstruct", "originals over reconstructions, as a PNG"),
+        ("interpolate", "latent interpolation strips between image pairs"),
+        ("traverse", "one row per latent dimension, moved across values"),
+        ("edit", "add an attribute vector (e.g. smile) at rising strength"),
+    ):
+        p = command(name, text)
+        p.add_argument("--split", default="test",
+                       choices=("train", "validation", "test"),
+                       help="where images come from (default test)")
+        if name == "reconstruct":
+            p.add_argument("--n", type=int, default=8, help="images")
+        if name == "interpolate":
+            p.add_argument("--pairs", type=int, default=4, help="strips")
+            p.add_argument("--steps", type=int, default=10,
+                           help="points per strip, endpoints included")
+            p.add_argument("--method", default="slerp",
+                           choices=("slerp", "lerp"))
+        if name == "traverse":
+            p.add_argument("--dims", type=_ints, default=None,
+                           help="latent dims, e.g. 0,3,5 (default: the 8 "
+                                "with the most KL)")
+            p.add_argument("--values", type=_floats, default="-3:3:9",
+                           help="values 'a,b,c' or 'start:stop:count' "
+                                "(default -3:3:9; write --values=-2:2:5 "
+                                "when the first is negative)")
+            p.add_argument("--index", type=int, default=None,
+                           help="start from this image of --split "
+                                "(default: z = 0)")
+        if name == "edit":
+            p.add_argument("--attribute", required=True,
+                           help="attribute name, e.g. smile, glasses, beard")
+            p.add_argument("--strengths", type=_floats,
+                           default="0,0.5,1,1.5,2",
+                           help="multiples of the attribute vector "
+                                "(default 0,0.5,1,1.5,2; --strengths=-1,0,1 "
+                                "when the first is negative)")
+            p.add_argument("--n", type=int, default=6, help="images")
+
+    p = command("evaluate", "-ELBO, IWAE bound, KL per dim, active units, "
+                            "MIG; writes a JSON report and plots")
+    p.add_argument("--split", default="test",
+                   choices=("train", "validation", "test"))
+    p.add_argument("--k", type=int, default=1000,
+                   help="IWAE importance samples (0 skips; default 1000)")
+    p.add_argument("--iwae-images", type=int, default=1000,
+                   help="images of the split for the IWAE bound "
+                        "(default 1000; 0 = all)")
 
 
 def config_from_args(args: argparse.Namespace):
@@ -178,6 +273,88 @@ def _check_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _generative(args: argparse.Namespace) -> int:
+    import json
+
+    from vae_tf import figures
+
+    if args.command == "sample":
+        if args.decoder:
+            out = args.out or "samples.png"
+            decoder = args.decoder
+        else:
+            run = figures.Run(args.run_dir)
+            out = run.path(args.out, f"samples_t{args.temperature:g}.png")
+            decoder = run.models.decoder
+        path = figures.sample_png(decoder, out, args.n, args.temperature,
+                                  args.seed)
+    elif args.command == "evaluate":
+        from vae_tf import plotting
+        from vae_tf.evaluate import evaluate_run
+        from vae_tf.io_utils import atomic_write_text
+
+        run = figures.Run(args.run_dir)
+        report = evaluate_run(
+            args.run_dir, args.split, args.k, args.iwae_images or None,
+            args.seed, data=run.data,
+        )
+        path = run.path(args.out, f"evaluation_{args.split}.json")
+        atomic_write_text(path, json.dumps(report, indent=2) + "\n")
+        _save_evaluation_plots(run, args.split, os.path.dirname(path) or ".")
+        summary = {k: report[k] for k in ("neg_elbo", "reconstruction", "kl",
+                                          "active_units", "mig")}
+        if "iwae" in report:
+            summary["iwae_nll"] = report["iwae"]["iwae_nll"]
+        print(json.dumps(summary))
+    else:
+        run = figures.Run(args.run_dir)
+        if args.command == "reconstruct":
+            path = figures.reconstruct_png(run, args.out, args.n, args.split,
+                                           args.seed)
+        elif args.command == "interpolate":
+            path = figures.interpolate_png(
+                run, args.out, args.pairs, args.steps, args.method,
+                args.split, args.seed,
+            )
+        elif args.command == "traverse":
+            path = figures.traverse_png(run, args.out, args.dims, args.values,
+                                        args.index, args.split)
+        else:
+            path = figures.edit_png(run, args.attribute, args.out,
+                                    args.strengths, args.n, args.split,
+                                    args.seed)
+    print(f"vae-tf {args.command}: wrote {path}")
+    return 0
+
+
+def _save_evaluation_plots(run, split: str, folder: str) -> None:
+    """latent_scatter.png (by label or first attribute) and loss_curves.png."""
+    import csv
+
+    from vae_tf import plotting
+    from vae_tf.evaluate import split_images
+
+    x = split_images(run.config, run.data, split)[:2000]
+    attrs = getattr(run.data, split).attributes
+    name = next((n for n in ("label", "smile", "shape") if n in attrs),
+                next(iter(attrs), None))
+    z = run.models.encoder.predict(x, verbose=0, batch_size=256)[0]
+    color = attrs[name][:len(x)] if name else np.zeros(len(x))
+    plotting.save_latent_scatter(
+        os.path.join(folder, "latent_scatter.png"), z, color, name or "none"
+    )
+    history_csv = os.path.join(run.dir, "history.csv")
+    if os.path.isfile(history_csv):
+        with open(history_csv, newline="") as f:
+            rows = list(csv.DictReader(f))
+        history = {k: [float(r[k]) for r in rows] for k in rows[0]
+                   if k != "epoch"} if rows else {}
+        if history:
+            plotting.save_loss_curves(
+                os.path.join(folder, "loss_curves.png"), history
+            )
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -188,7 +365,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return {
             "train": _train, "export": _export, "check-export": _check_export,
-        }[args.command](args)
+        }.get(args.command, _generative)(args)
     except (ConfigError, DataError, OSError, ValueError) as err:
         print(f"vae-tf {args.command}: error: {err}", file=sys.stderr)
         return 2

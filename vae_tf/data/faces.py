@@ -166,10 +166,10 @@ def _render_chunk(a: dict[str, np.ndarray], size: int) -> np.ndarray:
     paint(img, cover(nose), skin * np.float32(0.8))
 
     # Mouth: a thick parabola whose centre dips by `smile` (corners up).
-    mw = 0.20 * feat
+    mw = 0.24 * feat
     du = u - (cx + yaw)
-    curve = mouth_y + 0.12 * feat * col("smile") * (1.0 - (du / mw) ** 2)
-    mouth = np.maximum(np.abs(v - curve) - 0.028 * feat, np.abs(du) - mw)
+    curve = mouth_y + 0.14 * feat * col("smile") * (1.0 - (du / mw) ** 2)
+    mouth = np.maximum(np.abs(v - curve) - 0.045 * feat, np.abs(du) - mw)
     paint(img, cover(mouth), (0.72, 0.12, 0.15))
 
     glasses = col("glasses")

@@ -1,0 +1,151 @@
+"""Pictures of a run: what `vae-tf sample|reconstruct|interpolate|traverse|
+edit` write. Each function loads what it needs, draws with `generate`, and
+saves a PNG (atomically) whose path it returns.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional, Sequence
+
+import numpy as np
+
+from vae_tf import generate, plotting
+from vae_tf.data import DataSet, load_data
+from vae_tf.training import load_run
+
+
+class Run:
+    """A run directory's config, models and (lazily) its data."""
+
+    def __init__(self, run_dir: str):
+        self.dir = run_dir
+        self.config, self.models = load_run(run_dir)
+        self._data: Optional[DataSet] = None
+
+    @property
+    def data(self) -> DataSet:
+        if self._data is None:
+            c = self.config
+            self._data = load_data(
+                c.data, num_examples=c.num_examples, seed=c.seed,
+                data_dir=c.data_dir, image_shape=c.input_shape,
+            )
+        return self._data
+
+    def images(self, split: str, n: int, seed: int) -> np.ndarray:
+        """`n` random float images of `split` (as the model sees them)."""
+        from vae_tf.evaluate import split_images
+
+        x = split_images(self.config, self.data, split)
+        index = np.random.default_rng(seed).choice(len(x), min(n, len(x)), replace=False)
+        return x[np.sort(index)]
+
+    def path(self, out: Optional[str], name: str) -> str:
+        return out or os.path.join(self.dir, name)
+
+
+def sample_png(decoder, out: str, n: int = 32, temperature: float = 1.0,
+               seed: int = 0) -> str:
+    """Prior samples as a grid of 4 rows; `decoder` as in `generate`."""
+    images, _ = generate.sample(decoder, n, temperature, seed)
+    plotting.save_grid(out, images, rows=max(1, min(4, n // 4)))
+    return out
+
+
+def reconstruct_png(run: Run, out: Optional[str] = None, n: int = 8,
+                    split: str = "test", seed: int = 0) -> str:
+    """Rows: originals over their reconstructions."""
+    x = run.images(split, n, seed)
+    recon = generate.reconstruct(run.models.encoder, run.models.decoder, x)
+    path = run.path(out, f"reconstructions_{split}.png")
+    plotting.save_rows(path, np.stack([x, recon]))
+    return path
+
+
+def interpolate_png(run: Run, out: Optional[str] = None, pairs: int = 4,
+                    steps: int = 10, method: str = "slerp",
+                    split: str = "test", seed: int = 0) -> str:
+    """One strip per image pair, endpoints are the reconstructions."""
+    x = run.images(split, 2 * pairs, seed)
+    images, _ = generate.interpolate(
+        run.models.encoder, run.models.decoder, x[:pairs], x[pairs:2 * pairs],
+        steps, method,
+    )
+    path = run.path(out, f"interpolation_{method}.png")
+    plotting.save_rows(path, images)
+    return path
+
+
+def most_informative_dims(run: Run, count: int, split: str = "test") -> list[int]:
+    """Latent dimensions with the largest mean KL on `split` (up to 500
+    images), most informative first."""
+    from vae_tf.gaussian import kl_per_dimension
+
+    x = run.images(split, 500, 0)
+    z_mean, z_log_var, _ = run.models.encoder.predict(x, verbose=0)
+    kl = kl_per_dimension(z_mean, z_log_var).numpy().mean(axis=0)
+    return [int(d) for d in np.argsort(kl)[::-1][:count]]
+
+
+def traverse_png(run: Run, out: Optional[str] = None,
+                 dims: Optional[Sequence[int]] = None,
+                 values: Sequence[float] = tuple(np.linspace(-3, 3, 9)),
+                 index: Optional[int] = None, split: str = "test") -> str:
+    """Rows: latent dimensions; columns: values. Starts from the prior mean
+    (z = 0), or from the code of image `index` of `split`."""
+    if dims is None:
+        dims = most_informative_dims(run, min(8, run.config.latent_dim), split)
+    if index is None:
+        z = np.zeros(run.config.latent_dim, np.float32)
+    else:
+        from vae_tf.evaluate import split_images
+        z = generate.encoder_fn(run.models.encoder)(
+            split_images(run.config, run.data, split)[index:index + 1]
+        )[0]
+    images = generate.traverse(run.models.decoder, z, dims, values)
+    path = run.path(out, "traversal.png")
+    plotting.save_rows(path, images)
+    return path
+
+
+def attribute_labels(run: Run, split: str, name: str) -> np.ndarray:
+    """0/1 labels of attribute `name`; continuous ones split at the median."""
+    attrs = getattr(run.data, split).attributes
+    if name not in attrs:
+        raise ValueError(
+            f"Data set {run.config.data!r} has no attribute {name!r}. "
+            f"Available: {', '.join(sorted(attrs)) or 'none'}"
+        )
+    values = np.asarray(attrs[name])
+    if len(np.unique(values)) <= 2:
+        return (values > values.min()).astype(np.int32)
+    return (values > np.median(values)).astype(np.int32)
+
+
+def edit_png(run: Run, attribute: str, out: Optional[str] = None,
+             strengths: Sequence[float] = (0.0, 0.5, 1.0, 1.5, 2.0),
+             n: int = 6, split: str = "test", seed: int = 0) -> str:
+    """Rows: images without the attribute; columns: increasing strength of
+    its vector (from the training split), 0 = plain reconstruction."""
+    from vae_tf.evaluate import split_images
+
+    train_labels = attribute_labels(run, "train", attribute)
+    train_x = split_images(run.config, run.data, "train")[:5000]
+    vector = generate.attribute_vector(
+        run.models.encoder, train_x, train_labels[:5000]
+    )
+    labels = attribute_labels(run, split, attribute)
+    x = split_images(run.config, run.data, split)
+    without = np.where(labels == 0)[0]
+    pick = np.random.default_rng(seed).choice(
+        without, min(n, len(without)), replace=False
+    )
+    images = generate.edit(
+        run.models.encoder, run.models.decoder, x[np.sort(pick)], vector,
+        strengths,
+    )
+    originals = x[np.sort(pick)][:, None]
+    path = run.path(out, f"edit_{attribute}.png")
+    plotting.save_rows(path, np.concatenate([originals, images], axis=1))
+    return path

@@ -1,0 +1,236 @@
+"""What a continuous latent space is for: sample, reconstruct, interpolate,
+traverse, and edit images along attribute directions.
+
+Every function takes the encoder and/or decoder as a Keras model, a loaded
+SavedModel (`tf.saved_model.load`, as exported by `vae_tf.export`), or the
+path of an exported model (base path or version folder). Images are float32
+`(n, H, W, C)` in [0, 1]; uint8 inputs are scaled by 1/255.
+
+Interpolation uses spherical linear interpolation (slerp; White 2016,
+arXiv:1609.04468) by default: under a Gaussian prior, straight-line
+midpoints have atypically small norms.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Sequence, Union
+
+import numpy as np
+import tensorflow as tf
+
+Model = Union[object, str]
+
+
+def _as_images(x) -> np.ndarray:
+    x = np.asarray(x)
+    if x.dtype == np.uint8:
+        return x.astype(np.float32) / 255.0
+    return x.astype(np.float32)
+
+
+def _load_saved_model(path: str):
+    from vae_tf.export_check import resolve_version_dir
+
+    return tf.saved_model.load(resolve_version_dir(path))
+
+
+def decoder_fn(decoder: Model) -> Callable[[np.ndarray], np.ndarray]:
+    """z `(n, K)` -> images `(n, H, W, C)` for any accepted decoder form."""
+    if isinstance(decoder, (str, os.PathLike)):
+        decoder = _load_saved_model(os.fspath(decoder))
+    if hasattr(decoder, "signatures"):
+        signature = decoder.signatures["serving_default"]
+        return lambda z: signature(z=tf.constant(z, tf.float32))["image"].numpy()
+    return lambda z: np.asarray(decoder.predict(
+        np.asarray(z, np.float32), verbose=0, batch_size=256
+    ))
+
+
+def encoder_fn(encoder: Model) -> Callable[[np.ndarray], np.ndarray]:
+    """images -> posterior means `(n, K)` for any accepted encoder form."""
+    if isinstance(encoder, (str, os.PathLike)):
+        encoder = _load_saved_model(os.fspath(encoder))
+    if hasattr(encoder, "signatures"):
+        signature = encoder.signatures["serving_default"]
+        return lambda x: signature(image=tf.constant(x))["z_mean"].numpy()
+    return lambda x: np.asarray(
+        encoder.predict(x, verbose=0, batch_size=256)[0]
+    )
+
+
+def latent_dim_of(decoder: Model) -> int:
+    """Width of the decoder's input."""
+    if isinstance(decoder, (str, os.PathLike)):
+        decoder = _load_saved_model(os.fspath(decoder))
+    if hasattr(decoder, "signatures"):
+        spec = decoder.signatures["serving_default"].structured_input_signature
+        return int(spec[1]["z"].shape[-1])
+    return int(decoder.input_shape[-1])
+
+
+def sample(decoder: Model, n: int, temperature: float = 1.0, seed: int = 0):
+    """Decodes `n` prior draws z ~ N(0, temperature^2 I).
+
+    Returns:
+        `(images, z)`: `(n, H, W, C)` and `(n, K)`.
+    """
+    if not isinstance(n, int) or n <= 0:
+        raise ValueError(f"Expected n > 0 samples. Received: n={n!r}")
+    if not temperature > 0:
+        raise ValueError(
+            f"Expected temperature > 0. Received: temperature={temperature!r}"
+        )
+    k = latent_dim_of(decoder)
+    z = temperature * np.random.default_rng(seed).standard_normal((n, k))
+    z = z.astype(np.float32)
+    return decoder_fn(decoder)(z), z
+
+
+def reconstruct(encoder: Model, decoder: Model, x) -> np.ndarray:
+    """Decodes the posterior means of `x`; same shape as `x`."""
+    return decoder_fn(decoder)(encoder_fn(encoder)(_as_images(x)))
+
+
+def slerp(z_a: np.ndarray, z_b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Spherical interpolation between two `(K,)` vectors at fractions `t`.
+
+    Returns `(len(t), K)`; exactly `z_a` at t=0 and `z_b` at t=1. Falls back
+    to lerp when the vectors are (anti)parallel.
+    """
+    z_a, z_b = np.asarray(z_a, np.float64), np.asarray(z_b, np.float64)
+    t = np.asarray(t, np.float64)[:, None]
+    na, nb = np.linalg.norm(z_a), np.linalg.norm(z_b)
+    cos = np.dot(z_a, z_b) / max(na * nb, 1e-12)
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    if np.sin(omega) < 1e-6:
+        out = lerp(z_a, z_b, t[:, 0])
+    else:
+        out = (
+            np.sin((1 - t) * omega) * z_a + np.sin(t * omega) * z_b
+        ) / np.sin(omega)
+    out[t[:, 0] == 0] = z_a
+    out[t[:, 0] == 1] = z_b
+    return out.astype(np.float32)
+
+
+def lerp(z_a: np.ndarray, z_b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Straight-line interpolation, `(len(t), K)`."""
+    t = np.asarray(t, np.float64)[:, None]
+    return ((1 - t) * np.asarray(z_a) + t * np.asarray(z_b)).astype(np.float32)
+
+
+def interpolate(
+    encoder: Model, decoder: Model, x_a, x_b, steps: int = 8,
+    method: str = "slerp",
+):
+    """Images along the latent path between the codes of `x_a` and `x_b`.
+
+    Args:
+        x_a, x_b: single images `(H, W, C)` or batches `(n, H, W, C)`.
+        steps: points on the path, endpoints included (>= 2).
+        method: `"slerp"` or `"lerp"`.
+
+    Returns:
+        `(images, z)`: `(n, steps, H, W, C)` and `(n, steps, K)`.
+    """
+    if method not in ("slerp", "lerp"):
+        raise ValueError(
+            f"Unknown method {method!r}. Choose one of: slerp, lerp"
+        )
+    if not isinstance(steps, int) or steps < 2:
+        raise ValueError(f"Expected steps >= 2. Received: steps={steps!r}")
+    x_a, x_b = _as_images(x_a), _as_images(x_b)
+    if x_a.ndim == 3:
+        x_a, x_b = x_a[None], x_b[None]
+    if x_a.shape != x_b.shape:
+        raise ValueError(
+            f"x_a and x_b must have the same shape: {x_a.shape} vs {x_b.shape}"
+        )
+    encode = encoder_fn(encoder)
+    za, zb = encode(x_a), encode(x_b)
+    t = np.linspace(0.0, 1.0, steps)
+    path = lerp if method == "lerp" else slerp
+    z = np.stack([path(a, b, t) for a, b in zip(za, zb)])
+    images = decoder_fn(decoder)(z.reshape(-1, z.shape[-1]))
+    return images.reshape(z.shape[:2] + images.shape[1:]), z
+
+
+def traverse(
+    decoder: Model, z, dims: Sequence[int], values: Sequence[float],
+    encoder: Model = None,
+):
+    """Decodes `z` with one latent dimension at a time set to each value.
+
+    Args:
+        z: a latent `(K,)`, or an image `(H, W, C)` with `encoder` given.
+        dims: latent dimensions to move, one output row each.
+        values: values to set, one output column each.
+
+    Returns:
+        images `(len(dims), len(values), H, W, C)`.
+    """
+    z = np.asarray(z)
+    if z.ndim == 3:
+        if encoder is None:
+            raise ValueError("traverse got an image: pass its encoder too.")
+        z = encoder_fn(encoder)(_as_images(z)[None])[0]
+    z = np.asarray(z, np.float32).reshape(-1)
+    k = z.shape[0]
+    bad = [d for d in dims if not 0 <= int(d) < k]
+    if bad:
+        raise ValueError(f"Latent dims {bad} out of range for latent_dim={k}.")
+    grid = np.repeat(z[None, None], len(dims), 0).repeat(len(values), 1)
+    for i, d in enumerate(dims):
+        grid[i, :, int(d)] = values
+    images = decoder_fn(decoder)(grid.reshape(-1, k))
+    return images.reshape((len(dims), len(values)) + images.shape[1:])
+
+
+def attribute_vector(encoder: Model, images, labels) -> np.ndarray:
+    """Mean code of images with the attribute minus mean of those without.
+
+    Args:
+        images: `(n, H, W, C)`.
+        labels: `(n,)` booleans or 0/1 (CelebA's -1 counts as 0).
+
+    Returns:
+        the direction, `(K,)`.
+    """
+    labels = np.asarray(labels).reshape(-1) > 0
+    if len(labels) != len(images):
+        raise ValueError(
+            f"Got {len(images)} images but {len(labels)} labels."
+        )
+    if labels.all() or not labels.any():
+        raise ValueError(
+            "attribute_vector needs images both with and without the "
+            f"attribute; got {int(labels.sum())} of {len(labels)} with it."
+        )
+    z = encoder_fn(encoder)(_as_images(images))
+    return (z[labels].mean(axis=0) - z[~labels].mean(axis=0)).astype(np.float32)
+
+
+def edit(
+    encoder: Model, decoder: Model, x, vector, strengths: Sequence[float]
+):
+    """Adds `strength * vector` to the codes of `x` and decodes.
+
+    Returns:
+        images `(n, len(strengths), H, W, C)`; strength 0 is the plain
+        reconstruction.
+    """
+    x = _as_images(x)
+    if x.ndim == 3:
+        x = x[None]
+    z = encoder_fn(encoder)(x)
+    vector = np.asarray(vector, np.float32).reshape(-1)
+    if vector.shape[0] != z.shape[1]:
+        raise ValueError(
+            f"vector has {vector.shape[0]} entries, the latent space "
+            f"{z.shape[1]}."
+        )
+    s = np.asarray(strengths, np.float32)
+    edited = z[:, None, :] + s[None, :, None] * vector[None, None, :]
+    images = decoder_fn(decoder)(edited.reshape(-1, z.shape[1]))
+    return images.reshape(edited.shape[:2] + images.shape[1:])

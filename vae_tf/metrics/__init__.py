@@ -1,0 +1,9 @@
+"""Evaluation metrics, one per module, each a pure function on arrays
+(plus, for the likelihood bounds, the models that produce them)."""
+
+from vae_tf.metrics.active_units import active_units
+from vae_tf.metrics.elbo import negative_elbo
+from vae_tf.metrics.iwae import iwae_nll
+from vae_tf.metrics.mig import mutual_information_gap
+
+__all__ = ["active_units", "iwae_nll", "mutual_information_gap", "negative_elbo"]
