@@ -16,7 +16,7 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 from vae_tf.config import ConfigError, VAEConfig
 from vae_tf.data import DataError, DataNotFoundError, load_data, make_dataset
 from vae_tf.gaussian import kl_standard_normal
-from vae_tf.layers import KLDivergence, Sampling
+from vae_tf.layers import KLDivergence, Sampling, SoftClip
 from vae_tf.losses import (
     ReconstructionLoss,
     ReconstructionMetric,
@@ -37,6 +37,7 @@ __all__ = [
     "ReconstructionLoss",
     "ReconstructionMetric",
     "Sampling",
+    "SoftClip",
     "TrainResult",
     "VAEConfig",
     "VAEModels",

@@ -2,5 +2,6 @@
 
 from vae_tf.layers.kl_divergence import KLDivergence
 from vae_tf.layers.sampling import Sampling
+from vae_tf.layers.soft_clip import SoftClip
 
-__all__ = ["KLDivergence", "Sampling"]
+__all__ = ["KLDivergence", "Sampling", "SoftClip"]

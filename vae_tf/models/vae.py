@@ -3,7 +3,7 @@
 Graph (all standard Keras layers plus the two registered vae_tf layers, so
 `model.keras` loads in safe mode):
 
-    image -> encoder body -> Dense z_mean, Dense z_log_var
+    image -> encoder body -> Dense z_mean, Dense + SoftClip z_log_var
           -> KLDivergence (adds beta * |KL - C|) -> Sampling -> z
     z     -> decoder body -> likelihood parameters (logits for bernoulli)
 
@@ -20,9 +20,12 @@ import keras
 from keras import layers
 
 from vae_tf.config import VAEConfig
-from vae_tf.layers import KLDivergence, Sampling
+from vae_tf.layers import KLDivergence, Sampling, SoftClip
 from vae_tf.losses import ReconstructionLoss, ReconstructionMetric
 from vae_tf.networks import ARCHITECTURES
+
+
+LOG_VAR_LIMIT = 10.0  # |z_log_var| < 10, see `SoftClip`
 
 
 class VAEModels(NamedTuple):
@@ -60,7 +63,9 @@ def build_vae(config: VAEConfig) -> VAEModels:
     image = keras.Input(shape=config.input_shape, name="image")
     h = net.encoder_body(image, config)
     z_mean = layers.Dense(config.latent_dim, name="z_mean")(h)
-    z_log_var = layers.Dense(config.latent_dim, name="z_log_var")(h)
+    z_log_var = layers.Dense(config.latent_dim, name="z_log_var_raw")(h)
+    # Bounded log-variance: exp() stays finite whatever the weights do.
+    z_log_var = SoftClip(LOG_VAR_LIMIT, name="z_log_var")(z_log_var)
     initial_capacity = 0.0
     initial_beta = config.beta
     if config.beta_schedule in ("linear", "cyclical"):
