@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vae_tf import load_data, load_run, train
-from vae_tf.config import ConfigError
+from vae_tf.data import DataError
 
 
 def test_fit_lowers_validation_negative_elbo_on_faces(tiny_config):
@@ -49,7 +49,7 @@ def test_run_directory_contents_and_reload(tiny_config, tmp_path):
     assert not [p for p in os.listdir(out) if p.startswith(".")]  # no temp files
 
 
-def test_input_shape_mismatch_is_a_config_error(tiny_config):
+def test_input_shape_mismatch_is_a_clear_error(tiny_config):
     data = load_data("faces", num_examples=20, seed=0, image_shape=(32, 32, 3))
-    with pytest.raises(ConfigError, match="does not match"):
+    with pytest.raises(DataError, match="wrong image size.*takes \\(64, 64, 3\\)"):
         train(tiny_config.replace(input_shape=(64, 64, 3)), data=data, verbose=0)

@@ -73,7 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, help="random seed")
     train.add_argument(
         "--out", default=None, metavar="DIR",
-        help="run directory (default runs/<date-time>)",
+        help="run directory (default runs/<date-time>); rerunning the same "
+             "command on an interrupted run resumes it",
+    )
+    train.add_argument(
+        "--save-every-steps", type=int, default=None, metavar="N",
+        help="back up the training state every N steps (default: every "
+             "epoch)",
+    )
+    train.add_argument(
+        "--deterministic", action="store_true",
+        help="enable TF op determinism: same seed, identical weights "
+             "(slower)",
     )
 
     export = commands.add_parser(
@@ -234,7 +245,9 @@ def _train(args: argparse.Namespace) -> int:
     print(f"vae-tf: training on {config.data!r}, run directory {out}",
           flush=True)
     start = time.time()
-    result = train(config, out_dir=out)
+    result = train(config, out_dir=out,
+                   save_every_steps=args.save_every_steps,
+                   deterministic=args.deterministic)
     h = result.history
     print(
         f"vae-tf: done in {time.time() - start:.0f} s. Final validation "

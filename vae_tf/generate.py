@@ -32,31 +32,82 @@ def _as_images(x) -> np.ndarray:
 def _load_saved_model(path: str):
     from vae_tf.export_check import resolve_version_dir
 
-    return tf.saved_model.load(resolve_version_dir(path))
+    folder = resolve_version_dir(path)
+    if not os.path.isdir(os.path.join(folder, "variables")):
+        raise FileNotFoundError(
+            f"{folder} has no variables/ folder: the SavedModel is incomplete."
+            " Export it again with `vae-tf export`."
+        )
+    try:
+        return tf.saved_model.load(folder)
+    except (OSError, ValueError, tf.errors.OpError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise ValueError(f"Cannot load SavedModel {folder}: {first}") from None
+
+
+def _check_input(x: np.ndarray, expected, what: str) -> np.ndarray:
+    """Refuses arrays whose shape does not fit `expected` (None = any)."""
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.number):
+        raise ValueError(f"{what}: expected numbers, got dtype {x.dtype}.")
+    expected = tuple(expected)
+    if x.ndim != len(expected) or any(
+        e is not None and e != d for e, d in zip(expected[1:], x.shape[1:])
+    ):
+        shape = ", ".join("batch" if e is None else str(e) for e in expected)
+        raise ValueError(
+            f"{what}: expected shape ({shape}). Received: {x.shape}"
+        )
+    return x.astype(np.float32)
+
+
+def _signature_shape(signature, name: str):
+    return tuple(signature.structured_input_signature[1][name].shape.as_list())
 
 
 def decoder_fn(decoder: Model) -> Callable[[np.ndarray], np.ndarray]:
-    """z `(n, K)` -> images `(n, H, W, C)` for any accepted decoder form."""
+    """z `(n, K)` -> images `(n, H, W, C)` for any accepted decoder form.
+
+    The returned function raises `ValueError` for a z of the wrong shape.
+    """
     if isinstance(decoder, (str, os.PathLike)):
         decoder = _load_saved_model(os.fspath(decoder))
     if hasattr(decoder, "signatures"):
         signature = decoder.signatures["serving_default"]
-        return lambda z: signature(z=tf.constant(z, tf.float32))["image"].numpy()
+        shape = _signature_shape(signature, "z")
+
+        def run(z):
+            z = _check_input(z, shape, "decoder input z")
+            return signature(z=tf.constant(z))["image"].numpy()
+
+        return run
+    shape = tuple(decoder.input_shape)
     return lambda z: np.asarray(decoder.predict(
-        np.asarray(z, np.float32), verbose=0, batch_size=256
+        _check_input(z, shape, "decoder input z"), verbose=0, batch_size=256
     ))
 
 
 def encoder_fn(encoder: Model) -> Callable[[np.ndarray], np.ndarray]:
-    """images -> posterior means `(n, K)` for any accepted encoder form."""
+    """images -> posterior means `(n, K)` for any accepted encoder form.
+
+    The returned function raises `ValueError` for images of the wrong shape.
+    """
     if isinstance(encoder, (str, os.PathLike)):
         encoder = _load_saved_model(os.fspath(encoder))
     if hasattr(encoder, "signatures"):
         signature = encoder.signatures["serving_default"]
-        return lambda x: signature(image=tf.constant(x))["z_mean"].numpy()
-    return lambda x: np.asarray(
-        encoder.predict(x, verbose=0, batch_size=256)[0]
-    )
+        shape = _signature_shape(signature, "image")
+
+        def run(x):
+            x = _check_input(x, shape, "encoder input image")
+            return signature(image=tf.constant(x))["z_mean"].numpy()
+
+        return run
+    shape = tuple(encoder.input_shape)
+    return lambda x: np.asarray(encoder.predict(
+        _check_input(x, shape, "encoder input image"), verbose=0,
+        batch_size=256,
+    )[0])
 
 
 def latent_dim_of(decoder: Model) -> int:

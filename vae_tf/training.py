@@ -11,8 +11,11 @@ samples). Every file is written atomically.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import json
 import os
+import shutil
 import sys
 from typing import Optional, Sequence
 
@@ -23,12 +26,20 @@ from vae_tf import io_utils, plotting
 from vae_tf.config import ConfigError, VAEConfig
 from vae_tf.data import DataSet, load_data, make_dataset
 from vae_tf.data.pipeline import binarize_fixed
+from vae_tf.data.validation import check_images
 from vae_tf.models import VAEModels, build_vae, compile_vae, split_vae
 from vae_tf.schedules import schedule_callbacks
 
 CONFIG_FILE = "config.json"
 MODEL_FILE = "model.keras"
 HISTORY_FILE = "history.csv"
+BACKUP_DIR = "backup"
+# Fields that may change when an interrupted run is resumed.
+RESUMABLE_CHANGES = ("epochs",)
+
+
+class RunExistsError(ValueError):
+    """The run directory already holds a finished run."""
 
 
 @dataclasses.dataclass
@@ -68,28 +79,62 @@ def train(
     data: Optional[DataSet] = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int | str = "auto",
+    save_every_steps: Optional[int] = None,
+    deterministic: bool = False,
 ) -> TrainResult:
     """Trains a VAE as `config` says; writes a run directory if `out_dir`.
 
+    With `out_dir`, training state is backed up in `out_dir/backup/` (Keras
+    `BackupAndRestore`) after every epoch, or every `save_every_steps`
+    steps: calling `train` again with the same config and `out_dir` after a
+    crash resumes from the last backup (weights, optimizer, step counter;
+    an interrupted epoch restarts from its first batch) and continues
+    `history.csv`. Training stops on a NaN loss (`TerminateOnNaN`).
+
     Args:
         config: the run's config; `input_shape=None` takes the data's.
-        out_dir: run directory to create/fill, or `None` for no files.
+        out_dir: run directory to create/fill/resume, or `None`.
         data: a loaded `DataSet`, or `None` to load `config.data`.
         callbacks: extra Keras callbacks for `fit`.
         verbose: Keras `fit` verbosity.
+        save_every_steps: back up every N steps instead of every epoch.
+        deterministic: `tf.config.experimental.enable_op_determinism()`,
+            so two CPU runs with the same seed give identical weights
+            (slower; process-wide).
 
     Returns:
         A `TrainResult`; `history` has `loss`, `reconstruction`, `kl` and
         their `val_` twins in nats per image, per epoch.
+
+    Raises:
+        ConfigError, DataError: invalid config or data (checked first).
+        RunExistsError: `out_dir` holds a finished run.
     """
+    if save_every_steps is not None and (
+        not isinstance(save_every_steps, int) or save_every_steps <= 0
+    ):
+        raise ConfigError(
+            "Expected save_every_steps to be a positive integer. Received: "
+            f"save_every_steps={save_every_steps!r}"
+        )
+    if deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
     if data is None:
         data = load_data(
             config.data, num_examples=config.num_examples, seed=config.seed,
             data_dir=config.data_dir, image_shape=config.input_shape,
         )
+    for split in ("train", "validation"):
+        check_images(
+            getattr(data, split).images, f"{data.name} {split} split",
+            config.input_shape,
+        )
     config = resolve_config(config, data)
+    resume_epoch = None
     if out_dir is not None:
-        os.makedirs(out_dir, exist_ok=True)
+        resume_epoch = prepare_run_dir(out_dir, config)
         config.save(os.path.join(out_dir, CONFIG_FILE))
 
     models = build_vae(config)
@@ -103,14 +148,28 @@ def train(
     steps = -(-len(data.train) // config.batch_size)
 
     all_callbacks = list(schedule_callbacks(config, steps))
+    all_callbacks.append(keras.callbacks.TerminateOnNaN())
     if out_dir is not None:
+        # CSVLogger before BackupAndRestore: a crash between the two leaves
+        # a row that prepare_run_dir trims on resume, never a missing one.
         all_callbacks += [
-            keras.callbacks.CSVLogger(os.path.join(out_dir, HISTORY_FILE)),
+            keras.callbacks.CSVLogger(
+                os.path.join(out_dir, HISTORY_FILE),
+                append=resume_epoch is not None,
+            ),
+            keras.callbacks.BackupAndRestore(
+                os.path.join(out_dir, BACKUP_DIR),
+                save_freq=save_every_steps or "epoch",
+                double_checkpoint=True, delete_checkpoint=False,
+            ),
             keras.callbacks.TensorBoard(os.path.join(out_dir, "logs")),
         ]
     all_callbacks += list(callbacks)
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2
+    if resume_epoch is not None and verbose:
+        print(f"vae-tf: resuming {out_dir} from epoch {resume_epoch + 1}",
+              flush=True)
     history = models.vae.fit(
         train_ds, validation_data=val_ds, epochs=config.epochs,
         callbacks=all_callbacks, verbose=verbose, shuffle=False,
@@ -118,7 +177,79 @@ def train(
     if out_dir is not None:
         save_model(models.vae, os.path.join(out_dir, MODEL_FILE))
         save_pictures(models, val_images, out_dir, config.seed)
-    return TrainResult(config, models, history.history, data)
+        # Only now is the run safely finished.
+        shutil.rmtree(os.path.join(out_dir, BACKUP_DIR), ignore_errors=True)
+        full_history = read_history(os.path.join(out_dir, HISTORY_FILE))
+    else:
+        full_history = history.history
+    return TrainResult(config, models, full_history, data)
+
+
+def prepare_run_dir(out_dir: str, config: VAEConfig) -> Optional[int]:
+    """Checks `out_dir`; returns the epoch to resume from, or `None`.
+
+    Raises:
+        RunExistsError: a finished run (model.keras, no backup) is there.
+        ConfigError: an interrupted run with a different config is there.
+    """
+    backup = os.path.join(out_dir, BACKUP_DIR)
+    config_path = os.path.join(out_dir, CONFIG_FILE)
+    if os.path.isdir(backup) and os.path.isfile(config_path):
+        saved = VAEConfig.load(config_path)
+        changed = [
+            f.name for f in dataclasses.fields(VAEConfig)
+            if f.name not in RESUMABLE_CHANGES
+            and getattr(saved, f.name) != getattr(config, f.name)
+        ]
+        if changed:
+            raise ConfigError(
+                f"{out_dir} holds an interrupted run with a different config "
+                f"({', '.join(changed)}). Rerun with the same options to "
+                "resume it, or choose a new --out."
+            )
+        epoch = 0
+        for name in ("training_metadata.json", "training_metadata.json.bkp"):
+            path = os.path.join(backup, name)
+            try:
+                with open(path, encoding="utf-8") as f:
+                    epoch = int(json.load(f)["epoch"])
+                break
+            except (OSError, ValueError, KeyError):
+                continue
+        trim_history(os.path.join(out_dir, HISTORY_FILE), epoch)
+        return epoch
+    if os.path.isfile(os.path.join(out_dir, MODEL_FILE)):
+        raise RunExistsError(
+            f"{out_dir} already holds a finished run ({MODEL_FILE}). Choose "
+            "a new --out, or delete the directory to train again."
+        )
+    os.makedirs(out_dir, exist_ok=True)
+    return None
+
+
+def read_history(path: str) -> dict[str, list[float]]:
+    """`history.csv` as `{column: [value per epoch]}` (without `epoch`)."""
+    if not os.path.isfile(path):
+        return {}
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return {}
+    return {k: [float(r[k]) for r in rows] for k in rows[0] if k != "epoch"}
+
+
+def trim_history(path: str, epoch: int) -> None:
+    """Drops rows of epochs >= `epoch` (written after the last backup)."""
+    if not os.path.isfile(path):
+        return
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return
+    kept = [rows[0]] + [r for r in rows[1:] if r and int(r[0]) < epoch]
+    with io_utils.atomic_path(path) as tmp:
+        with open(tmp, "w", newline="") as f:
+            csv.writer(f).writerows(kept)
 
 
 def save_model(vae: keras.Model, path: str) -> None:
@@ -145,11 +276,42 @@ def save_pictures(
     plotting.save_grid(os.path.join(out_dir, "samples.png"), samples, rows=4)
 
 
+class ModelLoadError(ValueError):
+    """A model file is corrupt, truncated or refused by safe mode."""
+
+
+def load_model(path: str) -> keras.Model:
+    """`keras.saving.load_model(path)` in safe mode, with clear errors.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ModelLoadError: truncated/corrupt archive, or one that holds Python
+            code (a `Lambda` layer), which safe mode refuses to run.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"Model file not found: {path}")
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except Exception as err:  # zipfile, h5py, JSON and Keras errors alike
+        text = str(err)
+        if "safe_mode" in text or "Lambda" in text or "lambda" in text:
+            raise ModelLoadError(
+                f"Refused to load {path}: it contains Python code (e.g. a "
+                "Lambda layer), which safe mode never runs. vae_tf models "
+                "have none: rebuild the model from its config.json and "
+                "retrain."
+            ) from None
+        first = text.strip().splitlines()[0] if text.strip() else ""
+        raise ModelLoadError(
+            f"Cannot load {path}: the file is truncated or corrupt "
+            f"({type(err).__name__}: {first[:200]})."
+        ) from None
+
+
 def load_run(run_dir: str) -> tuple[VAEConfig, VAEModels]:
     """Loads `config.json` and `model.keras` (safe mode) from a run dir."""
+    if not os.path.isdir(run_dir):
+        raise FileNotFoundError(f"Run directory not found: {run_dir}")
     config = VAEConfig.load(os.path.join(run_dir, CONFIG_FILE))
-    path = os.path.join(run_dir, MODEL_FILE)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No {MODEL_FILE} in run directory {run_dir}")
-    vae = keras.saving.load_model(path)
+    vae = load_model(os.path.join(run_dir, MODEL_FILE))
     return config, split_vae(vae, config)
