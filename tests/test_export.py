@@ -122,6 +122,38 @@ def test_reader_polling_the_base_never_sees_a_partial_version(trained_run, tmp_p
     assert {("p_decoder", 1), ("p_decoder", 2)} <= seen
 
 
+def test_200_polls_during_exports_only_see_loadable_versions(trained_run, tmp_path):
+    """A reader polls the base path 200 times while three exports run and
+    loads every version the moment it first appears."""
+    base = str(tmp_path / "loaded")
+    folder = os.path.join(base, "q_decoder")
+    loaded, failures, polls = set(), [], [0]
+    stop = threading.Event()
+
+    def poll():
+        while polls[0] < 200 and not stop.is_set():
+            polls[0] += 1
+            for v in versions(folder):
+                if v in loaded:
+                    continue
+                try:
+                    tf.saved_model.load(os.path.join(folder, str(v)))
+                    loaded.add(v)
+                except Exception as err:  # a partial version would land here
+                    failures.append((v, repr(err)[:200]))
+            stop.wait(0.03)
+
+    thread = threading.Thread(target=poll)
+    thread.start()
+    try:
+        for _ in range(3):
+            export_run(trained_run, name="q", base=base)
+    finally:
+        thread.join()
+    assert failures == []
+    assert polls[0] >= 100 and loaded  # it really polled while exporting
+
+
 @pytest.mark.parametrize("name", ["..", "../evil", "a/b", "", "/abs", "x..y", ".hidden"])
 def test_invalid_names_are_refused(name):
     with pytest.raises(ExportError, match="Invalid export name"):

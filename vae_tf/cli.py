@@ -232,8 +232,6 @@ def config_from_args(args: argparse.Namespace):
         name: getattr(args, name) for name in _CONFIG_FLAGS
         if getattr(args, name) is not None
     }
-    if changes.get("data") and changes["data"] != config.data:
-        changes.setdefault("input_shape", None)  # take it from the new data
     return config.replace(**changes)
 
 
