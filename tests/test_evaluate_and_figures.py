@@ -72,3 +72,45 @@ def test_cli_sample_from_a_decoder_savedmodel(exported, tmp_path):
     assert cli.main(["sample", "-", "--decoder", result.decoder_dir, "--n", "4",
                      "--out", str(out)]) == 0
     assert _png_shape(out) == _grid_shape(1, 4)
+
+
+def _write_celeba_folder(folder, n=40):
+    """Procedural faces saved as PNG files with a CelebA attribute file."""
+    from vae_tf.data.faces import make_faces
+    images, attrs = make_faces(n, seed=9, image_size=32)
+    folder.mkdir()
+    lines = [str(n), "Eyeglasses Smiling"]
+    for i, img in enumerate(images):
+        name = f"{i:06d}.png"
+        (folder / name).write_bytes(tf.io.encode_png(img).numpy())
+        glasses = 1 if attrs["glasses"][i] else -1
+        smiling = 1 if attrs["smile"][i] > 0 else -1
+        lines.append(f"{name} {glasses} {smiling}")
+    (folder / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
+
+
+def test_edit_with_celeba_attributes_from_an_image_folder(tmp_path, capsys):
+    _write_celeba_folder(tmp_path / "celeba")
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({
+        "input_shape": [32, 32, 3], "latent_dim": 4, "widths": [8, 16],
+        "dense_units": 16, "batch_size": 8, "epochs": 1,
+        "data": f"folder:{tmp_path / 'celeba'}",
+    }))
+    run = tmp_path / "run"
+    assert cli.main(["train", "--config", str(config), "--out", str(run)]) == 0
+    out = tmp_path / "edit.png"
+    assert cli.main(["edit", str(run), "--attribute", "Eyeglasses", "--n", "2",
+                     "--split", "train", "--out", str(out)]) == 0
+    assert _png_shape(out) == _grid_shape(2, 6)
+
+
+def test_evaluate_reports_mig_on_shapes(tmp_path):
+    from vae_tf import VAEConfig, train
+    run = tmp_path / "shapes"
+    train(VAEConfig(data="shapes", input_shape=(32, 32, 1), latent_dim=3,
+                    widths=(8, 16), dense_units=16, num_examples=128,
+                    batch_size=32, epochs=1), out_dir=str(run), verbose=0)
+    report = evaluate_run(str(run), k=2, iwae_images=4, verbose=False)
+    assert set(report["mig_per_factor"]) == {"shape", "scale", "rotation", "x", "y"}
+    assert 0.0 <= report["mig"] <= 1.0

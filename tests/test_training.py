@@ -53,3 +53,11 @@ def test_input_shape_mismatch_is_a_clear_error(tiny_config):
     data = load_data("faces", num_examples=20, seed=0, image_shape=(32, 32, 3))
     with pytest.raises(DataError, match="wrong image size.*takes \\(64, 64, 3\\)"):
         train(tiny_config.replace(input_shape=(64, 64, 3)), data=data, verbose=0)
+
+
+def test_trim_history_drops_later_epochs_and_half_lines(tmp_path):
+    from vae_tf.training import read_history, trim_history
+    path = tmp_path / "history.csv"
+    path.write_text("epoch,kl,loss\n0,1.0,10.0\n1,2.0,9.0\n2,3.0,8.0\n3,4.0\n")
+    trim_history(str(path), 2)
+    assert read_history(str(path)) == {"kl": [1.0, 2.0], "loss": [10.0, 9.0]}

@@ -246,7 +246,12 @@ def trim_history(path: str, epoch: int) -> None:
         rows = list(csv.reader(f))
     if not rows:
         return
-    kept = [rows[0]] + [r for r in rows[1:] if r and int(r[0]) < epoch]
+    header = rows[0]
+    # Rows of later epochs, and a half-written last line, go.
+    kept = [header] + [
+        r for r in rows[1:]
+        if len(r) == len(header) and r[0].isdigit() and int(r[0]) < epoch
+    ]
     with io_utils.atomic_path(path) as tmp:
         with open(tmp, "w", newline="") as f:
             csv.writer(f).writerows(kept)
