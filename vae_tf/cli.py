@@ -82,6 +82,21 @@ def build_parser() -> argparse.ArgumentParser:
              "epoch)",
     )
     train.add_argument(
+        "--strategy", choices=("mirrored", "multiworker"), default=None,
+        help="tf.distribute data parallelism: mirrored (this machine's "
+             "devices) or multiworker (processes/machines from TF_CONFIG; "
+             "run the same command on every worker)",
+    )
+    train.add_argument(
+        "--export", default=None, metavar="NAME",
+        help="after training, export NAME_encoder/NAME_decoder SavedModels "
+             "(chief only) to --export-base",
+    )
+    train.add_argument(
+        "--export-base", default="saved_models",
+        help="base folder for --export (default saved_models)",
+    )
+    train.add_argument(
         "--deterministic", action="store_true",
         help="enable TF op determinism: same seed, identical weights "
              "(slower)",
@@ -236,24 +251,35 @@ def config_from_args(args: argparse.Namespace):
 
 
 def _train(args: argparse.Namespace) -> int:
+    from vae_tf.distribute import worker_role
     from vae_tf.training import train
 
     config = config_from_args(args)
     out = args.out or os.path.join("runs", time.strftime("%Y%m%d-%H%M%S"))
+    if args.export:
+        from vae_tf.export import validate_name
+        validate_name(args.export)  # fail before training, not after
+    is_chief = args.strategy != "multiworker" or worker_role()[0]
     print(f"vae-tf: training on {config.data!r}, run directory {out}",
           flush=True)
     start = time.time()
     result = train(config, out_dir=out,
                    save_every_steps=args.save_every_steps,
-                   deterministic=args.deterministic)
+                   deterministic=args.deterministic, strategy=args.strategy)
     h = result.history
+    where = f"Wrote {out}/" if is_chief else "Non-chief worker: wrote nothing."
     print(
         f"vae-tf: done in {time.time() - start:.0f} s. Final validation "
         f"loss {h['val_loss'][-1]:.2f}, reconstruction "
         f"{h['val_reconstruction'][-1]:.2f}, KL {h['val_kl'][-1]:.2f} "
-        f"nats/image. Wrote {out}/",
+        f"nats/image. {where}",
         flush=True,
     )
+    if args.export and is_chief:
+        from vae_tf.export import export_run
+        exported = export_run(out, args.export, args.export_base)
+        print(f"vae-tf: exported version {exported.version} to "
+              f"{exported.encoder_dir} and {exported.decoder_dir}", flush=True)
     return 0
 
 
@@ -377,7 +403,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return {
             "train": _train, "export": _export, "check-export": _check_export,
         }.get(args.command, _generative)(args)
-    except (ConfigError, DataError, OSError, ValueError) as err:
+    except (ConfigError, DataError, OSError, ValueError,
+            NotImplementedError) as err:
         print(f"vae-tf {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -59,6 +59,12 @@ class VAEConfig:
             every epoch); `None` means "on for `bernoulli`".
         epochs, batch_size, learning_rate: the usual.
         seed: seeds weights, sampling noise, data generation and shuffling.
+
+    Speed (CPU; see benchmarks/README.md for the measurements):
+        steps_per_execution: training steps per compiled call; > 1 cuts
+            the per-step Python and dispatch overhead.
+        jit_compile: XLA-compile the train step. Off by default: on the
+            2-core CPUs measured, XLA made the conv VAE slower.
     """
 
     input_shape: Optional[tuple[int, int, int]] = None
@@ -85,6 +91,8 @@ class VAEConfig:
     batch_size: int = 32
     learning_rate: float = 1e-3
     seed: int = 0
+    steps_per_execution: int = 1
+    jit_compile: bool = False
 
     def __post_init__(self) -> None:
         if self.input_shape is not None:
@@ -156,6 +164,12 @@ class VAEConfig:
         _check_positive_int("epochs", self.epochs)
         _check_positive_int("batch_size", self.batch_size)
         _check_positive_float("learning_rate", self.learning_rate)
+        _check_positive_int("steps_per_execution", self.steps_per_execution)
+        if not isinstance(self.jit_compile, bool):
+            raise ConfigError(
+                "Expected `jit_compile` to be true or false. Received: "
+                f"jit_compile={self.jit_compile!r}"
+            )
         if not _is_int(self.seed) or self.seed < 0:
             raise ConfigError(
                 "Expected `seed` to be a non-negative integer. "

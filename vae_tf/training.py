@@ -22,11 +22,12 @@ from typing import Optional, Sequence
 import keras
 import numpy as np
 
-from vae_tf import io_utils, plotting
+from vae_tf import distribute, io_utils, plotting
 from vae_tf.config import ConfigError, VAEConfig
 from vae_tf.data import DataSet, load_data, make_dataset
 from vae_tf.data.pipeline import binarize_fixed
 from vae_tf.data.validation import check_images
+from vae_tf.distribute import make_strategy, worker_role
 from vae_tf.models import VAEModels, build_vae, compile_vae, split_vae
 from vae_tf.schedules import schedule_callbacks
 
@@ -81,6 +82,7 @@ def train(
     verbose: int | str = "auto",
     save_every_steps: Optional[int] = None,
     deterministic: bool = False,
+    strategy: Optional[str] = None,
 ) -> TrainResult:
     """Trains a VAE as `config` says; writes a run directory if `out_dir`.
 
@@ -101,6 +103,8 @@ def train(
         deterministic: `tf.config.experimental.enable_op_determinism()`,
             so two CPU runs with the same seed give identical weights
             (slower; process-wide).
+        strategy: `None`, `"mirrored"` or `"multiworker"` (see
+            `vae_tf.distribute`); only the chief writes `out_dir`.
 
     Returns:
         A `TrainResult`; `history` has `loss`, `reconstruction`, `kl` and
@@ -117,6 +121,8 @@ def train(
             "Expected save_every_steps to be a positive integer. Received: "
             f"save_every_steps={save_every_steps!r}"
         )
+    dist = make_strategy(strategy)  # first: before any other TF work
+    is_chief, task_index = worker_role() if dist is not None else (True, 0)
     if deterministic:
         import tensorflow as tf
 
@@ -133,12 +139,14 @@ def train(
         )
     config = resolve_config(config, data)
     resume_epoch = None
-    if out_dir is not None:
+    writer_dir = out_dir if is_chief else None  # artefacts: chief only
+    if writer_dir is not None:
         resume_epoch = prepare_run_dir(out_dir, config)
         config.save(os.path.join(out_dir, CONFIG_FILE))
 
-    models = build_vae(config)
-    compile_vae(models.vae, config)
+    with distribute.scope(dist):
+        models = build_vae(config)
+        compile_vae(models.vae, config)
     train_ds = make_dataset(
         data.train.images, config.batch_size, shuffle=True,
         binarize=config.use_binarization, seed=config.seed,
@@ -149,7 +157,14 @@ def train(
 
     all_callbacks = list(schedule_callbacks(config, steps))
     all_callbacks.append(keras.callbacks.TerminateOnNaN())
-    if out_dir is not None:
+    if out_dir is not None and not is_chief:
+        # Other workers keep their own backup so they can resume too.
+        all_callbacks.append(keras.callbacks.BackupAndRestore(
+            os.path.join(out_dir, BACKUP_DIR, f"worker_{task_index}"),
+            save_freq=save_every_steps or "epoch", double_checkpoint=True,
+            delete_checkpoint=False,
+        ))
+    if writer_dir is not None:
         # CSVLogger before BackupAndRestore: a crash between the two leaves
         # a row that prepare_run_dir trims on resume, never a missing one.
         all_callbacks += [
@@ -174,7 +189,7 @@ def train(
         train_ds, validation_data=val_ds, epochs=config.epochs,
         callbacks=all_callbacks, verbose=verbose, shuffle=False,
     )
-    if out_dir is not None:
+    if writer_dir is not None:
         save_model(models.vae, os.path.join(out_dir, MODEL_FILE))
         save_pictures(models, val_images, out_dir, config.seed)
         # Only now is the run safely finished.

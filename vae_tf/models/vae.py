@@ -43,8 +43,18 @@ class VAEModels(NamedTuple):
     decoder: keras.Model
 
 
-def build_vae(config: VAEConfig) -> VAEModels:
+def build_vae(
+    config: VAEConfig, encoder_body=None, decoder_body=None
+) -> VAEModels:
     """Builds the VAE described by `config` (weights seeded by `config.seed`).
+
+    Args:
+        config: the resolved config.
+        encoder_body, decoder_body: optional replacements for the
+            architecture's bodies, with the signatures of
+            `vae_tf.networks.conv` (`encoder_body(x, config) -> features`,
+            `decoder_body(z, config, activation) -> params`). The heads,
+            KL layer, sampling and likelihood stay vae_tf's.
 
     Raises:
         ValueError: if `config.input_shape` is unset (resolve it from the
@@ -61,7 +71,7 @@ def build_vae(config: VAEConfig) -> VAEModels:
     net = ARCHITECTURES[config.architecture]
 
     image = keras.Input(shape=config.input_shape, name="image")
-    h = net.encoder_body(image, config)
+    h = (encoder_body or net.encoder_body)(image, config)
     z_mean = layers.Dense(config.latent_dim, name="z_mean")(h)
     z_log_var = layers.Dense(config.latent_dim, name="z_log_var_raw")(h)
     # Bounded log-variance: exp() stays finite whatever the weights do.
@@ -78,7 +88,9 @@ def build_vae(config: VAEConfig) -> VAEModels:
 
     latent = keras.Input(shape=(config.latent_dim,), name="z")
     mean_activation = None if config.likelihood == "bernoulli" else "sigmoid"
-    params = net.decoder_body(latent, config, activation=mean_activation)
+    params = (decoder_body or net.decoder_body)(
+        latent, config, activation=mean_activation
+    )
     param_decoder = keras.Model(latent, params, name="decoder")
 
     vae_input = keras.Input(shape=config.input_shape, name="image")
@@ -122,6 +134,8 @@ def compile_vae(vae: keras.Model, config: VAEConfig, **compile_kwargs):
         metrics=[
             ReconstructionMetric(config.likelihood, config.likelihood_scale)
         ],
+        steps_per_execution=config.steps_per_execution,
+        jit_compile=config.jit_compile,
     )
     kwargs.update(compile_kwargs)
     vae.compile(**kwargs)

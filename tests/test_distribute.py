@@ -1,0 +1,140 @@
+"""tf.distribute scale-out: MirroredStrategy over 2 logical CPU devices and
+MultiWorkerMirroredStrategy with 2 local worker processes."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+_MIRRORED = r"""
+import contextlib, json, sys
+import numpy as np
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(
+    cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras
+from vae_tf import VAEConfig, build_vae, compile_vae, load_data, train
+
+config = VAEConfig(input_shape=(32, 32, 3), latent_dim=4, widths=(8, 16),
+                   dense_units=32, num_examples=1024, batch_size=32,
+                   epochs=8, seed=4)
+out = {}
+
+# 1. One SGD step from identical weights: the same update on 1 or 2 replicas.
+x = np.random.default_rng(0).uniform(size=(32, 32, 32, 3)).astype("float32")
+updates = []
+for strategy in (None, tf.distribute.MirroredStrategy()):
+    with (strategy.scope() if strategy else contextlib.nullcontext()):
+        m = build_vae(config)
+        # SGD: the update is the gradient itself (Adam's first step is its
+        # sign, which flips for noise-level gradients).
+        compile_vae(m.vae, config, optimizer=keras.optimizers.SGD(1e-3))
+        # A near-deterministic posterior, so replica noise cannot differ.
+        m.encoder.get_layer("z_log_var_raw").bias.assign(np.full(4, -30.0, "float32"))
+        before = [w.numpy().copy() for w in m.vae.trainable_weights]
+    m.vae.fit(tf.data.Dataset.from_tensor_slices((x, x)).batch(32), verbose=0)
+    updates.append({w.path: w.numpy() - b
+                    for w, b in zip(m.vae.trainable_weights, before)})
+    if strategy is not None:
+        out["replicas"] = strategy.num_replicas_in_sync
+single, mirrored = updates
+# The replicas draw their own posterior noise (sigma >= exp(-5) by
+# SoftClip), so updates agree in direction and size, not bit for bit. A
+# mis-scaled loss (e.g. summed instead of averaged over replicas) would
+# show as a norm ratio of 2 or 0.5.
+a = np.concatenate([u.ravel() for u in single.values()])
+b = np.concatenate([mirrored[k].ravel() for k in single])
+out["update_norm_ratio"] = float(np.linalg.norm(b) / np.linalg.norm(a))
+out["update_cosine"] = float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+
+# 2. The same config trained for 8 epochs both ways.
+data = load_data("faces", num_examples=1024, seed=4, image_shape=(32, 32, 3))
+out["single"] = train(config, data=data, verbose=0).history["val_loss"]
+out["mirrored"] = train(config, data=data, verbose=0, strategy="mirrored").history["val_loss"]
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_multiworker_is_refused_with_the_reason(capsys):
+    from vae_tf import cli
+    assert cli.main(["train", "--strategy", "multiworker"]) == 2
+    err = capsys.readouterr().err
+    assert "MultiWorkerMirroredStrategy cannot" in err
+    assert "--strategy mirrored" in err
+
+
+def _result(proc):
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(l for l in proc.stdout.splitlines() if l.startswith("RESULT "))
+    return json.loads(line[7:])
+
+
+def test_mirrored_over_two_cpu_devices_matches_single_device():
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    res = _result(subprocess.run([sys.executable, "-c", _MIRRORED], env=env,
+                                 capture_output=True, text=True, timeout=900))
+    assert res["replicas"] == 2
+    # One SGD step from the same weights: the same update up to noise.
+    assert 0.95 < res["update_norm_ratio"] < 1.05, res
+    assert res["update_cosine"] > 0.95, res
+    # Trajectories then differ only by the replicas' sampling noise. Stated
+    # tolerance: final validation -ELBO within 15% of the starting loss
+    # (seed-to-seed spread of two single-device runs measured here: ~3%).
+    start, single, mirrored = res["single"][0], res["single"][-1], res["mirrored"][-1]
+    print(f"final val loss single {single:.1f}, mirrored {mirrored:.1f}, start {start:.1f}")
+    assert abs(single - mirrored) <= 0.15 * start
+    assert mirrored < 0.5 * res["mirrored"][0]  # it did train
+
+
+def _free_ports(n):
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True, raises=AssertionError,
+    reason="Keras 3.15 Model.fit cannot reduce the (x, y) batch under "
+           "MultiWorkerMirroredStrategy (see vae_tf.distribute.make_strategy);"
+           " vae-tf refuses --strategy multiworker until that is fixed",
+)
+def test_multiworker_two_local_processes(tmp_path):
+    ports = _free_ports(2)
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({
+        "input_shape": [32, 32, 3], "latent_dim": 4, "widths": [8, 16],
+        "dense_units": 32, "num_examples": 2048, "batch_size": 32,
+        "epochs": 4, "seed": 1,
+    }))
+    out, base = tmp_path / "run", tmp_path / "models"
+    procs = []
+    for index in range(2):
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_CONFIG=json.dumps(
+            {"cluster": cluster, "task": {"type": "worker", "index": index}}))
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "vae_tf.cli", "train", "--config", str(config),
+             "--out", str(out), "--strategy", "multiworker", "--export", "vae",
+             "--export-base", str(base)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    results = [p.communicate(timeout=900) for p in procs]
+    for p, (stdout, stderr) in zip(procs, results):
+        assert p.returncode == 0, stderr[:6000]
+    chief_out, worker_out = results[0][0], results[1][0]
+    assert "Wrote" in chief_out and "exported version 1" in chief_out
+    assert "Non-chief worker: wrote nothing." in worker_out
+    assert "exported" not in worker_out
+    assert "Epoch 4/4" in chief_out  # 4 epochs x 64 global steps = 256 steps
+    assert (out / "model.keras").is_file()
+    assert sorted(os.listdir(base)) == ["vae_decoder", "vae_encoder"]
+    assert os.listdir(base / "vae_decoder") == ["1"]
+    assert not (out / "backup").exists()
