@@ -48,7 +48,7 @@ def _leftovers(folder):
 
 DATA_CASES = {
     # case: (arrays for the npz, API error type, message fragment)
-    "wrong rank": (dict(x=np.zeros((10, 16), np.uint8)), DataError, "shape (n, H, W)"),
+    "wrong rank": (dict(x=np.zeros((10, 16), np.uint8)), DataError, "Received shape (10, 16) (rank 2)"),
     "wrong image size": (dict(x=np.zeros((10, 20, 20, 1), np.uint8)), DataError,
                          "wrong image size"),
     "wrong channel count": (dict(x=np.zeros((10, 16, 16, 3), np.uint8)), DataError,

@@ -65,26 +65,40 @@ def _signature_shape(signature, name: str):
     return tuple(signature.structured_input_signature[1][name].shape.as_list())
 
 
+def _model_fn(model, input_name: str, output_name: str, what: str):
+    """`array -> array` over a Keras model, loaded SavedModel or path.
+
+    SavedModels run their `serving_default` signature (`input_name` ->
+    `output_name`); Keras models take their first output when they have
+    several. Inputs are checked against the model's shape first.
+    """
+    if isinstance(model, (str, os.PathLike)):
+        model = _load_saved_model(os.fspath(model))
+    if hasattr(model, "signatures"):
+        signature = model.signatures["serving_default"]
+        shape = _signature_shape(signature, input_name)
+
+        def run(x):
+            x = _check_input(x, shape, what)
+            return signature(**{input_name: tf.constant(x)})[output_name].numpy()
+
+        return run
+    shape = tuple(model.input_shape)
+
+    def run_keras(x):
+        out = model.predict(_check_input(x, shape, what), verbose=0,
+                            batch_size=256)
+        return np.asarray(out[0] if isinstance(out, (list, tuple)) else out)
+
+    return run_keras
+
+
 def decoder_fn(decoder: Model) -> Callable[[np.ndarray], np.ndarray]:
     """z `(n, K)` -> images `(n, H, W, C)` for any accepted decoder form.
 
     The returned function raises `ValueError` for a z of the wrong shape.
     """
-    if isinstance(decoder, (str, os.PathLike)):
-        decoder = _load_saved_model(os.fspath(decoder))
-    if hasattr(decoder, "signatures"):
-        signature = decoder.signatures["serving_default"]
-        shape = _signature_shape(signature, "z")
-
-        def run(z):
-            z = _check_input(z, shape, "decoder input z")
-            return signature(z=tf.constant(z))["image"].numpy()
-
-        return run
-    shape = tuple(decoder.input_shape)
-    return lambda z: np.asarray(decoder.predict(
-        _check_input(z, shape, "decoder input z"), verbose=0, batch_size=256
-    ))
+    return _model_fn(decoder, "z", "image", "decoder input z")
 
 
 def encoder_fn(encoder: Model) -> Callable[[np.ndarray], np.ndarray]:
@@ -92,22 +106,7 @@ def encoder_fn(encoder: Model) -> Callable[[np.ndarray], np.ndarray]:
 
     The returned function raises `ValueError` for images of the wrong shape.
     """
-    if isinstance(encoder, (str, os.PathLike)):
-        encoder = _load_saved_model(os.fspath(encoder))
-    if hasattr(encoder, "signatures"):
-        signature = encoder.signatures["serving_default"]
-        shape = _signature_shape(signature, "image")
-
-        def run(x):
-            x = _check_input(x, shape, "encoder input image")
-            return signature(image=tf.constant(x))["z_mean"].numpy()
-
-        return run
-    shape = tuple(encoder.input_shape)
-    return lambda x: np.asarray(encoder.predict(
-        _check_input(x, shape, "encoder input image"), verbose=0,
-        batch_size=256,
-    )[0])
+    return _model_fn(encoder, "image", "z_mean", "encoder input image")
 
 
 def latent_dim_of(decoder: Model) -> int:

@@ -14,6 +14,7 @@ import numpy as np
 
 from vae_tf.data import faces, images, shapes
 from vae_tf.data.errors import DataError
+from vae_tf.data.validation import check_images
 
 DATA_NAMES = ("faces", "shapes", "fashion_mnist", "folder:PATH", "npz:PATH")
 
@@ -126,15 +127,10 @@ def _npz_dataset(name: str, path: str, seed: int) -> DataSet:
 
 
 def _as_images(x: np.ndarray, where: str) -> np.ndarray:
+    """(n, H, W) gains a channel axis; then the usual image checks."""
     if x.ndim == 3:
         x = x[..., None]
-    if x.ndim != 4:
-        raise DataError(
-            f"{where}: expected images of shape (n, H, W) or (n, H, W, C). "
-            f"Received: {x.shape}"
-        )
-    if len(x) == 0:
-        raise DataError(f"{where}: the data set is empty.")
+    check_images(x, where)
     return x
 
 
