@@ -1,0 +1,120 @@
+"""Serving benchmark: exported SavedModels vs Keras, side by side.
+
+For the encoder and the decoder of a run: p50/p99 latency at batch 1 and
+throughput at batch 32, 256 and 1,024 for (a) the SavedModel's
+`serving_default` signature loaded with `tf.saved_model.load` (what TF
+Serving runs), (b) Keras `model.predict` and (c) a direct Keras call
+`model(x, training=False)` on the same weights; plus the fraction of the
+float32 matmul ceiling at batch 256. Paths are measured in turn, repeat by
+repeat, so machine noise hits all three alike.
+
+    vae-tf train --out runs/faces && vae-tf export runs/faces --base /tmp/sm
+    python benchmarks/serve.py runs/faces /tmp/sm
+"""
+
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from flops import forward_flops_per_image, matmul_ceiling_gflops  # noqa: E402
+from vae_tf.export_check import resolve_version_dir  # noqa: E402
+from vae_tf.training import load_run  # noqa: E402
+
+
+def _paths(keras_model, signature, input_name):
+    def saved(x):
+        return signature(**{input_name: x})
+
+    def predict(x):
+        return keras_model.predict(x, verbose=0, batch_size=len(x))
+
+    def direct(x):
+        return keras_model(x, training=False)
+
+    return {"SavedModel signature": saved, "Keras predict": predict,
+            "Keras direct call": direct}
+
+
+def _time(fn, x, repeats):
+    fn(x)  # warm up / trace
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn(x)
+        if isinstance(result, dict):
+            result = next(iter(result.values()))
+        np.asarray(result if not isinstance(result, list) else result[0])
+        out.append(time.perf_counter() - start)
+    return np.array(out)
+
+
+def bench(name, keras_model, signature, input_name, example, flops, ceiling,
+          repeats):
+    paths = _paths(keras_model, signature, input_name)
+    rows = {p: {} for p in paths}
+    for batch, reps in ((1, repeats * 10), (32, repeats), (256, repeats),
+                        (1024, max(3, repeats // 4))):
+        x = tf.constant(np.repeat(example[:1], batch, axis=0))
+        samples = {p: [] for p in paths}
+        for _ in range(reps):  # interleave the three paths
+            for p, fn in paths.items():
+                samples[p].append(_time(fn, x, 1)[0])
+        for p in paths:
+            t = np.array(samples[p])
+            if batch == 1:
+                rows[p]["p50"] = np.percentile(t, 50) * 1e3
+                rows[p]["p99"] = np.percentile(t, 99) * 1e3
+            else:
+                rows[p][batch] = batch / np.median(t)
+    print(f"\n{name} ({flops / 1e6:.1f} MFLOP/image forward)\n")
+    print("| path | p50 ms @1 | p99 ms @1 | img/s @32 | img/s @256 | "
+          "img/s @1024 | % ceiling @256 |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for p, r in rows.items():
+        frac = r[256] * flops / (ceiling * 1e9) * 100
+        print(f"| {p} | {r['p50']:.2f} | {r['p99']:.2f} | {r[32]:.0f} | "
+              f"{r[256]:.0f} | {r[1024]:.0f} | {frac:.1f}% |")
+    saved, direct = rows["SavedModel signature"], rows["Keras direct call"]
+    print(f"\nSavedModel / direct Keras call: latency p50 "
+          f"{saved['p50'] / direct['p50']:.2f}x, throughput @256 "
+          f"{saved[256] / direct[256]:.2f}x")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir")
+    parser.add_argument("base", help="export base with NAME_encoder/_decoder")
+    parser.add_argument("--name", default="vae")
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args(argv)
+
+    config, models = load_run(args.run_dir)
+    enc = tf.saved_model.load(resolve_version_dir(
+        os.path.join(args.base, args.name + "_encoder")))
+    dec = tf.saved_model.load(resolve_version_dir(
+        os.path.join(args.base, args.name + "_decoder")))
+    ceiling = matmul_ceiling_gflops()
+    print(f"Machine: {os.cpu_count()} CPU cores, TensorFlow {tf.__version__}; "
+          f"float32 matmul ceiling {ceiling:.1f} GFLOP/s; model "
+          f"{config.input_shape} latent {config.latent_dim}")
+    image = np.random.default_rng(0).uniform(
+        size=(1, *config.input_shape)).astype(np.float32)
+    z = np.zeros((1, config.latent_dim), np.float32)
+    # The deterministic encoder path: image -> (z_mean, z_log_var).
+    import keras
+    mean_encoder = keras.Model(models.encoder.inputs, models.encoder.outputs[:2])
+    bench("Encoder", mean_encoder, enc.signatures["serving_default"], "image",
+          image, forward_flops_per_image(models.encoder), ceiling, args.repeats)
+    bench("Decoder", models.decoder, dec.signatures["serving_default"], "z", z,
+          forward_flops_per_image(models.decoder), ceiling, args.repeats)
+
+
+if __name__ == "__main__":
+    main()
