@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--data", default=None,
         help="faces (default, procedural), shapes, fashion_mnist, "
-             "folder:PATH or npz:PATH",
+             "folder:PATH, npz:PATH or shards:DIR (from vae-tf prepare)",
     )
     train.add_argument(
         "--data-dir", default=None,
@@ -144,6 +144,30 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--atol", type=float, default=1e-5,
                        help="tolerance vs the Keras outputs (default 1e-5)")
     _add_generative_commands(commands)
+
+    prepare = commands.add_parser(
+        "prepare",
+        help="write a data set as sharded TFRecords to stream from disk",
+        description=(
+            "Write DATA's train/validation/test splits as TFRecord shards "
+            "plus manifest.json; train from them with --data shards:DIR "
+            "(the training split then streams from disk)."
+        ),
+    )
+    prepare.add_argument("data", metavar="DATA",
+                         help="faces, shapes, fashion_mnist, folder:PATH, "
+                              "npz:PATH")
+    prepare.add_argument("--out", required=True, metavar="DIR",
+                         help="empty output folder")
+    prepare.add_argument("--images-per-shard", type=int, default=4096)
+    prepare.add_argument("--num-examples", type=int, default=10000,
+                         help="training images for faces/shapes")
+    prepare.add_argument("--image-size", type=int, default=None,
+                         help="side of faces/shapes/folder images "
+                              "(default 64)")
+    prepare.add_argument("--seed", type=int, default=0)
+    prepare.add_argument("--data-dir", default=None,
+                         help="extra folder for fashion_mnist")
     return parser
 
 
@@ -283,6 +307,24 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prepare(args: argparse.Namespace) -> int:
+    from vae_tf.data import load_data
+    from vae_tf.data.shards import write_shards
+
+    shape = None
+    if args.image_size:
+        channels = 1 if args.data == "shapes" else 3
+        shape = (args.image_size, args.image_size, channels)
+    data = load_data(args.data, num_examples=args.num_examples,
+                     seed=args.seed, data_dir=args.data_dir,
+                     image_shape=shape)
+    manifest = write_shards(data, args.out, args.images_per_shard)
+    counts = {k: v["count"] for k, v in manifest["splits"].items()}
+    print(f"vae-tf prepare: wrote {args.out} ({counts}); train with "
+          f"--data shards:{args.out}")
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
     from vae_tf.export import export_run
 
@@ -402,6 +444,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return {
             "train": _train, "export": _export, "check-export": _check_export,
+            "prepare": _prepare,
         }.get(args.command, _generative)(args)
     except (ConfigError, DataError, OSError, ValueError,
             NotImplementedError) as err:

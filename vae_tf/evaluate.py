@@ -31,6 +31,12 @@ def split_images(config, data: DataSet, split: str) -> np.ndarray:
             f"Unknown split {split!r}. Choose one of: train, validation, test"
         )
     images = getattr(data, split).images
+    if images is None:
+        from vae_tf.data import DataError
+        raise DataError(
+            f"The {split} split of {data.name!r} is streamed from shards and "
+            "not held in memory; use the validation or test split."
+        )
     x = evaluation_images(config, images, config.seed + SPLIT_SEEDS.get(split, 3))
     x = np.asarray(x)
     return x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)

@@ -127,13 +127,17 @@ def edit_png(run: Run, attribute: str, out: Optional[str] = None,
              strengths: Sequence[float] = (0.0, 0.5, 1.0, 1.5, 2.0),
              n: int = 6, split: str = "test", seed: int = 0) -> str:
     """Rows: images without the attribute; columns: increasing strength of
-    its vector (from the training split), 0 = plain reconstruction."""
+    its vector (from the training split), 0 = plain reconstruction; the
+    first column is the original."""
     from vae_tf.evaluate import split_images
 
-    train_labels = attribute_labels(run, "train", attribute)
-    train_x = split_images(run.config, run.data, "train")[:5000]
+    # The vector comes from the training split, or from the validation
+    # split when the training split is streamed from shards.
+    source = "train" if run.data.train.images is not None else "validation"
+    labels_source = attribute_labels(run, source, attribute)
+    source_x = split_images(run.config, run.data, source)[:5000]
     vector = generate.attribute_vector(
-        run.models.encoder, train_x, train_labels[:5000]
+        run.models.encoder, source_x, labels_source[:5000]
     )
     labels = attribute_labels(run, split, attribute)
     x = split_images(run.config, run.data, split)

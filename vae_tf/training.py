@@ -133,10 +133,10 @@ def train(
             data_dir=config.data_dir, image_shape=config.input_shape,
         )
     for split in ("train", "validation"):
-        check_images(
-            getattr(data, split).images, f"{data.name} {split} split",
-            config.input_shape,
-        )
+        images = getattr(data, split).images
+        if images is None:  # streamed from shards, checked when written
+            continue
+        check_images(images, f"{data.name} {split} split", config.input_shape)
     config = resolve_config(config, data)
     resume_epoch = None
     writer_dir = out_dir if is_chief else None  # artefacts: chief only
@@ -148,7 +148,7 @@ def train(
         models = build_vae(config)
         compile_vae(models.vae, config)
     train_ds = make_dataset(
-        data.train.images, config.batch_size, shuffle=True,
+        data.train.source(), config.batch_size, shuffle=True,
         binarize=config.use_binarization, seed=config.seed,
     )
     val_images = evaluation_images(config, data.validation.images, config.seed + 1)

@@ -26,25 +26,31 @@ def binarize_fixed(images: np.ndarray, seed: int) -> np.ndarray:
 
 
 def make_dataset(
-    images: np.ndarray,
+    images,
     batch_size: int,
     shuffle: bool = False,
     binarize: bool = False,
     seed: int = 0,
+    shuffle_buffer: int = 10000,
 ) -> tf.data.Dataset:
     """A dataset of `(x, x)` batches, `x` float32 `(batch_size, H, W, C)`.
 
     Args:
-        images: uint8 (scaled by 1/255) or float images in [0, 1].
+        images: uint8 (scaled by 1/255) or float images in [0, 1]: an
+            array, or a `tf.data.Dataset` of single images streamed from
+            disk (shuffled through a buffer of `shuffle_buffer`).
         batch_size: images per batch; the last batch may be smaller.
         shuffle: reshuffle the whole set every epoch (seeded).
         binarize: dynamic binarization, a new Bernoulli draw per pixel
             each epoch (Salakhutdinov & Murray 2008), done in the graph.
         seed: seeds shuffling and binarization.
     """
-    ds = tf.data.Dataset.from_tensor_slices(images)
+    if isinstance(images, tf.data.Dataset):
+        ds, buffer = images, shuffle_buffer
+    else:
+        ds, buffer = tf.data.Dataset.from_tensor_slices(images), len(images)
     if shuffle:
-        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
     ds = ds.map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
     if binarize:

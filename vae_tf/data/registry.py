@@ -12,22 +12,43 @@ from typing import Optional
 
 import numpy as np
 
-from vae_tf.data import faces, images, shapes
+from vae_tf.data import faces, images, shapes, shards
 from vae_tf.data.errors import DataError
 from vae_tf.data.validation import check_images
 
-DATA_NAMES = ("faces", "shapes", "fashion_mnist", "folder:PATH", "npz:PATH")
+DATA_NAMES = (
+    "faces", "shapes", "fashion_mnist", "folder:PATH", "npz:PATH",
+    "shards:PATH",
+)
 
 
 @dataclasses.dataclass
 class Split:
-    """Images `(n, H, W, C)` and attributes, each an array of shape `(n,)`."""
+    """Images `(n, H, W, C)` and attributes, each an array of shape `(n,)`.
 
-    images: np.ndarray
+    A split too large for memory has `images=None` and a `stream`: a
+    `tf.data.Dataset` of single uint8 images read from disk, with its
+    `size` and `shape` given (see `vae_tf.data.shards`).
+    """
+
+    images: Optional[np.ndarray]
     attributes: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    stream: Optional[object] = None
+    size: Optional[int] = None
+    shape: Optional[tuple[int, int, int]] = None
 
     def __len__(self) -> int:
-        return len(self.images)
+        return self.size if self.images is None else len(self.images)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        if self.images is None:
+            return tuple(self.shape)
+        return tuple(int(d) for d in self.images.shape[1:])
+
+    def source(self):
+        """What `make_dataset` takes: the array, or the stream."""
+        return self.images if self.images is not None else self.stream
 
 
 @dataclasses.dataclass
@@ -41,7 +62,7 @@ class DataSet:
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
-        return tuple(int(d) for d in self.train.images.shape[1:])
+        return self.train.image_shape
 
 
 def load_data(
@@ -95,9 +116,24 @@ def load_data(
         return _random_split(name, x, attrs, seed)
     if kind == "npz" and path:
         return _npz_dataset(name, path, seed)
+    if kind == "shards" and path:
+        return _shards_dataset(name, path)
     raise DataError(
         f"Unknown data set {name!r}. Choose one of: {', '.join(DATA_NAMES)}"
     )
+
+
+def _shards_dataset(name: str, folder: str) -> DataSet:
+    """Training split streamed from disk; validation/test in memory."""
+    manifest = shards.read_manifest(folder)
+    train = Split(
+        None, {}, stream=shards.stream(folder, "train", manifest),
+        size=manifest["splits"]["train"]["count"],
+        shape=manifest["image_shape"],
+    )
+    evaluation = [Split(*shards.load_split(folder, s, manifest))
+                  for s in ("validation", "test")]
+    return DataSet(name, train, *evaluation)
 
 
 def _npz_dataset(name: str, path: str, seed: int) -> DataSet:
