@@ -8,7 +8,6 @@ import os
 import sys
 import time
 
-import numpy as np
 from typing import Optional, Sequence
 
 from vae_tf.config import BETA_SCHEDULES, LIKELIHOODS, ARCHITECTURES
@@ -368,7 +367,6 @@ def _generative(args: argparse.Namespace) -> int:
         path = figures.sample_png(decoder, out, args.n, args.temperature,
                                   args.seed)
     elif args.command == "evaluate":
-        from vae_tf import plotting
         from vae_tf.evaluate import evaluate_run
         from vae_tf.io_utils import atomic_write_text
 
@@ -379,7 +377,7 @@ def _generative(args: argparse.Namespace) -> int:
         )
         path = run.path(args.out, f"evaluation_{args.split}.json")
         atomic_write_text(path, json.dumps(report, indent=2) + "\n")
-        _save_evaluation_plots(run, args.split, os.path.dirname(path) or ".")
+        figures.evaluation_plots(run, args.split, os.path.dirname(path) or ".")
         summary = {k: report[k] for k in ("neg_elbo", "reconstruction", "kl",
                                           "active_units", "mig")}
         if "iwae" in report:
@@ -404,34 +402,6 @@ def _generative(args: argparse.Namespace) -> int:
                                     args.seed)
     print(f"vae-tf {args.command}: wrote {path}")
     return 0
-
-
-def _save_evaluation_plots(run, split: str, folder: str) -> None:
-    """latent_scatter.png (by label or first attribute) and loss_curves.png."""
-    import csv
-
-    from vae_tf import plotting
-    from vae_tf.evaluate import split_images
-
-    x = split_images(run.config, run.data, split)[:2000]
-    attrs = getattr(run.data, split).attributes
-    name = next((n for n in ("label", "smile", "shape") if n in attrs),
-                next(iter(attrs), None))
-    z = run.models.encoder.predict(x, verbose=0, batch_size=256)[0]
-    color = attrs[name][:len(x)] if name else np.zeros(len(x))
-    plotting.save_latent_scatter(
-        os.path.join(folder, "latent_scatter.png"), z, color, name or "none"
-    )
-    history_csv = os.path.join(run.dir, "history.csv")
-    if os.path.isfile(history_csv):
-        with open(history_csv, newline="") as f:
-            rows = list(csv.DictReader(f))
-        history = {k: [float(r[k]) for r in rows] for k in rows[0]
-                   if k != "epoch"} if rows else {}
-        if history:
-            plotting.save_loss_curves(
-                os.path.join(folder, "loss_curves.png"), history
-            )
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

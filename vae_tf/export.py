@@ -29,7 +29,6 @@ against).
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import os
@@ -207,20 +206,10 @@ def export_run(
 
 
 def read_final_metrics(history_csv: str) -> dict[str, float]:
-    """The last row of a `history.csv` as floats (empty if absent)."""
-    if not os.path.isfile(history_csv):
-        return {}
-    with open(history_csv, newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        return {}
-    out = {}
-    for key, value in rows[-1].items():
-        try:
-            out[key] = float(value)
-        except (TypeError, ValueError):
-            continue
-    return out
+    """The last epoch of a `history.csv` (empty if absent)."""
+    from vae_tf.training import read_history
+
+    return {k: v[-1] for k, v in read_history(history_csv).items() if v}
 
 
 # -- archives ---------------------------------------------------------------

@@ -153,3 +153,25 @@ def edit_png(run: Run, attribute: str, out: Optional[str] = None,
     path = run.path(out, f"edit_{attribute}.png")
     plotting.save_rows(path, np.concatenate([originals, images], axis=1))
     return path
+
+
+def evaluation_plots(run: Run, split: str, folder: str) -> None:
+    """`latent_scatter.png` (up to 2,000 codes of `split`, coloured by the
+    label or first attribute) and `loss_curves.png` from `history.csv`."""
+    from vae_tf.evaluate import split_images
+    from vae_tf.training import HISTORY_FILE, read_history
+
+    x = split_images(run.config, run.data, split)[:2000]
+    attrs = getattr(run.data, split).attributes
+    name = next((n for n in ("label", "smile", "shape") if n in attrs),
+                next(iter(attrs), None))
+    z = run.models.encoder.predict(x, verbose=0, batch_size=256)[0]
+    color = attrs[name][:len(x)] if name else np.zeros(len(x))
+    plotting.save_latent_scatter(
+        os.path.join(folder, "latent_scatter.png"), z, color, name or "none"
+    )
+    history = read_history(os.path.join(run.dir, HISTORY_FILE))
+    if history:
+        plotting.save_loss_curves(
+            os.path.join(folder, "loss_curves.png"), history
+        )
