@@ -63,7 +63,12 @@ def check_multiworker_supported() -> None:
     `strategy.reduce("MEAN", batch)` on the `(x, y)` batch tuple;
     MultiWorkerMirroredStrategy does not map reduce over the tuple and
     fails with "Attempt to convert a value (PerReplica...)" (reproduced
-    here with 2 workers on 127.0.0.1).
+    here with 2 workers on 127.0.0.1). With image-only batches (the
+    reconstruction term moved into the graph, tried and reverted) `fit`
+    gets one step further and fails in `reduce_per_replica`, which reduces
+    every scalar log with `strategy.reduce("MEAN", v, axis=0)`: "Invalid
+    reduction dimension 0 for input with 0 dimensions". So any `fit` with
+    metrics fails under this strategy on these versions.
     """
     version = tuple(int(p) for p in keras.__version__.split(".")[:2])
     low, high = _KERAS_MULTIWORKER_BROKEN
