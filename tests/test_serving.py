@@ -1,7 +1,6 @@
 import shutil
 import socket
 import subprocess
-import threading
 import time
 
 import numpy as np

@@ -14,6 +14,7 @@ from typing import Optional
 import numpy as np
 
 from vae_tf.data import DataSet, load_data
+from vae_tf.data.pipeline import as_float_images
 from vae_tf.data.faces import ATTRIBUTES
 from vae_tf.data.shapes import FACTORS
 from vae_tf.metrics import (active_units, iwae_nll, mutual_information_gap,
@@ -38,8 +39,7 @@ def split_images(config, data: DataSet, split: str) -> np.ndarray:
             "not held in memory; use the validation or test split."
         )
     x = evaluation_images(config, images, config.seed + SPLIT_SEEDS.get(split, 3))
-    x = np.asarray(x)
-    return x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
+    return as_float_images(x)
 
 
 def evaluate_run(

@@ -19,14 +19,9 @@ from typing import Callable, Sequence, Union
 import numpy as np
 import tensorflow as tf
 
+from vae_tf.data.pipeline import as_float_images
+
 Model = Union[object, str]
-
-
-def _as_images(x) -> np.ndarray:
-    x = np.asarray(x)
-    if x.dtype == np.uint8:
-        return x.astype(np.float32) / 255.0
-    return x.astype(np.float32)
 
 
 def _load_saved_model(path: str):
@@ -139,7 +134,7 @@ def sample(decoder: Model, n: int, temperature: float = 1.0, seed: int = 0):
 
 def reconstruct(encoder: Model, decoder: Model, x) -> np.ndarray:
     """Decodes the posterior means of `x`; same shape as `x`."""
-    return decoder_fn(decoder)(encoder_fn(encoder)(_as_images(x)))
+    return decoder_fn(decoder)(encoder_fn(encoder)(as_float_images(x)))
 
 
 def slerp(z_a: np.ndarray, z_b: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -190,7 +185,7 @@ def interpolate(
         )
     if not isinstance(steps, int) or steps < 2:
         raise ValueError(f"Expected steps >= 2. Received: steps={steps!r}")
-    x_a, x_b = _as_images(x_a), _as_images(x_b)
+    x_a, x_b = as_float_images(x_a), as_float_images(x_b)
     if x_a.ndim == 3:
         x_a, x_b = x_a[None], x_b[None]
     if x_a.shape != x_b.shape:
@@ -224,7 +219,7 @@ def traverse(
     if z.ndim == 3:
         if encoder is None:
             raise ValueError("traverse got an image: pass its encoder too.")
-        z = encoder_fn(encoder)(_as_images(z)[None])[0]
+        z = encoder_fn(encoder)(as_float_images(z)[None])[0]
     z = np.asarray(z, np.float32).reshape(-1)
     k = z.shape[0]
     bad = [d for d in dims if not 0 <= int(d) < k]
@@ -257,7 +252,7 @@ def attribute_vector(encoder: Model, images, labels) -> np.ndarray:
             "attribute_vector needs images both with and without the "
             f"attribute; got {int(labels.sum())} of {len(labels)} with it."
         )
-    z = encoder_fn(encoder)(_as_images(images))
+    z = encoder_fn(encoder)(as_float_images(images))
     return (z[labels].mean(axis=0) - z[~labels].mean(axis=0)).astype(np.float32)
 
 
@@ -270,7 +265,7 @@ def edit(
         images `(n, len(strengths), H, W, C)`; strength 0 is the plain
         reconstruction.
     """
-    x = _as_images(x)
+    x = as_float_images(x)
     if x.ndim == 3:
         x = x[None]
     z = encoder_fn(encoder)(x)

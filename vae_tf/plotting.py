@@ -8,14 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from vae_tf import io_utils
-
-
-def to_uint8(images: np.ndarray) -> np.ndarray:
-    """uint8 images as they are; floats in [0, 1] scaled by 255."""
-    images = np.asarray(images)
-    if images.dtype == np.uint8:
-        return images
-    return np.round(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
+from vae_tf.data.pipeline import as_uint8_images as to_uint8
 
 
 def image_grid(images: np.ndarray, rows: int, pad: int = 2) -> np.ndarray:
@@ -63,14 +56,6 @@ def save_grid(
     grid = image_grid(images, rows)
     factor = max(1, -(-min_height // grid.shape[0]))
     save_png(path, upscale(grid, factor))
-
-
-def to_float(images: np.ndarray) -> np.ndarray:
-    """uint8 images scaled by 1/255; others cast to float32."""
-    images = np.asarray(images)
-    if images.dtype == np.uint8:
-        return images.astype(np.float32) / 255.0
-    return images.astype(np.float32)
 
 
 def save_rows(

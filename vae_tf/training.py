@@ -25,7 +25,7 @@ import numpy as np
 from vae_tf import distribute, io_utils, plotting
 from vae_tf.config import ConfigError, VAEConfig
 from vae_tf.data import DataSet, load_data, make_dataset
-from vae_tf.data.pipeline import binarize_fixed
+from vae_tf.data.pipeline import as_float_images, binarize_fixed
 from vae_tf.data.validation import check_images
 from vae_tf.distribute import make_strategy, worker_role
 from vae_tf.models import VAEModels, build_vae, compile_vae, split_vae
@@ -282,7 +282,7 @@ def save_pictures(
     models: VAEModels, images: np.ndarray, out_dir: str, seed: int
 ) -> None:
     """Writes `reconstructions.png` and `samples.png` into `out_dir`."""
-    x = plotting.to_float(images[:16])
+    x = as_float_images(images[:16])
     z_mean = models.encoder.predict(x, verbose=0)[0]
     recon = models.decoder.predict(z_mean, verbose=0)
     rows = [x[:8], recon[:8], x[8:16], recon[8:16]]

@@ -13,14 +13,28 @@ def to_float(images: tf.Tensor) -> tf.Tensor:
     return tf.cast(images, tf.float32)
 
 
+def as_float_images(images) -> np.ndarray:
+    """NumPy twin of `to_float`: uint8 / 255, anything else as float32."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / 255.0
+    return images.astype(np.float32)
+
+
+def as_uint8_images(images) -> np.ndarray:
+    """uint8 as is; floats in [0, 1] clipped and quantised to 0..255."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images
+    return np.round(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
 def binarize_fixed(images: np.ndarray, seed: int) -> np.ndarray:
     """One fixed Bernoulli draw per pixel (for validation and test sets).
 
     Returns float32 0/1 images, shape unchanged.
     """
-    x = images.astype(np.float32)
-    if images.dtype == np.uint8:
-        x /= 255.0
+    x = as_float_images(images)
     rng = np.random.default_rng(seed)
     return (rng.uniform(size=x.shape) < x).astype(np.float32)
 

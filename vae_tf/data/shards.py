@@ -24,15 +24,10 @@ import tensorflow as tf
 
 from vae_tf import io_utils
 from vae_tf.data.errors import DataError, DataNotFoundError
+from vae_tf.data.pipeline import as_uint8_images
 
 MANIFEST = "manifest.json"
 SPLITS = ("train", "validation", "test")
-
-
-def _uint8(images: np.ndarray) -> np.ndarray:
-    if images.dtype == np.uint8:
-        return images
-    return np.round(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
 def write_shards(data, out_dir: str, images_per_shard: int = 4096,
@@ -59,7 +54,7 @@ def write_shards(data, out_dir: str, images_per_shard: int = 4096,
                 "splits": {}}
     for split in SPLITS:
         part = getattr(data, split)
-        images = _uint8(np.asarray(part.images))
+        images = as_uint8_images(part.images)
         names = sorted(part.attributes)
         n = len(images)
         count = max(1, -(-n // images_per_shard))
