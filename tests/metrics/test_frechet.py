@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+
+from vae_tf.metrics.frechet import aggregate_posterior_gap, frechet_distance
+
+
+def test_frechet_distance_matches_the_closed_form_for_diagonal_gaussians():
+    # FD = |m1 - m2|^2 + sum (s1 - s2)^2 when both covariances are diagonal.
+    rng = np.random.default_rng(0)
+    a = rng.normal(0.0, 1.0, (200000, 3)) * [1.0, 2.0, 0.5]
+    b = rng.normal(0.0, 1.0, (200000, 3)) * [1.5, 2.0, 0.1] + [1.0, 0.0, -2.0]
+    expected = (1 + 0 + 4) + (0.5**2 + 0 + 0.4**2)
+    assert frechet_distance(a, b) == pytest.approx(expected, rel=0.01)
+
+
+def test_frechet_distance_is_near_zero_for_two_draws_of_one_set():
+    rng = np.random.default_rng(1)
+    cov = np.cov(rng.normal(size=(50, 8)), rowvar=False)
+    draw = lambda: rng.multivariate_normal(np.ones(8), cov, 20000)  # noqa: E731
+    a, b = draw(), draw()
+    same = frechet_distance(a, b)
+    assert same < 0.01
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    assert frechet_distance(a, b + 0.5) > 100 * same  # a shift shows
+
+
+def test_frechet_distance_refuses_bad_features():
+    with pytest.raises(ValueError, match="widths differ"):
+        frechet_distance(np.zeros((5, 2)), np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="NaN"):
+        frechet_distance(np.full((5, 2), np.nan), np.zeros((5, 2)))
+    with pytest.raises(ValueError, match="n >= 2"):
+        frechet_distance(np.zeros((1, 2)), np.zeros((5, 2)))
+
+
+def test_a_planted_wide_aggregate_posterior_is_detected():
+    rng = np.random.default_rng(2)
+    matched = aggregate_posterior_gap(rng.normal(size=(20000, 6)))
+    assert matched["gaussian_fit_kl"] < 0.01
+    assert np.allclose(matched["z_mean_std"], 1.0, atol=0.03)
+    wide = aggregate_posterior_gap(2.2 * rng.normal(size=(20000, 6)))
+    # KL of N(0, 2.2^2 I) from N(0, I): 6 * 0.5 * (4.84 - 1 - log 4.84).
+    assert wide["gaussian_fit_kl"] == pytest.approx(
+        3 * (4.84 - 1 - np.log(4.84)), rel=0.03
+    )
+    assert wide["z_mean_std_mean"] == pytest.approx(2.2, rel=0.02)
