@@ -82,12 +82,16 @@ def test_mirrored_over_two_cpu_devices_matches_single_device():
     assert 0.95 < res["update_norm_ratio"] < 1.05, res
     assert res["update_cosine"] > 0.95, res
     # Trajectories then differ only by the replicas' sampling noise. Stated
-    # tolerance: final validation -ELBO within 15% of the starting loss
-    # (seed-to-seed spread of two single-device runs measured here: ~3%).
+    # tolerance: final validation -ELBO within 15% of what the single-device
+    # run gained after its first epoch (the default calibrated Gaussian's
+    # -ELBO is negative, so a fraction of the loss itself means nothing).
     start, single, mirrored = res["single"][0], res["single"][-1], res["mirrored"][-1]
-    print(f"final val loss single {single:.1f}, mirrored {mirrored:.1f}, start {start:.1f}")
-    assert abs(single - mirrored) <= 0.15 * start
-    assert mirrored < 0.5 * res["mirrored"][0]  # it did train
+    gained = start - single
+    print(f"final val loss single {single:.1f}, mirrored {mirrored:.1f}, "
+          f"start {start:.1f}")
+    assert gained > 0, res
+    assert abs(single - mirrored) <= 0.15 * gained, res
+    assert res["mirrored"][0] - mirrored > 0.5 * gained, res  # it did train
 
 
 def _free_ports(n):

@@ -13,9 +13,11 @@ from typing import Any, Optional
 
 from vae_tf import io_utils
 
-ARCHITECTURES = ("mlp", "conv")
+ARCHITECTURES = ("mlp", "conv", "resconv")
 LIKELIHOODS = ("bernoulli", "gaussian", "laplace")
 BETA_SCHEDULES = ("constant", "linear", "cyclical", "capacity")
+LR_SCHEDULES = ("constant", "cosine")
+SAMPLERS = ("mixture", "prior")
 
 
 class ConfigError(ValueError):
@@ -30,7 +32,8 @@ class VAEConfig:
         input_shape: `(height, width, channels)` of the images, or `None` to
             take it from the data set when training.
         latent_dim: number of latent dimensions `K`.
-        architecture: `"conv"` (strided convolutions) or `"mlp"`.
+        architecture: `"conv"` (strided convolutions), `"resconv"` (the
+            same plus residual blocks at low resolution) or `"mlp"`.
         widths: conv filters per stride-2 layer (`conv`) or hidden units
             per dense layer (`mlp`), encoder order; the decoder mirrors it.
             `None` picks them from the image size (`default_widths`).
@@ -41,7 +44,10 @@ class VAEConfig:
         likelihood: `"bernoulli"` (logits), `"gaussian"` or `"laplace"`
             (the L1 loss) reconstruction likelihood p(x|z).
         likelihood_scale: standard deviation (`gaussian`) or scale
-            (`laplace`) of every pixel, in pixel units.
+            (`laplace`) of every pixel, in pixel units; `None` calibrates
+            it (Rybkin et al. 2021): the maximum-likelihood scale of the
+            batch error in training, its running mean in evaluation
+            (`vae_tf.layers.CalibratedScale`).
         beta: weight of the KL term; 1 gives the plain VAE (ELBO).
         beta_schedule: `"constant"`, `"linear"` (warm-up from 0 over
             `warmup_steps`), `"cyclical"` (Fu et al. 2019; `num_cycles`
@@ -58,6 +64,12 @@ class VAEConfig:
         binarize: dynamic binarization of training images (resampled
             every epoch); `None` means "on for `bernoulli`".
         epochs, batch_size, learning_rate: the usual.
+        lr_schedule: `"constant"`, or `"cosine"` decay of the learning
+            rate to 0 over the run (Loshchilov & Hutter 2017).
+        sampler: where `samples.png`, `vae-tf sample` and the exported
+            `sample` signature draw z from: `"mixture"` (a Gaussian mixture
+            fitted to the training codes after training, Ghosh et al.
+            2020) or `"prior"` (N(0, I)).
         seed: seeds weights, sampling noise, data generation and shuffling.
 
     Speed (CPU; see benchmarks/README.md for the measurements):
@@ -74,7 +86,7 @@ class VAEConfig:
     dense_units: int = 256
 
     likelihood: str = "gaussian"
-    likelihood_scale: float = 0.05
+    likelihood_scale: Optional[float] = None
     beta: float = 1.0
     beta_schedule: str = "constant"
     warmup_steps: int = 1000
@@ -90,6 +102,8 @@ class VAEConfig:
     epochs: int = 12
     batch_size: int = 32
     learning_rate: float = 1e-3
+    lr_schedule: str = "constant"
+    sampler: str = "mixture"
     seed: int = 0
     steps_per_execution: int = 1
     jit_compile: bool = False
@@ -130,7 +144,8 @@ class VAEConfig:
                 f"Received: dense_units={self.dense_units}"
             )
         _check_choice("likelihood", self.likelihood, LIKELIHOODS)
-        _check_positive_float("likelihood_scale", self.likelihood_scale)
+        if self.likelihood_scale is not None:
+            _check_positive_float("likelihood_scale", self.likelihood_scale)
         if not _is_number(self.beta) or self.beta < 0:
             raise ConfigError(
                 "Expected `beta` to be a number >= 0 (1 is the plain VAE). "
@@ -164,6 +179,8 @@ class VAEConfig:
         _check_positive_int("epochs", self.epochs)
         _check_positive_int("batch_size", self.batch_size)
         _check_positive_float("learning_rate", self.learning_rate)
+        _check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        _check_choice("sampler", self.sampler, SAMPLERS)
         _check_positive_int("steps_per_execution", self.steps_per_execution)
         if not isinstance(self.jit_compile, bool):
             raise ConfigError(
@@ -176,7 +193,7 @@ class VAEConfig:
                 f"Received: seed={self.seed}"
             )
         if (
-            self.architecture == "conv"
+            self.architecture != "mlp"
             and self.input_shape is not None
             and self.widths is not None
         ):

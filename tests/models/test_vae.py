@@ -6,10 +6,14 @@ import vae_tf
 from vae_tf import build_vae, compile_vae, split_vae
 
 
-@pytest.mark.parametrize("architecture", ["conv", "mlp"])
-@pytest.mark.parametrize("likelihood", ["bernoulli", "laplace"])
-def test_shapes_and_ranges(tiny_config, architecture, likelihood):
-    config = tiny_config.replace(architecture=architecture, likelihood=likelihood)
+@pytest.mark.parametrize("architecture", ["conv", "mlp", "resconv"])
+@pytest.mark.parametrize("likelihood, scale, channels", [
+    ("bernoulli", None, 3), ("laplace", 0.1, 3),
+    ("laplace", None, 4), ("gaussian", None, 4),  # calibrated: + log-scale
+])
+def test_shapes_and_ranges(tiny_config, architecture, likelihood, scale, channels):
+    config = tiny_config.replace(architecture=architecture, likelihood=likelihood,
+                                 likelihood_scale=scale)
     vae, encoder, decoder = build_vae(config)
     x = np.random.default_rng(0).uniform(size=(5, 32, 32, 3)).astype("float32")
     z_mean, z_log_var, z = encoder(x)
@@ -17,7 +21,7 @@ def test_shapes_and_ranges(tiny_config, architecture, likelihood):
     images = decoder(z_mean).numpy()
     assert images.shape == (5, 32, 32, 3)
     assert images.min() >= 0.0 and images.max() <= 1.0
-    assert vae(x).shape == (5, 32, 32, 3)
+    assert vae(x).shape == (5, 32, 32, channels)
 
 
 def test_no_lambda_layers_and_only_registered_custom_layers(tiny_config):

@@ -1,7 +1,8 @@
 """Custom Keras layers of the VAE graph."""
 
+from vae_tf.layers.calibrated_scale import CalibratedScale
 from vae_tf.layers.kl_divergence import KLDivergence
 from vae_tf.layers.sampling import Sampling
 from vae_tf.layers.soft_clip import SoftClip
 
-__all__ = ["KLDivergence", "Sampling", "SoftClip"]
+__all__ = ["CalibratedScale", "KLDivergence", "Sampling", "SoftClip"]

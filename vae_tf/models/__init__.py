@@ -1,5 +1,7 @@
 """Model builders."""
 
-from vae_tf.models.vae import VAEModels, build_vae, compile_vae, split_vae
+from vae_tf.models.vae import (VAEModels, build_vae, compile_vae,
+                               is_calibrated, likelihood_scale, split_vae)
 
-__all__ = ["VAEModels", "build_vae", "compile_vae", "split_vae"]
+__all__ = ["VAEModels", "build_vae", "compile_vae", "is_calibrated",
+           "likelihood_scale", "split_vae"]

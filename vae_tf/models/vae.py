@@ -9,18 +9,21 @@ Graph (all standard Keras layers plus the two registered vae_tf layers, so
 
 The VAE is `keras.Model(image, decoder(encoder(image)[2]))`, trained with
 plain `compile` + `fit(x, x)`: the reconstruction term comes from the
-compiled `ReconstructionLoss`, the KL term from the layer loss.
+compiled `ReconstructionLoss`, the KL term from the layer loss. With a
+calibrated decoder (`likelihood_scale=None`, Gaussian or Laplace) the VAE
+ends in `CalibratedScale([image, mean])`, which appends log(scale) as one
+extra channel for the loss; the encoder and decoder are unchanged.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 import keras
 from keras import layers
 
 from vae_tf.config import VAEConfig
-from vae_tf.layers import KLDivergence, Sampling, SoftClip
+from vae_tf.layers import CalibratedScale, KLDivergence, Sampling, SoftClip
 from vae_tf.losses import ReconstructionLoss, ReconstructionMetric
 from vae_tf.networks import ARCHITECTURES
 
@@ -94,10 +97,28 @@ def build_vae(
     param_decoder = keras.Model(latent, params, name="decoder")
 
     vae_input = keras.Input(shape=config.input_shape, name="image")
-    vae = keras.Model(
-        vae_input, param_decoder(encoder(vae_input)[2]), name="vae"
-    )
+    params = param_decoder(encoder(vae_input)[2])
+    if is_calibrated(config):
+        params = CalibratedScale(config.likelihood, name="calibrated_scale")(
+            [vae_input, params]
+        )
+    vae = keras.Model(vae_input, params, name="vae")
     return VAEModels(vae, encoder, image_decoder(param_decoder, config))
+
+
+def is_calibrated(config: VAEConfig) -> bool:
+    """Whether the decoder's pixel scale is calibrated (not fixed)."""
+    return config.likelihood != "bernoulli" and config.likelihood_scale is None
+
+
+def likelihood_scale(vae: keras.Model, config: VAEConfig) -> float:
+    """The pixel scale evaluation uses: the calibrated one stored in the
+    VAE's `CalibratedScale` layer, else `config.likelihood_scale` (1.0
+    for `bernoulli`, where it is unused)."""
+    for layer in vae.layers:
+        if isinstance(layer, CalibratedScale):
+            return float(keras.ops.convert_to_numpy(layer.scale))
+    return 1.0 if config.likelihood_scale is None else config.likelihood_scale
 
 
 def image_decoder(param_decoder: keras.Model, config: VAEConfig):
@@ -122,21 +143,45 @@ def split_vae(vae: keras.Model, config: VAEConfig) -> VAEModels:
     return VAEModels(vae, encoder, image_decoder(param_decoder, config))
 
 
-def compile_vae(vae: keras.Model, config: VAEConfig, **compile_kwargs):
+def compile_vae(
+    vae: keras.Model, config: VAEConfig,
+    steps_per_epoch: Optional[int] = None, **compile_kwargs,
+):
     """`vae.compile` with Adam, the reconstruction loss and its metric.
 
     After this, `fit` reports `loss` (negative ELBO when beta = 1),
     `reconstruction` and `kl`, all in nats per image.
+
+    Args:
+        steps_per_epoch: batches per epoch, for `lr_schedule="cosine"`
+            (which decays over `config.epochs * steps_per_epoch` steps);
+            `None` estimates it from `config.num_examples`.
     """
+    scale = None if is_calibrated(config) else (
+        config.likelihood_scale or 1.0
+    )
     kwargs = dict(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
-        loss=ReconstructionLoss(config.likelihood, config.likelihood_scale),
-        metrics=[
-            ReconstructionMetric(config.likelihood, config.likelihood_scale)
-        ],
+        optimizer=keras.optimizers.Adam(
+            learning_rate_schedule(config, steps_per_epoch)
+        ),
+        loss=ReconstructionLoss(config.likelihood, scale),
+        metrics=[ReconstructionMetric(config.likelihood, scale)],
         steps_per_execution=config.steps_per_execution,
         jit_compile=config.jit_compile,
     )
     kwargs.update(compile_kwargs)
     vae.compile(**kwargs)
     return vae
+
+
+def learning_rate_schedule(
+    config: VAEConfig, steps_per_epoch: Optional[int] = None
+):
+    """`config.learning_rate`, or its cosine decay over the whole run."""
+    if config.lr_schedule == "constant":
+        return config.learning_rate
+    if steps_per_epoch is None:
+        steps_per_epoch = -(-config.num_examples // config.batch_size)
+    return keras.optimizers.schedules.CosineDecay(
+        config.learning_rate, decay_steps=config.epochs * steps_per_epoch
+    )

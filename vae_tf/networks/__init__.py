@@ -7,6 +7,6 @@ and `decoder_body(z, config) -> params` with `z` of shape
 `(batch_size, latent_dim)` and params shaped like the images.
 """
 
-from vae_tf.networks import conv, mlp
+from vae_tf.networks import conv, mlp, resconv
 
-ARCHITECTURES = {"conv": conv, "mlp": mlp}
+ARCHITECTURES = {"conv": conv, "mlp": mlp, "resconv": resconv}

@@ -18,6 +18,11 @@ def encoder_body(x, config):
             filters, 4, strides=2, padding="same", activation="relu",
             name=f"enc_conv_{i}",
         )(h)
+    return dense_head(h, config)
+
+
+def dense_head(h, config):
+    """Flatten, then the optional `dense_units` ReLU layer."""
     h = layers.Flatten(name="flatten")(h)
     if config.dense_units:
         h = layers.Dense(
@@ -26,12 +31,12 @@ def encoder_body(x, config):
     return h
 
 
-def decoder_body(z, config, activation=None):
-    """Shapes: `(batch_size, latent_dim)` -> `(batch_size, H, W, C)`.
+def project(z, config):
+    """z -> the smallest feature map `(batch, H / 2^d, W / 2^d, widths[-1])`.
 
-    `activation` is applied to the output (e.g. `"sigmoid"` for means).
+    Returns the map and its height.
     """
-    height, width, channels = config.input_shape
+    height, width, _ = config.input_shape
     factor = 2 ** len(config.widths)
     start = (height // factor, width // factor, config.widths[-1])
     h = z
@@ -42,13 +47,26 @@ def decoder_body(z, config, activation=None):
     h = layers.Dense(
         start[0] * start[1] * start[2], activation="relu", name="dec_project"
     )(h)
-    h = layers.Reshape(start, name="dec_reshape")(h)
+    return layers.Reshape(start, name="dec_reshape")(h), start[0]
+
+
+def output_layer(h, config, activation=None):
+    """The last stride-2 `Conv2DTranspose` to the image's channels."""
+    return layers.Conv2DTranspose(
+        config.input_shape[-1], 4, strides=2, padding="same",
+        activation=activation, name="dec_out",
+    )(h)
+
+
+def decoder_body(z, config, activation=None):
+    """Shapes: `(batch_size, latent_dim)` -> `(batch_size, H, W, C)`.
+
+    `activation` is applied to the output (e.g. `"sigmoid"` for means).
+    """
+    h, _ = project(z, config)
     for i, filters in enumerate(reversed(config.widths[:-1])):
         h = layers.Conv2DTranspose(
             filters, 4, strides=2, padding="same", activation="relu",
             name=f"dec_deconv_{i}",
         )(h)
-    return layers.Conv2DTranspose(
-        channels, 4, strides=2, padding="same", activation=activation,
-        name="dec_out",
-    )(h)
+    return output_layer(h, config, activation)

@@ -1,0 +1,85 @@
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from vae_tf import VAEConfig, train
+from vae_tf.data import DataSet, Split
+from vae_tf.layers import CalibratedScale
+from vae_tf.losses import negative_log_likelihood
+from vae_tf.models import likelihood_scale
+
+
+def test_basics(check_layer):
+    x = np.zeros((2, 4, 4, 3), np.float32)
+    layer, out = check_layer(
+        CalibratedScale, {"kind": "laplace", "momentum": 0.9}, [x, x],
+        [(2, 4, 4, 4)], expected_num_non_trainable_weights=1,
+    )
+    with pytest.raises(ValueError, match="Unknown kind"):
+        CalibratedScale("poisson")
+    with pytest.raises(ValueError, match="momentum"):
+        CalibratedScale(momentum=1.0)
+
+
+@pytest.mark.parametrize("kind, true_scale", [("gaussian", 0.07), ("laplace", 0.04)])
+def test_the_scale_converges_to_the_noise_level(kind, true_scale):
+    rng = np.random.default_rng(0)
+    layer = CalibratedScale(kind, momentum=0.9)
+    mean = rng.uniform(0.2, 0.8, (64, 8, 8, 3)).astype(np.float32)
+    for _ in range(150):
+        noise = (rng.normal(0, true_scale, mean.shape) if kind == "gaussian"
+                 else rng.laplace(0, true_scale, mean.shape))
+        out = keras.ops.convert_to_numpy(
+            layer([mean + noise.astype(np.float32), mean], training=True)
+        )
+    # Training output: the batch optimum in the last channel.
+    batch = (np.sqrt(np.mean(noise**2)) if kind == "gaussian"
+             else np.mean(np.abs(noise)))
+    np.testing.assert_allclose(np.exp(out[..., 3]), batch, rtol=1e-4)
+    np.testing.assert_array_equal(out[..., :3], mean)
+    stored = float(keras.ops.convert_to_numpy(layer.scale))
+    assert stored == pytest.approx(true_scale, rel=0.02)
+    # Inference uses the stored scale, whatever the batch error.
+    out = keras.ops.convert_to_numpy(layer([mean + 0.5, mean], training=False))
+    np.testing.assert_allclose(np.exp(out[..., 3]), stored, rtol=1e-5)
+
+
+def test_nll_with_a_scale_channel_equals_the_fixed_scale_nll():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(size=(3, 4, 4, 2)).astype(np.float32)
+    mean = rng.uniform(size=x.shape).astype(np.float32)
+    for likelihood, scale in (("gaussian", 0.1), ("laplace", 0.3)):
+        params = np.concatenate(
+            [mean, np.full(x.shape[:3] + (1,), math.log(scale), np.float32)], -1
+        )
+        np.testing.assert_allclose(
+            negative_log_likelihood(x, params, likelihood, None).numpy(),
+            negative_log_likelihood(x, mean, likelihood, scale).numpy(),
+            rtol=1e-5,
+        )
+
+
+def _noisy_templates(n, seed, noise):
+    rng = np.random.default_rng(seed)
+    templates = rng.uniform(0.3, 0.7, (4, 16, 16, 1))
+    x = templates[rng.integers(0, 4, n)] + rng.normal(0, noise, (n, 16, 16, 1))
+    return x.astype(np.float32)
+
+
+def test_a_calibrated_vae_learns_the_true_noise_level():
+    # Four templates plus pixel noise of std 0.05: the best decoder draws
+    # the template, and the calibrated scale should find the noise level.
+    data = DataSet("noisy", *(Split(_noisy_templates(n, s, 0.05))
+                              for s, n in ((0, 2048), (1, 256), (2, 256))))
+    config = VAEConfig(architecture="mlp", widths=(64,), latent_dim=2,
+                       epochs=15, batch_size=64, learning_rate=3e-3,
+                       sampler="prior", seed=0)
+    result = train(config, data=data, verbose=0)
+    assert likelihood_scale(result.models.vae, result.config) == pytest.approx(
+        0.05, rel=0.15
+    )
+    # A fixed-scale model reports its own scale.
+    fixed = VAEConfig(likelihood_scale=0.2)
+    assert likelihood_scale(result.models.vae.get_layer("encoder"), fixed) == 0.2
