@@ -14,7 +14,9 @@ have names instead of `output_0`; batch dimension dynamic):
 - decoder `serving_default`: `z` float32 `(batch, latent_dim)` -> `image`
   float32 `(batch, H, W, C)` in the data's range (means / probabilities).
 - decoder `sample`: `num_samples` int32 scalar, `seed` int64 scalar ->
-  `image` and the prior draw `z` (stateless, so a seed repeats exactly).
+  `image` and the draw `z` of the run's sampler (`vae_tf.samplers`: the
+  fitted Gaussian mixture, baked in as constants, or N(0, I)); stateless,
+  so a seed repeats exactly and matches `vae_tf.generate.sample`.
 
 Each version is written to a hidden temporary directory (`.tmp-...`, which
 TF Serving ignores because it only loads all-digit names) inside the
@@ -105,6 +107,7 @@ def export_models(
     base: str = "saved_models",
     keep: Optional[int] = None,
     metrics: Optional[dict[str, float]] = None,
+    sampler=None,
 ) -> ExportResult:
     """Exports encoder and decoder as `NAME_encoder` / `NAME_decoder`.
 
@@ -115,6 +118,8 @@ def export_models(
         base: base folder, one sub-folder per served model.
         keep: if set, keep only the newest `keep` versions of each model.
         metrics: training metrics to record in `vae_tf.json`.
+        sampler: what the decoder's `sample` signature draws z from (a
+            `vae_tf.samplers` sampler); default N(0, I).
 
     Returns:
         An `ExportResult` with the new version number and directories.
@@ -142,7 +147,15 @@ def export_models(
                 "writable --base."
             )
     version = max(versions(encoder_base) + versions(decoder_base) + [0]) + 1
+    if sampler is None:
+        from vae_tf.samplers import PriorSampler
+
+        sampler = PriorSampler(config.latent_dim)
     metadata = _metadata(config, metrics or {}, name, version)
+    metadata["sampler"] = {
+        "kind": sampler.kind,
+        "num_components": getattr(sampler, "num_components", None),
+    }
     pending = []
     try:
         for model_base, build in (
@@ -152,7 +165,7 @@ def export_models(
                 model_base, f"{TMP_PREFIX}{version}-{uuid.uuid4().hex[:8]}"
             )
             pending.append(tmp)
-            archive, reference, warmup = build(models, config)
+            archive, reference, warmup = build(models, config, sampler)
             archive.write_out(tmp, verbose=False)
             served = os.path.basename(model_base)
             _write_assets(tmp, served, archive, reference, warmup, metadata)
@@ -193,15 +206,17 @@ def prune_versions(model_dir: str, keep: int) -> list[int]:
 
 def export_run(
     run_dir: str, name: str = "vae", base: str = "saved_models",
-    keep: Optional[int] = None,
+    keep: Optional[int] = None, sampler: Optional[str] = None,
 ) -> ExportResult:
-    """Exports the model of a `vae-tf train` run directory."""
-    from vae_tf.training import HISTORY_FILE, load_run
+    """Exports the model of a `vae-tf train` run directory, with the
+    run's sampler (`config.sampler`, or `sampler`: mixture/prior)."""
+    from vae_tf.training import HISTORY_FILE, load_run, run_sampler
 
     config, models = load_run(run_dir)
     return export_models(
         models, config, name, base, keep,
         metrics=read_final_metrics(os.path.join(run_dir, HISTORY_FILE)),
+        sampler=run_sampler(run_dir, config, sampler),
     )
 
 
@@ -215,7 +230,7 @@ def read_final_metrics(history_csv: str) -> dict[str, float]:
 # -- archives ---------------------------------------------------------------
 
 
-def _encoder_archive(models: VAEModels, config: VAEConfig):
+def _encoder_archive(models: VAEModels, config: VAEConfig, sampler):
     encoder = models.encoder
     mean_encoder = keras.Model(
         encoder.inputs, encoder.outputs[:2], name="mean_encoder"
@@ -235,10 +250,9 @@ def _encoder_archive(models: VAEModels, config: VAEConfig):
     archive.add_endpoint(SERVING_DEFAULT, encode, input_signature=spec)
     archive.add_endpoint(ENCODE_SAMPLE, encode_sample, input_signature=spec)
 
-    # Representative inputs without touching the data set: faces decoded
-    # from prior samples lie on the data manifold the model learned.
-    rng = np.random.default_rng(0)
-    z = rng.standard_normal((32, config.latent_dim)).astype(np.float32)
+    # Representative inputs without touching the data set: images decoded
+    # from the sampler's draws lie on the data manifold the model learned.
+    z = sampler.sample(32, seed=0)
     images = models.decoder.predict(z, verbose=0).astype(np.float32)
     z_mean, z_log_var = mean_encoder.predict(images, verbose=0)
     reference = {
@@ -255,7 +269,7 @@ def _encoder_archive(models: VAEModels, config: VAEConfig):
     return archive, reference, warmup
 
 
-def _decoder_archive(models: VAEModels, config: VAEConfig):
+def _decoder_archive(models: VAEModels, config: VAEConfig, sampler):
     decoder = models.decoder
     latent_dim = config.latent_dim
     archive = keras.export.ExportArchive()
@@ -265,10 +279,7 @@ def _decoder_archive(models: VAEModels, config: VAEConfig):
         return {"image": decoder(z, training=False)}
 
     def sample(num_samples, seed):
-        seeds = tf.stack([seed, tf.zeros_like(seed)])
-        z = tf.random.stateless_normal(
-            tf.stack([num_samples, latent_dim]), seed=seeds
-        )
+        z = sampler.tf_sample(num_samples, seed)
         return {"image": decoder(z, training=False), "z": z}
 
     archive.add_endpoint(
@@ -282,8 +293,7 @@ def _decoder_archive(models: VAEModels, config: VAEConfig):
             tf.TensorSpec((), tf.int64, "seed"),
         ],
     )
-    rng = np.random.default_rng(1)
-    z = rng.standard_normal((32, latent_dim)).astype(np.float32)
+    z = sampler.sample(32, seed=1)
     reference = {
         "serving_default/z": z,
         "serving_default/image": decoder.predict(z, verbose=0),

@@ -114,12 +114,25 @@ def latent_dim_of(decoder: Model) -> int:
     return int(decoder.input_shape[-1])
 
 
-def sample(decoder: Model, n: int, temperature: float = 1.0, seed: int = 0):
-    """Decodes `n` prior draws z ~ N(0, temperature^2 I).
+def sample(decoder: Model, n: int, temperature: float = 1.0, seed: int = 0,
+           sampler=None):
+    """Decodes `n` latent draws of `sampler` (default: the N(0, I) prior).
+
+    Draws come from `sampler.tf_sample` (stateless, from `seed`), the
+    function the exported decoder's `sample` signature runs, so a seed
+    gives the same z here, in `vae-tf sample` and from TF Serving.
+
+    Args:
+        sampler: a `vae_tf.samplers` sampler, e.g. the run's
+            `MixtureSampler` (`vae_tf.training.run_sampler`).
+        temperature: scales the deviation of z from the sampler's
+            component means (the prior's is 0).
 
     Returns:
         `(images, z)`: `(n, H, W, C)` and `(n, K)`.
     """
+    from vae_tf.samplers import PriorSampler
+
     if not isinstance(n, int) or n <= 0:
         raise ValueError(f"Expected n > 0 samples. Received: n={n!r}")
     if not temperature > 0:
@@ -127,9 +140,38 @@ def sample(decoder: Model, n: int, temperature: float = 1.0, seed: int = 0):
             f"Expected temperature > 0. Received: temperature={temperature!r}"
         )
     k = latent_dim_of(decoder)
-    z = temperature * np.random.default_rng(seed).standard_normal((n, k))
-    z = z.astype(np.float32)
+    if sampler is None:
+        sampler = PriorSampler(k)
+    if sampler.latent_dim != k:
+        raise ValueError(
+            f"The sampler draws {sampler.latent_dim}-dimensional z, the "
+            f"decoder takes {k}."
+        )
+    z = sampler.sample(n, seed, temperature).astype(np.float32)
     return decoder_fn(decoder)(z), z
+
+
+def sample_served(decoder: Model, n: int, seed: int = 0):
+    """Calls an exported decoder's own `sample` signature (the draws a TF
+    Serving client gets).
+
+    Args:
+        decoder: a loaded SavedModel or its path.
+
+    Returns:
+        `(images, z)`.
+    """
+    if isinstance(decoder, (str, os.PathLike)):
+        decoder = _load_saved_model(os.fspath(decoder))
+    if "sample" not in getattr(decoder, "signatures", {}):
+        raise ValueError(
+            "sample_served needs an exported decoder SavedModel with a "
+            "'sample' signature."
+        )
+    out = decoder.signatures["sample"](
+        num_samples=tf.constant(n, tf.int32), seed=tf.constant(seed, tf.int64)
+    )
+    return out["image"].numpy(), out["z"].numpy()
 
 
 def reconstruct(encoder: Model, decoder: Model, x) -> np.ndarray:

@@ -4,9 +4,10 @@ This is the wiring the CLI runs; scripts can call it, or do the same in
 five lines with `build_vae`, `compile_vae`, `make_dataset` and `fit`.
 
 A run directory holds `config.json` (the resolved config), `model.keras`,
-`history.csv`, TensorBoard `logs/`, `reconstructions.png` (validation
-images over their reconstructions) and `samples.png` (decoded prior
-samples). Every file is written atomically.
+`history.csv`, TensorBoard `logs/`, `sampler.json` (the latent sampler
+fitted after training, `vae_tf.samplers`), `reconstructions.png`
+(validation images over their reconstructions) and `samples.png` (decoded
+draws of the run's sampler). Every file is written atomically.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from vae_tf.data.pipeline import as_float_images, binarize_fixed
 from vae_tf.data.validation import check_images
 from vae_tf.distribute import make_strategy, worker_role
 from vae_tf.models import VAEModels, build_vae, compile_vae, split_vae
+from vae_tf.samplers import (SAMPLER_FILE, PriorSampler, load_sampler,
+                             save_sampler, select_mixture)
 from vae_tf.schedules import schedule_callbacks
 
 CONFIG_FILE = "config.json"
@@ -144,16 +147,16 @@ def train(
         resume_epoch = prepare_run_dir(out_dir, config)
         config.save(os.path.join(out_dir, CONFIG_FILE))
 
+    steps = -(-len(data.train) // config.batch_size)
     with distribute.scope(dist):
         models = build_vae(config)
-        compile_vae(models.vae, config)
+        compile_vae(models.vae, config, steps_per_epoch=steps)
     train_ds = make_dataset(
         data.train.source(), config.batch_size, shuffle=True,
         binarize=config.use_binarization, seed=config.seed,
     )
     val_images = evaluation_images(config, data.validation.images, config.seed + 1)
     val_ds = make_dataset(val_images, config.batch_size)
-    steps = -(-len(data.train) // config.batch_size)
 
     all_callbacks = list(schedule_callbacks(config, steps))
     all_callbacks.append(keras.callbacks.TerminateOnNaN())
@@ -191,7 +194,12 @@ def train(
     )
     if writer_dir is not None:
         save_model(models.vae, os.path.join(out_dir, MODEL_FILE))
-        save_pictures(models, val_images, out_dir, config.seed)
+        mixture = fit_sampler(models, data, config, val_images)
+        save_sampler(mixture, os.path.join(out_dir, SAMPLER_FILE))
+        sampler = mixture if config.sampler == "mixture" else PriorSampler(
+            config.latent_dim
+        )
+        save_pictures(models, val_images, out_dir, config.seed, sampler)
         # Only now is the run safely finished.
         shutil.rmtree(os.path.join(out_dir, BACKUP_DIR), ignore_errors=True)
         full_history = read_history(os.path.join(out_dir, HISTORY_FILE))
@@ -278,10 +286,55 @@ def save_model(vae: keras.Model, path: str) -> None:
         vae.save(tmp)
 
 
+MAX_SAMPLER_CODES = 20000
+
+
+def fit_sampler(models: VAEModels, data: DataSet, config: VAEConfig,
+                val_images: np.ndarray):
+    """The ex-post mixture over the training codes (`z_mean` of up to
+    `MAX_SAMPLER_CODES` training images), its component count chosen on
+    the validation codes."""
+    source = data.train.images
+    if source is None:  # streamed from shards: take the first images
+        stream = data.train.stream.take(MAX_SAMPLER_CODES).batch(1000)
+        source = np.concatenate([b.numpy() for b in stream])
+    x = as_float_images(source[:MAX_SAMPLER_CODES])
+    if config.use_binarization:
+        x = binarize_fixed(x, config.seed + 3)
+    z_train = models.encoder.predict(x, batch_size=256, verbose=0)[0]
+    z_val = models.encoder.predict(
+        as_float_images(val_images), batch_size=256, verbose=0
+    )[0]
+    return select_mixture(z_train, z_val, seed=config.seed)
+
+
+def run_sampler(run_dir: str, config: VAEConfig, kind: Optional[str] = None):
+    """The sampler a run draws with: `kind` (`mixture`/`prior`), default
+    `config.sampler`; runs without `sampler.json` use the prior."""
+    kind = kind or config.sampler
+    path = os.path.join(run_dir, SAMPLER_FILE)
+    if kind == "prior":
+        return PriorSampler(config.latent_dim)
+    if kind != "mixture":
+        raise ConfigError(
+            f"Unknown sampler {kind!r}. Choose one of: mixture, prior"
+        )
+    if not os.path.isfile(path):
+        if config.sampler == "mixture" and kind == config.sampler:
+            return PriorSampler(config.latent_dim)  # older runs
+        raise FileNotFoundError(
+            f"{path} not found: this run has no fitted mixture. Use "
+            "--sampler prior."
+        )
+    return load_sampler(path)
+
+
 def save_pictures(
-    models: VAEModels, images: np.ndarray, out_dir: str, seed: int
+    models: VAEModels, images: np.ndarray, out_dir: str, seed: int,
+    sampler=None,
 ) -> None:
-    """Writes `reconstructions.png` and `samples.png` into `out_dir`."""
+    """Writes `reconstructions.png` and `samples.png` (32 draws of
+    `sampler`, default the prior) into `out_dir`."""
     x = as_float_images(images[:16])
     z_mean = models.encoder.predict(x, verbose=0)[0]
     recon = models.decoder.predict(z_mean, verbose=0)
@@ -290,9 +343,10 @@ def save_pictures(
         os.path.join(out_dir, "reconstructions.png"),
         np.concatenate([r for r in rows if len(r)]), rows=4,
     )
-    latent_dim = models.decoder.input_shape[-1]
-    z = np.random.default_rng(seed).standard_normal((32, latent_dim))
-    samples = models.decoder.predict(z.astype(np.float32), verbose=0)
+    if sampler is None:
+        sampler = PriorSampler(models.decoder.input_shape[-1])
+    z = sampler.sample(32, seed)
+    samples = models.decoder.predict(z, verbose=0)
     plotting.save_grid(os.path.join(out_dir, "samples.png"), samples, rows=4)
 
 
