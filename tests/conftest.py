@@ -6,6 +6,10 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Probes trained by tests are cached in a fresh folder, not ~/.cache.
+import tempfile  # noqa: E402
+
+os.environ["VAE_TF_CACHE"] = tempfile.mkdtemp(prefix="vae_tf_test_cache_")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

@@ -10,14 +10,30 @@ import time
 
 from typing import Optional, Sequence
 
-from vae_tf.config import BETA_SCHEDULES, LIKELIHOODS, ARCHITECTURES
+from vae_tf.config import (ARCHITECTURES, BETA_SCHEDULES, LIKELIHOODS,
+                           LR_SCHEDULES, SAMPLERS)
 
 # Flags that map one-to-one onto VAEConfig fields.
 _CONFIG_FLAGS = (
     "data", "data_dir", "epochs", "latent_dim", "beta", "likelihood",
     "architecture", "beta_schedule", "batch_size", "learning_rate",
-    "num_examples", "seed",
+    "num_examples", "seed", "likelihood_scale", "lr_schedule", "sampler",
 )
+
+
+def _scale(text: str):
+    """A positive pixel scale, or 'calibrated' (None)."""
+    if text == "calibrated":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number or 'calibrated', got {text!r}"
+        )
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +74,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--likelihood", choices=LIKELIHOODS, help="reconstruction likelihood"
     )
     train.add_argument(
+        "--likelihood-scale", type=_scale, default=argparse.SUPPRESS,
+        metavar="SCALE",
+        help="pixel scale of gaussian/laplace, or 'calibrated' (default: "
+             "the maximum-likelihood scale of the batch error)",
+    )
+    train.add_argument(
         "--architecture", choices=ARCHITECTURES, help="network type"
+    )
+    train.add_argument(
+        "--lr-schedule", choices=LR_SCHEDULES,
+        help="learning rate: constant or cosine decay over the run",
+    )
+    train.add_argument(
+        "--sampler", choices=SAMPLERS,
+        help="what samples.png and the exported sample signature draw z "
+             "from: mixture (fitted to the training codes) or prior",
     )
     train.add_argument(
         "--beta-schedule", choices=BETA_SCHEDULES, help="beta schedule"
@@ -117,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="base folder (default saved_models)")
     export.add_argument("--keep", type=int, default=None, metavar="N",
                         help="keep only the newest N versions of each model")
+    export.add_argument("--sampler", choices=SAMPLERS, default=None,
+                        help="z source of the decoder's sample signature "
+                             "(default: the run's)")
 
     check = commands.add_parser(
         "check-export",
@@ -203,14 +237,19 @@ def _add_generative_commands(commands) -> None:
         p.add_argument("--seed", type=int, default=0, help="random seed")
         return p
 
-    p = command("sample", "decode prior samples into a PNG grid")
+    p = command("sample", "decode sampled z into a PNG grid")
     p.add_argument("--n", type=int, default=32, help="images (default 32)")
     p.add_argument("--temperature", type=float, default=1.0,
-                   help="prior standard deviation (default 1)")
+                   help="scale of z's deviation from the sampler's means "
+                        "(default 1)")
+    p.add_argument("--sampler", choices=SAMPLERS, default=None,
+                   help="mixture (fitted to the training codes) or prior "
+                        "N(0, I) (default: the run's config.sampler)")
     p.add_argument(
         "--decoder", default=None, metavar="SAVEDMODEL",
         help="use an exported decoder SavedModel instead of RUN_DIR's model "
-             "(pass - as RUN_DIR)",
+             "(pass - as RUN_DIR); at temperature 1 its own sample "
+             "signature draws z",
     )
     for name, text in (
         ("reconstruct", "originals over reconstructions, as a PNG"),
@@ -260,15 +299,25 @@ def _add_generative_commands(commands) -> None:
     p.add_argument("--iwae-images", type=int, default=1000,
                    help="images of the split for the IWAE bound "
                         "(default 1000; 0 = all)")
+    p.add_argument("--sampler", choices=SAMPLERS, default=None,
+                   help="sampler for the sample FD (default: the run's)")
+    p.add_argument("--decoder", default=None, metavar="SAVEDMODEL",
+                   help="also score the samples of this exported decoder's "
+                        "sample signature (fd_samples_served)")
+    p.add_argument("--no-quality", action="store_true",
+                   help="skip the probe-based sample-quality section")
 
 
 def config_from_args(args: argparse.Namespace):
     from vae_tf.config import VAEConfig
 
     config = VAEConfig.load(args.config) if args.config else VAEConfig()
+    # --likelihood-scale is absent unless given ('calibrated' gives None).
     changes = {
         name: getattr(args, name) for name in _CONFIG_FLAGS
-        if getattr(args, name) is not None
+        if hasattr(args, name) and (
+            getattr(args, name) is not None or name == "likelihood_scale"
+        )
     }
     return config.replace(**changes)
 
@@ -327,7 +376,8 @@ def _prepare(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from vae_tf.export import export_run
 
-    result = export_run(args.run_dir, args.name, args.base, args.keep)
+    result = export_run(args.run_dir, args.name, args.base, args.keep,
+                        args.sampler)
     print(f"vae-tf: exported version {result.version}:\n  {result.encoder_dir}"
           f"\n  {result.decoder_dir}")
     return 0
@@ -359,13 +409,22 @@ def _generative(args: argparse.Namespace) -> int:
     if args.command == "sample":
         if args.decoder:
             out = args.out or "samples.png"
-            decoder = args.decoder
+            decoder, sampler = args.decoder, args.sampler
+            if sampler == "mixture":
+                raise ValueError(
+                    "--sampler mixture needs RUN_DIR's sampler.json; an "
+                    "exported decoder's sample signature already holds the "
+                    "sampler it was exported with (omit --sampler)."
+                )
         else:
+            from vae_tf.training import run_sampler
+
             run = figures.Run(args.run_dir)
             out = run.path(args.out, f"samples_t{args.temperature:g}.png")
             decoder = run.models.decoder
+            sampler = run_sampler(args.run_dir, run.config, args.sampler)
         path = figures.sample_png(decoder, out, args.n, args.temperature,
-                                  args.seed)
+                                  args.seed, sampler)
     elif args.command == "evaluate":
         from vae_tf.evaluate import evaluate_run
         from vae_tf.io_utils import atomic_write_text
@@ -373,7 +432,8 @@ def _generative(args: argparse.Namespace) -> int:
         run = figures.Run(args.run_dir)
         report = evaluate_run(
             args.run_dir, args.split, args.k, args.iwae_images or None,
-            args.seed, data=run.data,
+            args.seed, data=run.data, quality=not args.no_quality,
+            sampler=args.sampler, served_decoder=args.decoder,
         )
         path = run.path(args.out, f"evaluation_{args.split}.json")
         atomic_write_text(path, json.dumps(report, indent=2) + "\n")
@@ -382,6 +442,9 @@ def _generative(args: argparse.Namespace) -> int:
                                           "active_units", "mig")}
         if "iwae" in report:
             summary["iwae_nll"] = report["iwae"]["iwae_nll"]
+        if "quality" in report:
+            q = report["quality"]
+            summary.update({k: q[k] for k in q if k.startswith("fd_")})
         print(json.dumps(summary))
     else:
         run = figures.Run(args.run_dir)
@@ -397,9 +460,12 @@ def _generative(args: argparse.Namespace) -> int:
             path = figures.traverse_png(run, args.out, args.dims, args.values,
                                         args.index, args.split)
         else:
-            path = figures.edit_png(run, args.attribute, args.out,
-                                    args.strengths, args.n, args.split,
-                                    args.seed)
+            path, effect = figures.edit_png(
+                run, args.attribute, args.out, args.strengths, args.n,
+                args.split, args.seed,
+            )
+            if effect is not None:
+                print(figures.describe_edit(effect))
     print(f"vae-tf {args.command}: wrote {path}")
     return 0
 

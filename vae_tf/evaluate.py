@@ -3,8 +3,11 @@
 On a split of the run's data (the test split by default): the -ELBO with
 its reconstruction and KL parts, the IWAE bound on -log p(x) with k
 samples, KL per latent dimension, active units and, for data with known
-generative factors (`faces`, `shapes`), the Mutual Information Gap. All
-likelihood numbers are nats per image.
+generative factors (`faces`, `shapes`), the Mutual Information Gap; and
+sample quality (`vae_tf.quality`): Frechet distances in the data set's
+probe feature space for reconstructions, the run's samples and a real
+floor, attribute recall and the aggregate posterior's gap to the prior.
+All likelihood numbers are nats per image.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from vae_tf.data.faces import ATTRIBUTES
 from vae_tf.data.shapes import FACTORS
 from vae_tf.metrics import (active_units, iwae_nll, mutual_information_gap,
                             negative_elbo)
-from vae_tf.training import evaluation_images, load_run
+from vae_tf.models import likelihood_scale
+from vae_tf.training import evaluation_images, load_run, run_sampler
 
 GROUND_TRUTH = {"faces": ATTRIBUTES, "shapes": FACTORS}
 SPLIT_SEEDS = {"validation": 1, "test": 2}  # fixed binarization seeds
@@ -46,6 +50,8 @@ def evaluate_run(
     run_dir: str, split: str = "test", k: int = 1000,
     iwae_images: Optional[int] = 1000, seed: int = 0,
     data: Optional[DataSet] = None, verbose: bool = True,
+    quality: bool = True, sampler: Optional[str] = None,
+    served_decoder: Optional[str] = None,
 ) -> dict[str, object]:
     """Evaluates the model of a run directory.
 
@@ -55,6 +61,12 @@ def evaluate_run(
         iwae_images: first images of the split used for the IWAE bound
             (`None`: all); the other metrics use the whole split.
         data: the run's data set, if already loaded.
+        quality: add the probe-based `quality` section (trains and
+            caches the data set's probe on first use).
+        sampler: `mixture` or `prior` for the sample FD (default: the
+            run's `config.sampler`).
+        served_decoder: an exported decoder SavedModel whose own `sample`
+            signature is also scored (`quality.fd_samples_served`).
 
     Returns:
         A JSON-serialisable dict (see the module docstring).
@@ -67,14 +79,15 @@ def evaluate_run(
         )
     x = split_images(config, data, split)
     param_decoder = models.vae.get_layer("decoder")
+    scale = likelihood_scale(models.vae, config)
     report: dict[str, object] = {
         "run_dir": run_dir, "data": config.data, "split": split,
         "num_images": int(len(x)), "beta": config.beta,
-        "likelihood": config.likelihood,
+        "likelihood": config.likelihood, "likelihood_scale": scale,
     }
     elbo = negative_elbo(
-        models.encoder, param_decoder, x, config.likelihood,
-        config.likelihood_scale, seed=seed,
+        models.encoder, param_decoder, x, config.likelihood, scale,
+        seed=seed,
     )
     report.update(elbo)
     if k:
@@ -83,7 +96,7 @@ def evaluate_run(
             print(f"IWAE bound, k={k}, {len(subset)} images:", flush=True)
         iwae = iwae_nll(
             models.encoder, param_decoder, subset, config.likelihood,
-            config.likelihood_scale, k=k, seed=seed, verbose=verbose,
+            scale, k=k, seed=seed, verbose=verbose,
         )
         report["iwae"] = {key: iwae[key] for key in ("iwae_nll", "k", "num_images")}
     z_mean = models.encoder.predict(x, batch_size=256, verbose=0)[0]
@@ -97,4 +110,37 @@ def evaluate_run(
         report["mig_per_factor"] = dict(zip(names, mig["mig_per_factor"]))
     else:
         report["mig"] = None
+    if quality:
+        report["quality"] = run_quality(
+            run_dir, config, models, data, split, seed, verbose, sampler,
+            served_decoder,
+        )
+    return report
+
+
+def run_quality(run_dir, config, models, data, split="test", seed=0,
+                verbose=True, sampler=None, served_decoder=None) -> dict:
+    """`vae_tf.quality.sample_quality` for a run on `split`; the floor is
+    the validation split (the test split when `split` is validation)."""
+    from vae_tf.probe import probe_for
+    from vae_tf.quality import sample_quality
+
+    probe = probe_for(data, seed=0, verbose=verbose)
+    floor_split = "validation" if split != "validation" else "test"
+    real = getattr(data, split).images
+    report = sample_quality(
+        probe, models.encoder, models.decoder,
+        run_sampler(run_dir, config, sampler), real,
+        getattr(data, split).attributes,
+        floor=getattr(data, floor_split).images, seed=seed,
+        model_images=split_images(config, data, split),
+    )
+    if served_decoder:
+        from vae_tf.generate import sample_served
+        from vae_tf.metrics.frechet import frechet_distance
+
+        served, _ = sample_served(served_decoder, len(real), seed)
+        report["fd_samples_served"] = frechet_distance(
+            probe.features(real), probe.features(served)
+        )
     return report

@@ -46,9 +46,20 @@ class Run:
 
 
 def sample_png(decoder, out: str, n: int = 32, temperature: float = 1.0,
-               seed: int = 0) -> str:
-    """Prior samples as a grid of 4 rows; `decoder` as in `generate`."""
-    images, _ = generate.sample(decoder, n, temperature, seed)
+               seed: int = 0, sampler=None) -> str:
+    """Samples as a grid of up to 4 rows; `decoder` as in `generate`.
+
+    `sampler=None` with an exported decoder at temperature 1 runs the
+    SavedModel's own `sample` signature; otherwise z comes from `sampler`
+    (default the prior).
+    """
+    served = sampler is None and temperature == 1.0 and isinstance(
+        decoder, (str, os.PathLike)
+    )
+    if served:
+        images, _ = generate.sample_served(decoder, n, seed)
+    else:
+        images, _ = generate.sample(decoder, n, temperature, seed, sampler)
     plotting.save_grid(out, images, rows=max(1, min(4, n // 4)))
     return out
 
@@ -125,10 +136,18 @@ def attribute_labels(run: Run, split: str, name: str) -> np.ndarray:
 
 def edit_png(run: Run, attribute: str, out: Optional[str] = None,
              strengths: Sequence[float] = (0.0, 0.5, 1.0, 1.5, 2.0),
-             n: int = 6, split: str = "test", seed: int = 0) -> str:
+             n: int = 6, split: str = "test", seed: int = 0,
+             measure: int = 200):
     """Rows: images without the attribute; columns: increasing strength of
     its vector (from the training split), 0 = plain reconstruction; the
-    first column is the original."""
+    first column is the original.
+
+    Returns:
+        `(path, effect)`: `effect` is `vae_tf.quality.edit_effect` on
+        `measure` edited images of `split` (the probe's reading of the
+        attribute per strength, and how often the other class factors stay
+        unchanged), or `None` when the probe cannot read the attribute.
+    """
     from vae_tf.evaluate import split_images
 
     # The vector comes from the training split, or from the validation
@@ -152,7 +171,43 @@ def edit_png(run: Run, attribute: str, out: Optional[str] = None,
     originals = x[np.sort(pick)][:, None]
     path = run.path(out, f"edit_{attribute}.png")
     plotting.save_rows(path, np.concatenate([originals, images], axis=1))
-    return path
+    return path, measure_edit(run, attribute, vector, strengths, without,
+                              x, measure, seed)
+
+
+def measure_edit(run: Run, attribute, vector, strengths, candidates, x,
+                 count: int, seed: int):
+    """`quality.edit_effect` on up to `count` of the `candidates` images."""
+    from vae_tf.probe import find_factor, probe_for
+    from vae_tf.quality import edit_effect
+
+    try:
+        probe = probe_for(run.data, verbose=False)
+    except ValueError:  # no attributes a probe can learn
+        return None
+    if find_factor(probe, attribute) is None:
+        return None
+    pick = np.random.default_rng(seed + 1).choice(
+        candidates, min(count, len(candidates)), replace=False
+    )
+    edited = generate.edit(run.models.encoder, run.models.decoder,
+                           x[np.sort(pick)], vector, strengths)
+    return edit_effect(probe, edited, attribute, strengths)
+
+
+def describe_edit(effect) -> str:
+    """Two lines for `vae-tf edit`: the attribute per strength, and the
+    worst fraction of faces whose other class factors stay unchanged."""
+    pairs = ", ".join(
+        f"{s:g}: {m:.3f}"
+        for s, m in zip(effect["strengths"], effect["attribute_mean"])
+    )
+    kept = ", ".join(f"{k} {min(v):.1%}" for k, v in effect["unchanged"].items())
+    return (
+        f"probe reading per strength ({pairs}); rises monotonically: "
+        f"{'yes' if effect['monotonic'] else 'NO'}\n"
+        f"unchanged at every strength (worst case): {kept or 'n/a'}"
+    )
 
 
 def evaluation_plots(run: Run, split: str, folder: str) -> None:
