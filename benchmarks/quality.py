@@ -2,15 +2,16 @@
 
 Trains, one after another on `faces` (10,000 images, seed 0): the old
 default (fixed-scale Gaussian, sigma = 0.05, `conv`, latent 16, batch 32,
-12 epochs, prior samples) and each candidate. The old default's training
-time is the budget: every candidate gets as many epochs as fit in it (its
-seconds per epoch measured first on 1,280 images). Each trained model is
+12 epochs, prior samples) and each candidate. The old default's 12 epochs
+are the budget: every candidate gets the epochs that cost the same time,
+from the ratio of its seconds per epoch to the old default's, both measured
+one after the other on 1,280 images (fastest of 3). Each trained model is
 scored by `vae_tf.evaluate.evaluate_run` on the test split (1,000 faces):
 probe Frechet distances of reconstructions, prior samples and mixture
 samples, attribute recall of reconstructions, -ELBO; the table is printed
 and written with every model's sample and reconstruction grids to --out.
 
-    python benchmarks/quality.py --out /tmp/quality          # ~35 min
+    python benchmarks/quality.py --out /tmp/quality          # ~40 min
     python benchmarks/quality.py --candidates old,default     # a subset
 """
 
@@ -32,35 +33,50 @@ from vae_tf.evaluate import evaluate_run  # noqa: E402
 # default, trained for its own 12 epochs (which sets the time budget).
 CANDIDATES = {
     "old": dict(likelihood_scale=0.05, sampler="prior", epochs=12),
-    "calibrated": dict(),
-    "calibrated_cosine": dict(lr_schedule="cosine"),
+    "default": dict(),  # whatever VAEConfig() is now
+    "cosine": dict(lr_schedule="cosine"),
+    "laplace": dict(likelihood="laplace"),
     "resconv32": dict(architecture="resconv", latent_dim=32,
                       lr_schedule="cosine"),
-    "default": dict(),  # whatever VAEConfig() is now
 }
 
 
-def seconds_per_epoch(config: VAEConfig, data) -> float:
-    """Training seconds per full epoch, from a short run on 1,280 images."""
+def seconds_per_epoch(config: VAEConfig, data, repeats: int = 3) -> float:
+    """Training seconds per full epoch: the fastest of `repeats` one-epoch
+    fits on 1,280 images (after one for tracing), scaled to the split."""
     from vae_tf import build_vae, compile_vae, make_dataset
 
-    models = build_vae(config.resolve(data.image_shape))
-    compile_vae(models.vae, config.resolve(data.image_shape))
+    config = config.resolve(data.image_shape)
+    models = build_vae(config)
+    compile_vae(models.vae, config)
     ds = make_dataset(data.train.images[:1280], config.batch_size)
     models.vae.fit(ds, epochs=1, verbose=0)  # tracing
-    start = time.perf_counter()
-    models.vae.fit(ds, epochs=2, verbose=0)
-    per_image = (time.perf_counter() - start) / 2 / 1280
-    return per_image * len(data.train)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        models.vae.fit(ds, epochs=1, verbose=0)
+        times.append(time.perf_counter() - start)
+    return min(times) / 1280 * len(data.train)
 
 
-def run_candidate(name, fields, data, budget, out):
+def equal_time_epochs(fields, data, budget_epochs: int) -> int:
+    """Epochs of a candidate that cost what `budget_epochs` of the old
+    default cost: the ratio of their seconds per epoch, measured one right
+    after the other (absolute times drift on these machines)."""
+    old = seconds_per_epoch(VAEConfig(**CANDIDATES["old"]), data)
+    new = seconds_per_epoch(VAEConfig(**fields), data)
+    epochs = max(1, int(round(budget_epochs * old / new)))
+    print(f"  {new:.1f} s/epoch vs old {old:.1f} -> {epochs} epochs",
+          flush=True)
+    return epochs
+
+
+def run_candidate(name, fields, data, out, equal_time=True):
     config = VAEConfig(**fields)
-    if budget is not None and "epochs" not in fields:
-        per_epoch = seconds_per_epoch(config, data)
-        config = config.replace(epochs=max(1, int(round(budget / per_epoch))))
-        print(f"{name}: {per_epoch:.1f} s/epoch -> {config.epochs} epochs",
-              flush=True)
+    if equal_time and "epochs" not in fields:
+        config = config.replace(epochs=equal_time_epochs(
+            fields, data, CANDIDATES["old"]["epochs"]))
+    print(f"{name}: training {config.epochs} epochs", flush=True)
     run_dir = os.path.join(out, name)
     shutil.rmtree(run_dir, ignore_errors=True)
     start = time.perf_counter()
@@ -93,8 +109,8 @@ def main(argv=None):
     parser.add_argument("--out", default="quality_runs")
     parser.add_argument("--candidates", default=",".join(CANDIDATES),
                         help="comma-separated names; 'old' sets the budget")
-    parser.add_argument("--budget", type=float, default=None,
-                        help="seconds per candidate (default: old's time)")
+    parser.add_argument("--no-equal-time", action="store_true",
+                        help="train every candidate for its config's epochs")
     args = parser.parse_args(argv)
     names = [n for n in args.candidates.split(",") if n]
     unknown = [n for n in names if n not in CANDIDATES]
@@ -102,11 +118,10 @@ def main(argv=None):
         parser.error(f"unknown candidates {unknown}; known: {list(CANDIDATES)}")
     os.makedirs(args.out, exist_ok=True)
     data = load_data("faces", num_examples=10000, seed=0)
-    rows, budget = [], args.budget
+    rows = []
     for name in names:
-        row = run_candidate(name, CANDIDATES[name], data, budget, args.out)
-        if name == "old" and budget is None:
-            budget = row["seconds"]
+        row = run_candidate(name, CANDIDATES[name], data, args.out,
+                            equal_time=not args.no_equal_time)
         rows.append(row)
         print(json.dumps(row), flush=True)
     header = ("| model | epochs | train s | -ELBO | KL | FD recon | FD prior "

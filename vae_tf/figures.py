@@ -202,7 +202,9 @@ def describe_edit(effect) -> str:
         f"{s:g}: {m:.3f}"
         for s, m in zip(effect["strengths"], effect["attribute_mean"])
     )
-    kept = ", ".join(f"{k} {min(v):.1%}" for k, v in effect["unchanged"].items())
+    kept = ", ".join(
+        f"{k} {min(v):.1%}" for k, v in effect["unchanged"].items()
+    )
     return (
         f"probe reading per strength ({pairs}); rises monotonically: "
         f"{'yes' if effect['monotonic'] else 'NO'}\n"

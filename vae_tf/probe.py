@@ -107,7 +107,9 @@ def build_probe_model(
     counter = iter(range(1000))
 
     def init():
-        return keras.initializers.GlorotUniform(seed=seed * 1000 + next(counter))
+        return keras.initializers.GlorotUniform(
+            seed=seed * 1000 + next(counter)
+        )
 
     image = keras.Input(image_shape, name="image")
     h = image

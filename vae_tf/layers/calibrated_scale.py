@@ -54,7 +54,8 @@ class CalibratedScale(keras.layers.Layer):
             )
         if not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
             raise ValueError(
-                f"Expected `momentum` in [0, 1). Received: momentum={momentum!r}"
+                "Expected `momentum` in [0, 1). Received: "
+                f"momentum={momentum!r}"
             )
         for name, value in (("min_scale", min_scale),
                             ("initial_scale", initial_scale)):
