@@ -32,8 +32,15 @@ from vae_tf.evaluate import evaluate_run  # noqa: E402
 # Each candidate is a set of VAEConfig fields; "old" is the previous
 # default, trained for its own 12 epochs (which sets the time budget).
 CANDIDATES = {
-    "old": dict(likelihood_scale=0.05, sampler="prior", epochs=12),
+    "old": dict(likelihood_scale=0.05, sampler="prior", epochs=12,
+                widths=(16, 32, 64, 64)),
     "default": dict(),  # whatever VAEConfig() is now
+    "conv16": dict(widths=(16, 32, 64, 64)),
+    "conv16_lr2e-3": dict(widths=(16, 32, 64, 64), learning_rate=2e-3),
+    "conv16_z32": dict(widths=(16, 32, 64, 64), latent_dim=32,
+                       dense_units=512),
+    "conv32": dict(widths=(32, 64, 64, 64)),
+    "conv32_lr2e-3": dict(widths=(32, 64, 64, 64), learning_rate=2e-3),
     "cosine": dict(lr_schedule="cosine"),
     "laplace": dict(likelihood="laplace"),
     "resconv32": dict(architecture="resconv", latent_dim=32,

@@ -99,7 +99,7 @@ class VAEConfig:
     data_dir: Optional[str] = None
     num_examples: int = 10000
     binarize: Optional[bool] = None
-    epochs: int = 12
+    epochs: int = 10
     batch_size: int = 32
     learning_rate: float = 1e-3
     lr_schedule: str = "constant"
@@ -297,7 +297,7 @@ def default_widths(
 
     `mlp`: two hidden layers (512, 256). `conv`: as many stride-2 layers
     (at most 4) as keep height and width whole and >= 4 pixels, e.g.
-    64x64 -> (16, 32, 64, 64), 28x28 -> (32, 64) as in the Keras example.
+    64x64 -> (32, 64, 64, 64), 28x28 -> (32, 64) as in the Keras example.
     """
     if architecture == "mlp":
         return (512, 256)
@@ -315,7 +315,7 @@ def default_widths(
             f"The conv architecture needs even image sides >= 8. Received: "
             f"input_shape={tuple(input_shape)}. Use architecture='mlp'."
         )
-    return {1: (64,), 2: (32, 64), 3: (32, 64, 64), 4: (16, 32, 64, 64)}[
+    return {1: (64,), 2: (32, 64), 3: (32, 64, 64), 4: (32, 64, 64, 64)}[
         depth
     ]
 
