@@ -246,3 +246,27 @@ def test_sample_signature_draws_from_the_stored_sampler(exported, trained_run, t
         np.testing.assert_allclose(z[side].mean(0), numpy_z[numpy_side].mean(0), atol=0.06)
         np.testing.assert_allclose(np.cov(z[side].T), np.cov(numpy_z[numpy_side].T),
                                    atol=0.08)
+
+
+def test_tflite_converts_serving_default_of_both_exports(exported):
+    """The exports stay convertible (no flex ops): TFLite takes the
+    `serving_default` signature of each, and matches the SavedModel."""
+    result, _ = exported
+    rng = np.random.default_rng(0)
+    inputs = {
+        result.encoder_dir: {"image": rng.uniform(size=(3, 32, 32, 3))},
+        result.decoder_dir: {"z": rng.normal(size=(3, 4))},
+    }
+    for path, feed in inputs.items():
+        feed = {k: v.astype(np.float32) for k, v in feed.items()}
+        converter = tf.lite.TFLiteConverter.from_saved_model(
+            path, signature_keys=["serving_default"])
+        runner = tf.lite.Interpreter(
+            model_content=converter.convert()
+        ).get_signature_runner("serving_default")
+        lite = runner(**feed)
+        saved = tf.saved_model.load(path).signatures["serving_default"](
+            **{k: tf.constant(v) for k, v in feed.items()})
+        assert set(lite) == set(saved)
+        for key in lite:
+            np.testing.assert_allclose(lite[key], saved[key], atol=1e-5)

@@ -230,6 +230,28 @@ def read_final_metrics(history_csv: str) -> dict[str, float]:
 # -- archives ---------------------------------------------------------------
 
 
+def _batch_safe(model, x):
+    """`model(x)` that also answers an empty batch.
+
+    oneDNN's CPU convolutions reject a batch of 0 ("input depth must be
+    evenly divisible by filter depth"), so a client sending no rows would
+    get an obscure error. One zero row is appended only when the batch is
+    empty (a `concat` with a 0- or 1-row block: no control flow, and no
+    `Pad` that the converters would fuse into the first convolution) and
+    the outputs are cut back to the batch size.
+    """
+    n = tf.shape(x)[0]
+    filler = tf.zeros(
+        tf.concat([[1 - tf.minimum(n, 1)], tf.shape(x)[1:]], axis=0), x.dtype
+    )
+    padded = tf.concat([x, filler], axis=0)
+    padded.set_shape([None, *x.shape[1:]])
+    outputs = model(padded, training=False)
+    if isinstance(outputs, (list, tuple)):
+        return [o[:n] for o in outputs]
+    return outputs[:n]
+
+
 def _encoder_archive(models: VAEModels, config: VAEConfig, sampler):
     encoder = models.encoder
     mean_encoder = keras.Model(
@@ -240,11 +262,11 @@ def _encoder_archive(models: VAEModels, config: VAEConfig, sampler):
     spec = [tf.TensorSpec((None, *config.input_shape), tf.float32, "image")]
 
     def encode(image):
-        z_mean, z_log_var = mean_encoder(image, training=False)
+        z_mean, z_log_var = _batch_safe(mean_encoder, image)
         return {"z_mean": z_mean, "z_log_var": z_log_var}
 
     def encode_sample(image):
-        z_mean, z_log_var, z = encoder(image, training=False)
+        z_mean, z_log_var, z = _batch_safe(encoder, image)
         return {"z_mean": z_mean, "z_log_var": z_log_var, "z": z}
 
     archive.add_endpoint(SERVING_DEFAULT, encode, input_signature=spec)
@@ -276,11 +298,11 @@ def _decoder_archive(models: VAEModels, config: VAEConfig, sampler):
     archive.track(decoder)
 
     def decode(z):
-        return {"image": decoder(z, training=False)}
+        return {"image": _batch_safe(decoder, z)}
 
     def sample(num_samples, seed):
         z = sampler.tf_sample(num_samples, seed)
-        return {"image": decoder(z, training=False), "z": z}
+        return {"image": _batch_safe(decoder, z), "z": z}
 
     archive.add_endpoint(
         SERVING_DEFAULT, decode,

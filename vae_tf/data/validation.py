@@ -31,6 +31,11 @@ def check_images(
         )
     if len(images) == 0:
         raise DataError(f"{where}: the data set is empty.")
+    if 0 in images.shape[1:]:
+        raise DataError(
+            f"{where}: images of shape {tuple(images.shape[1:])} hold no "
+            "pixels; expected positive (height, width, channels)."
+        )
     if expected_shape is not None and tuple(images.shape[1:]) != tuple(expected_shape):
         h, w, c = expected_shape
         got = images.shape[1:]
