@@ -24,7 +24,6 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
 
 from vae_tf import VAEConfig, load_data, train  # noqa: E402
 from vae_tf.evaluate import evaluate_run  # noqa: E402
