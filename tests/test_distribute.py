@@ -54,7 +54,19 @@ out["update_cosine"] = float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
 # 2. The same config trained for 8 epochs both ways.
 data = load_data("faces", num_examples=1024, seed=4, image_shape=(32, 32, 3))
 out["single"] = train(config, data=data, verbose=0).history["val_loss"]
-out["mirrored"] = train(config, data=data, verbose=0, strategy="mirrored").history["val_loss"]
+
+
+class Replicas(keras.callbacks.Callback):
+    # What fit actually ran under: a train() that ignored the strategy
+    # would report 1 replica and plain (unmirrored) variables.
+    def on_train_begin(self, logs=None):
+        out["train_replicas"] = self.model.distribute_strategy.num_replicas_in_sync
+        out["train_variables"] = sorted({
+            type(w.value).__name__ for w in self.model.trainable_weights})
+
+
+out["mirrored"] = train(config, data=data, verbose=0, strategy="mirrored",
+                        callbacks=[Replicas()]).history["val_loss"]
 print("RESULT " + json.dumps(out))
 """
 
@@ -78,6 +90,8 @@ def test_mirrored_over_two_cpu_devices_matches_single_device():
     res = _result(subprocess.run([sys.executable, "-c", _MIRRORED], env=env,
                                  capture_output=True, text=True, timeout=900))
     assert res["replicas"] == 2
+    assert res["train_replicas"] == 2, res  # train() itself ran mirrored
+    assert res["train_variables"] == ["MirroredVariable"], res
     # One SGD step from the same weights: the same update up to noise.
     assert 0.95 < res["update_norm_ratio"] < 1.05, res
     assert res["update_cosine"] > 0.95, res

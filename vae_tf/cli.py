@@ -128,8 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--deterministic", action="store_true",
-        help="enable TF op determinism: same seed, identical weights "
-             "(slower)",
+        help="enable TF op determinism (GPUs; seeded CPU runs are "
+             "identical without it)",
     )
 
     export = commands.add_parser(

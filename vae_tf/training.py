@@ -103,9 +103,9 @@ def train(
         callbacks: extra Keras callbacks for `fit`.
         verbose: Keras `fit` verbosity.
         save_every_steps: back up every N steps instead of every epoch.
-        deterministic: `tf.config.experimental.enable_op_determinism()`,
-            so two CPU runs with the same seed give identical weights
-            (slower; process-wide).
+        deterministic: `tf.config.experimental.enable_op_determinism()`
+            (process-wide). Needed on GPUs only: seeded CPU runs give
+            identical weights without it.
         strategy: `None`, `"mirrored"` or `"multiworker"` (see
             `vae_tf.distribute`); only the chief writes `out_dir`.
 
