@@ -69,3 +69,60 @@ def test_loss_and_metric_serialize():
 def test_unknown_likelihood_is_rejected():
     with pytest.raises(ValueError, match="Unknown likelihood 'poisson'"):
         ReconstructionLoss("poisson")
+
+
+# Found by mutation testing (mutation/losses.toml).
+
+@pytest.mark.parametrize("likelihood", ["gaussian", "laplace"])
+def test_calibrated_params_carry_their_log_scale_channel(likelihood, rng):
+    """`scale=None`: the last channel holds log(scale); the result equals
+    the fixed-scale likelihood at that scale (batch 5 != 3 channels)."""
+    x = rng.uniform(size=(5, 4, 4, 3)).astype("float32")
+    mean = rng.uniform(size=(5, 4, 4, 3)).astype("float32")
+    scale = 0.07
+    channel = np.full((5, 4, 4, 1), math.log(scale), "float32")
+    params = np.concatenate([mean, channel], axis=-1)
+    got = negative_log_likelihood(x, params, likelihood, scale=None)
+    want = negative_log_likelihood(x, mean, likelihood, scale=scale)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    loss = ReconstructionLoss(likelihood, scale=None)(x, params)
+    np.testing.assert_allclose(float(loss), float(np.mean(want)), rtol=1e-5)
+
+
+def test_likelihood_names_from_json_work(rng):
+    """Names read from a config file are equal, not identical, strings."""
+    import json
+
+    x = rng.uniform(size=(2, 3, 3, 1)).astype("float32")
+    p = rng.normal(size=(2, 3, 3, 1)).astype("float32")
+    for name in ("bernoulli", "gaussian", "laplace"):
+        runtime = json.loads(json.dumps({"n": name}))["n"]
+        runtime = "".join(list(runtime))  # a fresh, non-interned object
+        np.testing.assert_array_equal(
+            negative_log_likelihood(x, p, runtime, 0.5),
+            negative_log_likelihood(x, p, name, 0.5))
+
+
+def test_bernoulli_ignores_a_missing_scale(rng):
+    x = rng.uniform(size=(2, 3, 3, 1)).astype("float32")
+    logits = rng.normal(size=(2, 3, 3, 1)).astype("float32")
+    np.testing.assert_array_equal(
+        negative_log_likelihood(x, logits, "bernoulli", scale=None),
+        negative_log_likelihood(x, logits, "bernoulli"))
+
+
+def test_default_scale_is_one(rng):
+    x = rng.uniform(size=(2, 3, 3, 1)).astype("float32")
+    mean = rng.uniform(size=(2, 3, 3, 1)).astype("float32")
+    np.testing.assert_array_equal(
+        negative_log_likelihood(x, mean, "gaussian"),
+        negative_log_likelihood(x, mean, "gaussian", scale=1.0))
+    assert ReconstructionLoss("gaussian").scale == 1.0
+    assert ReconstructionMetric("gaussian").scale == 1.0
+
+
+@pytest.mark.parametrize("scale", [0, 0.0, -1.0, float("nan"), "1"])
+def test_non_positive_scales_are_refused(scale):
+    for cls in (ReconstructionLoss, ReconstructionMetric):
+        with pytest.raises(ValueError, match="scale"):
+            cls("gaussian", scale=scale)

@@ -48,3 +48,68 @@ def test_schedule_without_kl_layer_is_an_error():
     with pytest.raises(ValueError, match="KLDivergence"):
         model.fit(np.zeros((4, 2)), np.zeros((4, 1)), verbose=0,
                   callbacks=[LinearBetaWarmup(10)])
+
+
+# Found by mutation testing (mutation/schedules.toml): the factory and the
+# constructors' edge cases were only reached through slow training tests.
+
+@pytest.mark.parametrize("schedule, cls, values", [
+    ("linear", LinearBetaWarmup, {"warmup_steps": 7, "beta_max": 3.0}),
+    ("cyclical", CyclicalBeta, {"cycle": 10 * 5 / 4, "ratio": 0.25,
+                                "beta_max": 3.0}),
+    ("capacity", CapacitySchedule, {"capacity_max": 9.0,
+                                    "capacity_steps": 11}),
+])
+def test_schedule_callbacks_builds_the_configured_schedule(
+    tiny_config, schedule, cls, values
+):
+    from vae_tf.schedules import schedule_callbacks
+
+    config = tiny_config.replace(
+        beta=3.0, beta_schedule=schedule, warmup_steps=7, epochs=5,
+        num_cycles=4, cycle_ratio=0.25, capacity_max=9.0, capacity_steps=11,
+    )
+    callbacks = schedule_callbacks(config, steps_per_epoch=10)
+    assert [type(c) for c in callbacks] == [cls]
+    for name, value in values.items():
+        assert getattr(callbacks[0], name) == value, name
+
+
+def test_constant_beta_needs_no_callback(tiny_config):
+    from vae_tf.schedules import schedule_callbacks
+
+    assert schedule_callbacks(tiny_config, steps_per_epoch=10) == []
+
+
+def test_default_beta_max_is_one():
+    assert LinearBetaWarmup(10).value(10) == 1.0
+    assert CyclicalBeta(40).value(39) == 1.0
+
+
+def test_cycle_length_is_not_rounded():
+    # 10 steps in 4 cycles: cycles of 2.5 steps (floor division gives 2).
+    s = CyclicalBeta(total_steps=10, num_cycles=4, ratio=1.0)
+    assert s.value(2) == pytest.approx(0.8)
+    assert s.value(3) == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: LinearBetaWarmup(0), lambda: LinearBetaWarmup(-1),
+    lambda: CyclicalBeta(0), lambda: CyclicalBeta(-5),
+    lambda: CyclicalBeta(10, num_cycles=0),
+    lambda: CyclicalBeta(10, num_cycles=-1),
+    lambda: CyclicalBeta(10, ratio=0.0), lambda: CyclicalBeta(10, ratio=1.5),
+    lambda: CapacitySchedule(-1.0, 10), lambda: CapacitySchedule(5.0, 0),
+    lambda: CapacitySchedule(5.0, -3),
+])
+def test_invalid_schedule_arguments_are_refused(make):
+    with pytest.raises(ValueError, match="Expected"):
+        make()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: LinearBetaWarmup(1), lambda: CyclicalBeta(1, num_cycles=1),
+    lambda: CyclicalBeta(10, ratio=1.0), lambda: CapacitySchedule(0.0, 1),
+])
+def test_boundary_schedule_arguments_are_accepted(make):
+    make()
