@@ -60,3 +60,26 @@ def test_trim_history_drops_later_epochs_and_half_lines(tmp_path):
     path.write_text("epoch,kl,loss\n0,1.0,10.0\n1,2.0,9.0\n2,3.0,8.0\n3,4.0\n")
     trim_history(str(path), 2)
     assert read_history(str(path)) == {"kl": [1.0, 2.0], "loss": [10.0, 9.0]}
+
+
+def test_a_diverging_run_stops_with_a_clear_error_and_no_model(tiny_config,
+                                                               tmp_path):
+    """TerminateOnNaN stops fit; the run must not be saved as finished
+    (model.keras with NaN weights) nor crash later in the sampler fit."""
+    from vae_tf import cli
+    from vae_tf.training import TrainingDivergedError
+
+    config = tiny_config.replace(epochs=3, learning_rate=1e9)
+    data = load_data("faces", num_examples=256, seed=1,
+                     image_shape=(32, 32, 3))
+    out = tmp_path / "run"
+    with pytest.raises(TrainingDivergedError,
+                       match="diverged.*epoch 1.*learning_rate=1e\\+09"):
+        train(config, out_dir=str(out), data=data, verbose=0)
+    assert not (out / "model.keras").exists()
+    with open(out / "history.csv") as f:
+        assert len(list(csv.DictReader(f))) == 1  # stopped in epoch 1
+    path = tmp_path / "config.json"
+    config.save(path)
+    assert cli.main(["train", "--config", str(path),
+                     "--out", str(tmp_path / "cli")]) == 2

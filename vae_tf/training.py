@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import math
 import os
 import shutil
 import sys
@@ -44,6 +45,10 @@ RESUMABLE_CHANGES = ("epochs",)
 
 class RunExistsError(ValueError):
     """The run directory already holds a finished run."""
+
+
+class TrainingDivergedError(ValueError):
+    """The loss became NaN or infinite; `TerminateOnNaN` stopped `fit`."""
 
 
 @dataclasses.dataclass
@@ -192,6 +197,8 @@ def train(
         train_ds, validation_data=val_ds, epochs=config.epochs,
         callbacks=all_callbacks, verbose=verbose, shuffle=False,
     )
+    _check_finite(history.history.get("loss", []), resume_epoch, config,
+                  out_dir)
     if writer_dir is not None:
         save_model(models.vae, os.path.join(out_dir, MODEL_FILE))
         mixture = fit_sampler(models, data, config, val_images)
@@ -206,6 +213,21 @@ def train(
     else:
         full_history = history.history
     return TrainResult(config, models, full_history, data)
+
+
+def _check_finite(losses, resume_epoch, config, out_dir) -> None:
+    """Raises `TrainingDivergedError` if `fit` stopped on a NaN/Inf loss,
+    before anything marks the run as finished."""
+    if not losses or math.isfinite(losses[-1]):
+        return
+    epoch = (resume_epoch or 0) + len(losses)
+    where = (f" Nothing was saved as {MODEL_FILE}; train into a new run "
+             f"directory (or delete {out_dir})." if out_dir else "")
+    raise TrainingDivergedError(
+        f"Training diverged: the loss became {losses[-1]} in epoch {epoch}."
+        f"{where} Lower the learning rate (learning_rate="
+        f"{config.learning_rate:g}) or check the data for extreme values."
+    )
 
 
 def prepare_run_dir(out_dir: str, config: VAEConfig) -> Optional[int]:
