@@ -22,6 +22,7 @@ mkdir -p mutation/sessions
 export TF_CPP_MIN_LOG_LEVEL=3
 for name in "${names[@]}"; do
   session="$top/mutation/sessions/$name.sqlite"
+  rm -f "$session"  # init keeps old results in an existing session
   (cd "$work" && cosmic-ray init "$top/mutation/$name.toml" "$session" \
      && cosmic-ray exec "$top/mutation/$name.toml" "$session")
   echo "== $name"

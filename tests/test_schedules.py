@@ -69,6 +69,8 @@ def test_schedule_callbacks_builds_the_configured_schedule(
         beta=3.0, beta_schedule=schedule, warmup_steps=7, epochs=5,
         num_cycles=4, cycle_ratio=0.25, capacity_max=9.0, capacity_steps=11,
     )
+    # As read back from a config file: equal, not identical, strings.
+    config = type(config).from_json(config.to_json())
     callbacks = schedule_callbacks(config, steps_per_epoch=10)
     assert [type(c) for c in callbacks] == [cls]
     for name, value in values.items():
@@ -84,6 +86,12 @@ def test_constant_beta_needs_no_callback(tiny_config):
 def test_default_beta_max_is_one():
     assert LinearBetaWarmup(10).value(10) == 1.0
     assert CyclicalBeta(40).value(39) == 1.0
+
+
+def test_cyclical_defaults_are_four_cycles_ramping_over_half():
+    s = CyclicalBeta(total_steps=40)
+    assert s.cycle == 10 and s.ratio == 0.5
+    assert s.value(10) == 0.0 and s.value(5) == 1.0
 
 
 def test_cycle_length_is_not_rounded():
