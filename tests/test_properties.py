@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -175,6 +175,7 @@ def signatures(exported):
 @given(batch=st.integers(0, 1024), seed=st.integers(0, 2**31 - 1),
        bad_row=st.integers(0, 1023),
        bad=st.sampled_from([np.nan, np.inf, -np.inf, 1e30, -1e30]))
+@example(batch=0, seed=0, bad_row=0, bad=np.nan)
 def test_encoder_signature_any_batch_and_extreme_rows(signatures, batch, seed,
                                                       bad_row, bad):
     """Any batch size 0..1,024 gives (batch, K) outputs; valid rows are
@@ -202,6 +203,7 @@ def test_encoder_signature_any_batch_and_extreme_rows(signatures, batch, seed,
 
 
 @given(n=st.integers(0, 1024), seed=st.integers(-2**63, 2**63 - 1))
+@example(n=0, seed=0)
 def test_sample_signature_any_count_and_seed(signatures, n, seed):
     """The served `sample` signature: n images in [0, 1] and n finite z
     for any int64 seed; the same seed gives the same images."""
@@ -224,6 +226,7 @@ def test_sample_signature_any_count_and_seed(signatures, n, seed):
                                                  min_side=0, max_side=64)
                     .map(lambda s: (s[0], 4)),
                     elements=st.floats(-1e6, 1e6, width=32)))
+@example(z=np.zeros((0, 4), np.float32))
 def test_decoder_signature_images_stay_in_range(signatures, z):
     """Any finite z up to 1e6 decodes to pixel probabilities in [0, 1]."""
     import tensorflow as tf

@@ -297,12 +297,14 @@ def _decoder_archive(models: VAEModels, config: VAEConfig, sampler):
     archive = keras.export.ExportArchive()
     archive.track(decoder)
 
+    # The decoder (Dense, then transposed convolutions) answers an empty
+    # batch as it is; only the encoder's first convolution needs the row.
     def decode(z):
-        return {"image": _batch_safe(decoder, z)}
+        return {"image": decoder(z, training=False)}
 
     def sample(num_samples, seed):
         z = sampler.tf_sample(num_samples, seed)
-        return {"image": _batch_safe(decoder, z), "z": z}
+        return {"image": decoder(z, training=False), "z": z}
 
     archive.add_endpoint(
         SERVING_DEFAULT, decode,
