@@ -126,3 +126,20 @@ def test_non_positive_scales_are_refused(scale):
     for cls in (ReconstructionLoss, ReconstructionMetric):
         with pytest.raises(ValueError, match="scale"):
             cls("gaussian", scale=scale)
+
+
+def test_laplace_matches_hand_computed_values():
+    x = np.array([[[[0.2]], [[0.9]]]], "float32")       # (1, 2, 1, 1)
+    loc = np.array([[[[0.5]], [[0.4]]]], "float32")
+    b = 0.25
+    want = (0.3 / b + math.log(2 * b)) + (0.5 / b + math.log(2 * b))
+    got = negative_log_likelihood(x, loc, "laplace", scale=b)
+    np.testing.assert_allclose(got, [want], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["aaa", "zzz"])
+def test_unknown_likelihood_is_a_value_error_with_any_scale(name):
+    x = np.zeros((1, 2, 2, 1), "float32")
+    for scale, params in ((1.0, x), (None, np.zeros((1, 2, 2, 2), "float32"))):
+        with pytest.raises(ValueError, match="Unknown likelihood"):
+            negative_log_likelihood(x, params, name, scale=scale)
