@@ -123,3 +123,8 @@ def test_invalid_schedule_arguments_are_refused(make):
 ])
 def test_boundary_schedule_arguments_are_accepted(make):
     make()
+
+
+def test_negative_ramp_ratio_is_refused():
+    with pytest.raises(ValueError, match="ratio"):
+        CyclicalBeta(10, ratio=-0.5)
