@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Mutation testing of the core modules with cosmic-ray, run by hand (slow:
-# ~15 s per mutant on 2 cores, ~200 mutants per module).
+# measured 5-30 s per mutant on 2 cores; 19 mutants in gaussian, 216 in
+# schedules, 248 in losses, 374 in layers/, so hours for the whole core).
 #
 #   mutation/run.sh schedules gaussian     # some modules
 #   mutation/run.sh                        # all of mutation/*.toml
