@@ -10,8 +10,8 @@ import pytest
 import tensorflow as tf
 
 from vae_tf import build_vae, load_data, train
-from vae_tf.layers import KLDivergence
 from vae_tf.samplers import MixtureSampler, PriorSampler
+from vae_tf.schedules import kl_layers
 
 
 @pytest.fixture(scope="module")
@@ -19,9 +19,8 @@ def tiny_data():
     return load_data("faces", num_examples=256, seed=1, image_shape=(32, 32, 3))
 
 
-def _kl_layer(model):
-    found = [layer for layer in model.encoder.layers
-             if isinstance(layer, KLDivergence)]
+def _kl_layer(vae):
+    found = kl_layers(vae)
     assert len(found) == 1
     return found[0]
 
@@ -30,7 +29,7 @@ def _kl_layer(model):
 def test_beta_reaches_the_kl_layer_and_the_loss(tiny_config, tiny_data, beta):
     """Bug: `config.beta` not passed to `KLDivergence` (loss = recon + KL)."""
     result = train(tiny_config.replace(beta=beta), data=tiny_data, verbose=0)
-    assert float(_kl_layer(result.models).beta.numpy()) == beta
+    assert float(_kl_layer(result.models.vae).beta.numpy()) == beta
     # The loss the trained VAE adds for a batch is beta times the closed
     # form KL of its encoder's outputs (nats per image, batch mean).
     vae, encoder = result.models.vae, result.models.encoder
@@ -61,7 +60,7 @@ def test_schedules_change_the_kl_layer_during_train(
     config = tiny_config.replace(epochs=3, **fields)
     result = train(config, data=tiny_data, verbose=0)
     np.testing.assert_allclose(result.history[variable], expected, rtol=1e-6)
-    layer = _kl_layer(result.models)
+    layer = _kl_layer(result.models.vae)
     assert float(getattr(layer, variable).numpy()) == pytest.approx(
         expected[-1])
 
@@ -76,11 +75,7 @@ def test_cyclical_beta_rises_and_falls_within_train(tiny_config, tiny_data):
 
     class Record(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
-            seen.append(float(_kl_layer_of(self.model).beta.numpy()))
-
-    def _kl_layer_of(vae):
-        return [la for la in vae.get_layer("encoder").layers
-                if isinstance(la, KLDivergence)][0]
+            seen.append(float(_kl_layer(self.model).beta.numpy()))
 
     train(config, data=tiny_data, verbose=0, callbacks=[Record()])
     seen = np.array(seen)
