@@ -231,7 +231,8 @@ def read_final_metrics(history_csv: str) -> dict[str, float]:
 
 
 def _batch_safe(model, x):
-    """`model(x)` that also answers an empty batch.
+    """The outputs of a multi-output `model(x)` (the encoders), also for
+    an empty batch.
 
     oneDNN's CPU convolutions reject a batch of 0 ("input depth must be
     evenly divisible by filter depth"), so a client sending no rows would
@@ -246,10 +247,7 @@ def _batch_safe(model, x):
     )
     padded = tf.concat([x, filler], axis=0)
     padded.set_shape([None, *x.shape[1:]])
-    outputs = model(padded, training=False)
-    if isinstance(outputs, (list, tuple)):
-        return [o[:n] for o in outputs]
-    return outputs[:n]
+    return [o[:n] for o in model(padded, training=False)]
 
 
 def _encoder_archive(models: VAEModels, config: VAEConfig, sampler):
