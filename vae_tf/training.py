@@ -26,7 +26,9 @@ import numpy as np
 
 from vae_tf import distribute, io_utils, plotting
 from vae_tf.config import ConfigError, VAEConfig
-from vae_tf.data import DataSet, load_data, make_dataset
+from vae_tf.data import (
+    DataSet, load_data, make_dataset, make_training_dataset,
+)
 from vae_tf.data.pipeline import as_float_images, binarize_fixed
 from vae_tf.data.validation import check_images
 from vae_tf.distribute import make_strategy, worker_role
@@ -156,8 +158,16 @@ def train(
     with distribute.scope(dist):
         models = build_vae(config)
         compile_vae(models.vae, config, steps_per_epoch=steps)
-    train_ds = make_dataset(
-        data.train.source(), config.batch_size, shuffle=True,
+    worker_backup = None
+    if out_dir is not None and not is_chief:
+        worker_backup = os.path.join(out_dir, BACKUP_DIR,
+                                     f"worker_{task_index}")
+    first_epoch = resume_epoch or 0
+    if worker_backup is not None:
+        first_epoch = backup_epoch(worker_backup)
+    # Epoch k's batches depend on (seed, k) only: resuming replays them.
+    train_ds = make_training_dataset(
+        data.train.source(), config.batch_size, config.epochs, first_epoch,
         binarize=config.use_binarization, seed=config.seed,
     )
     val_images = evaluation_images(config, data.validation.images, config.seed + 1)
@@ -165,10 +175,10 @@ def train(
 
     all_callbacks = list(schedule_callbacks(config, steps))
     all_callbacks.append(keras.callbacks.TerminateOnNaN())
-    if out_dir is not None and not is_chief:
+    if worker_backup is not None:
         # Other workers keep their own backup so they can resume too.
         all_callbacks.append(keras.callbacks.BackupAndRestore(
-            os.path.join(out_dir, BACKUP_DIR, f"worker_{task_index}"),
+            worker_backup,
             save_freq=save_every_steps or "epoch", double_checkpoint=True,
             delete_checkpoint=False,
         ))
@@ -195,7 +205,8 @@ def train(
               flush=True)
     history = models.vae.fit(
         train_ds, validation_data=val_ds, epochs=config.epochs,
-        callbacks=all_callbacks, verbose=verbose, shuffle=False,
+        steps_per_epoch=steps, callbacks=all_callbacks, verbose=verbose,
+        shuffle=False,
     )
     _check_finite(history.history.get("loss", []), resume_epoch, config,
                   out_dir)
@@ -252,15 +263,7 @@ def prepare_run_dir(out_dir: str, config: VAEConfig) -> Optional[int]:
                 f"({', '.join(changed)}). Rerun with the same options to "
                 "resume it, or choose a new --out."
             )
-        epoch = 0
-        for name in ("training_metadata.json", "training_metadata.json.bkp"):
-            path = os.path.join(backup, name)
-            try:
-                with open(path, encoding="utf-8") as f:
-                    epoch = int(json.load(f)["epoch"])
-                break
-            except (OSError, ValueError, KeyError):
-                continue
+        epoch = backup_epoch(backup)
         trim_history(os.path.join(out_dir, HISTORY_FILE), epoch)
         return epoch
     if os.path.isfile(os.path.join(out_dir, MODEL_FILE)):
@@ -270,6 +273,18 @@ def prepare_run_dir(out_dir: str, config: VAEConfig) -> Optional[int]:
         )
     os.makedirs(out_dir, exist_ok=True)
     return None
+
+
+def backup_epoch(backup_dir: str) -> int:
+    """The epoch a `BackupAndRestore` backup restarts (0 if none)."""
+    for name in ("training_metadata.json", "training_metadata.json.bkp"):
+        path = os.path.join(backup_dir, name)
+        try:
+            with open(path, encoding="utf-8") as f:
+                return int(json.load(f)["epoch"])
+        except (OSError, ValueError, KeyError):
+            continue
+    return 0
 
 
 def read_history(path: str) -> dict[str, list[float]]:

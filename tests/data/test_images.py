@@ -5,7 +5,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from vae_tf.data import DataError, DataNotFoundError, load_data, make_dataset
+from vae_tf.data import (
+    DataError, DataNotFoundError, load_data, make_dataset,
+    make_training_dataset,
+)
 from vae_tf.data.images import read_idx
 
 
@@ -133,3 +136,27 @@ def test_pipeline_scales_batches_and_binarizes():
     assert 0.3 < first.mean() < 0.7
     second = next(iter(binary))[0].numpy()
     assert not np.array_equal(first, second)  # new draw each epoch
+
+
+def test_training_dataset_reshuffles_each_epoch_and_replays_on_resume():
+    """Bug: a resumed run restarting the shuffle (or the binarization
+    draws) at epoch 0's instead of the epoch it resumes."""
+    x = np.arange(10, dtype=np.uint8).reshape(10, 1, 1, 1) * 20
+
+    def epochs(first, binarize=False):
+        ds = make_training_dataset(x, batch_size=4, epochs=3,
+                                   first_epoch=first, binarize=binarize,
+                                   seed=7)
+        flat = np.concatenate([b[0].numpy().ravel() for b in ds])
+        return flat.reshape(3 - first, 10)
+    full = epochs(0)
+    assert len(make_training_dataset(x, 4, epochs=3)) == 9  # 3 x 3 batches
+    for e in full:  # every image once per epoch
+        np.testing.assert_allclose(np.sort(e), np.sort(x.ravel() / 255.0))
+    assert not np.array_equal(full[0], full[1])
+    assert not np.array_equal(full[1], full[2])
+    np.testing.assert_array_equal(epochs(2)[0], full[2])
+    draws = epochs(0, binarize=True)
+    assert set(np.unique(draws)) <= {0.0, 1.0}
+    assert not np.array_equal(draws[1], draws[2])
+    np.testing.assert_array_equal(epochs(1, binarize=True), draws[1:])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from vae_tf import cli, load_data
-from vae_tf.data import DataError, DataNotFoundError
+from vae_tf.data import DataError, DataNotFoundError, make_training_dataset
 from vae_tf.data.shards import read_manifest, stream, write_shards
 
 
@@ -14,9 +14,25 @@ def test_shards_round_trip_and_stream_every_image_once(tmp_path):
     manifest = read_manifest(str(tmp_path))
     assert len(manifest["splits"]["train"]["files"]) == 4  # 150 / 40
     streamed = np.stack(list(stream(str(tmp_path), "train", manifest).as_numpy_iterator()))
-    # Shards are read interleaved: same images, each exactly once.
-    assert sorted(x.tobytes() for x in streamed) == sorted(
-        x.tobytes() for x in data.train.images)
+    # Shards are read interleaved: same images, each exactly once, one
+    # from each of the four shards in turn (not in file order).
+    written = [x.tobytes() for x in data.train.images]
+    assert sorted(x.tobytes() for x in streamed) == sorted(written)
+    assert [written.index(x.tobytes()) for x in streamed[:5]] == [
+        0, 40, 80, 120, 1]
+    # Training shuffles the stream anew every epoch: each epoch holds every
+    # image once, in an order that is neither the stream's nor the last's.
+    ds = make_training_dataset(stream(str(tmp_path), "train", manifest),
+                               batch_size=50, epochs=2, seed=0,
+                               shuffle_buffer=150)
+    x = np.concatenate([b[0].numpy() for b in ds])
+    epochs = [[(np.round(im * 255).astype(np.uint8)).tobytes() for im in e]
+              for e in (x[:150], x[150:])]
+    assert len(x) == 300
+    for order in epochs:
+        assert sorted(order) == sorted(written)
+        assert order != [s.tobytes() for s in streamed]
+    assert epochs[0] != epochs[1]
     loaded = load_data(f"shards:{tmp_path}")
     assert loaded.train.images is None and len(loaded.train) == 150
     assert loaded.image_shape == (32, 32, 3)

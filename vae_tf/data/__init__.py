@@ -2,10 +2,10 @@
 `.npz`) and their `tf.data` pipelines."""
 
 from vae_tf.data.errors import DataError, DataNotFoundError
-from vae_tf.data.pipeline import make_dataset
+from vae_tf.data.pipeline import make_dataset, make_training_dataset
 from vae_tf.data.registry import DATA_NAMES, DataSet, Split, load_data
 
 __all__ = [
     "DATA_NAMES", "DataError", "DataNotFoundError", "DataSet", "Split",
-    "load_data", "make_dataset",
+    "load_data", "make_dataset", "make_training_dataset",
 ]

@@ -81,3 +81,88 @@ def make_dataset(
         ds = ds.map(draw, num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.map(lambda x: (x, x))
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def make_training_dataset(
+    images,
+    batch_size: int,
+    epochs: int,
+    first_epoch: int = 0,
+    binarize: bool = False,
+    seed: int = 0,
+    shuffle_buffer: int = 10000,
+) -> tf.data.Dataset:
+    """The `(x, x)` batches of epochs `first_epoch .. epochs - 1`, in order.
+
+    Each epoch's shuffle (and, with `binarize`, its Bernoulli draws) is a
+    function of `(seed, epoch)` alone, so a run resumed at epoch k sees
+    exactly the batches an uninterrupted run sees in epoch k. Train with
+    `fit(..., steps_per_epoch=ceil(len(images) / batch_size))`.
+
+    Args:
+        images: as for `make_dataset` (an array is shuffled as a whole, a
+            stream through a buffer of `shuffle_buffer`).
+        batch_size: images per batch; each epoch's last may be smaller.
+        epochs: one past the last epoch's index (`fit`'s `epochs`).
+        first_epoch: index of the first epoch to produce (0, or the epoch
+            a resumed run restarts).
+        binarize: dynamic binarization, a new draw per pixel and epoch.
+        seed: seeds every epoch's order and draws.
+    """
+    if isinstance(images, tf.data.Dataset):
+        stream, count = images, None
+        if images.cardinality() >= 0:
+            count = int(images.cardinality())
+    else:
+        stream, count = None, len(images)
+        table = tf.constant(images)
+    base = tf.constant(seed, tf.int64)
+
+    def finish(ds, pair):
+        ds = ds.map(to_float)
+        if not binarize:
+            return ds
+
+        def draw(x, batch):
+            u = tf.random.stateless_uniform(
+                tf.shape(x),
+                seed=tf.random.experimental.stateless_fold_in(pair, batch),
+            )
+            return tf.cast(u < x, tf.float32)
+
+        return tf.data.Dataset.zip(
+            (ds, tf.data.Dataset.range(2**62))
+        ).map(draw)
+
+    def one_epoch(epoch):  # arrays: the whole set, permuted statelessly
+        pair = tf.stack([base, epoch])
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(count, dtype=tf.int64), seed=pair
+        )
+        ds = tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+        return finish(ds.map(lambda i: tf.gather(table, i)), pair)
+
+    if stream is None:
+        ds = tf.data.Dataset.range(first_epoch, epochs).flat_map(one_epoch)
+    else:
+        # `Dataset.shuffle` takes no tensor seed when a global seed is set,
+        # so each epoch's buffer shuffle is built with a Python seed.
+        parts = []
+        for epoch in range(first_epoch, epochs):
+            pair = tf.constant([seed, epoch], tf.int64)
+            epoch_seed = int(np.random.SeedSequence(
+                [seed & (2**63 - 1), epoch]).generate_state(1)[0])
+            parts.append(finish(
+                stream.shuffle(shuffle_buffer, seed=epoch_seed)
+                .batch(batch_size), pair,
+            ))
+        ds = parts[0] if parts else finish(
+            stream.batch(batch_size).take(0), tf.constant([seed, 0], tf.int64))
+        for part in parts[1:]:
+            ds = ds.concatenate(part)
+    if count is not None:
+        ds = ds.apply(tf.data.experimental.assert_cardinality(
+            max(epochs - first_epoch, 0) * -(-count // batch_size)
+        ))
+    ds = ds.map(lambda x: (x, x), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)

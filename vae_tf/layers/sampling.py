@@ -6,6 +6,9 @@ import keras
 from keras import ops
 
 
+_SEED_STATE = "seed_generator_state"
+
+
 @keras.saving.register_keras_serializable(package="vae_tf")
 class Sampling(keras.layers.Layer):
     """Draws z = z_mean + exp(0.5 * z_log_var) * eps, eps ~ N(0, I).
@@ -13,7 +16,9 @@ class Sampling(keras.layers.Layer):
     The noise is an input-independent draw, so gradients flow to `z_mean`
     and `z_log_var` through the sample. The layer owns its
     `keras.random.SeedGenerator`: a fixed `seed` gives a reproducible
-    sequence of draws, and every call advances it.
+    sequence of draws, and every call advances it. The generator's state is
+    saved with the weights (`save_weights`, `model.keras`, the training
+    backup), so a resumed run continues the same sequence of draws.
 
     Args:
         seed: integer seed of the layer's `SeedGenerator`, or `None`.
@@ -55,6 +60,16 @@ class Sampling(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
+
+    # Keras saves a layer's own variables only, not its seed generators'.
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        store[_SEED_STATE] = self.seed_generator.state
+
+    def load_own_variables(self, store):
+        # Files written before the state was saved have no entry.
+        if _SEED_STATE in store.keys():
+            self.seed_generator.state.assign(store[_SEED_STATE])
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}
