@@ -1,9 +1,13 @@
 """What `train` wires together, checked end to end: beta and its schedules
 reach the KL layer, the decoder sees a sampled z, temperature scales the
-latent draws, and a resumed run starts from its backup's exact state.
+latent draws, a resumed run continues exactly where the uninterrupted run
+would be, a non-chief worker writes nothing, and evaluation images are
+binarized once.
 
 Each test names the bug it is there to catch.
 """
+
+import os
 
 import numpy as np
 import pytest
@@ -207,3 +211,67 @@ def test_resume_restores_weights_and_optimizer_state(tiny_config, tiny_data,
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     assert result.history["loss"][2] == pytest.approx(
         straight.history["loss"][2], rel=1e-6)
+
+
+def test_non_chief_worker_writes_nothing_but_its_backup(tiny_config,
+                                                        tmp_path,
+                                                        monkeypatch, capsys):
+    """Bug: a non-chief worker writing (or racing the chief on) the run
+    directory or the export. Multi-worker `fit` is broken upstream, so a
+    one-device MirroredStrategy stands in for it and TF_CONFIG's role is
+    set to worker 1."""
+    from vae_tf import cli, distribute, training
+
+    monkeypatch.setattr(training, "make_strategy",
+                        lambda name: tf.distribute.MirroredStrategy(
+                            ["/cpu:0"]))
+    monkeypatch.setattr(training, "worker_role", lambda: (False, 1))
+    monkeypatch.setattr(distribute, "worker_role", lambda: (False, 1))
+    config = tmp_path / "config.json"
+    tiny_config.replace(epochs=2).save(str(config))
+    out, base = tmp_path / "run", tmp_path / "models"
+    assert cli.main(["train", "--config", str(config), "--out", str(out),
+                     "--strategy", "multiworker", "--export", "vae",
+                     "--export-base", str(base)]) == 0
+    printed = capsys.readouterr().out
+    assert "Non-chief worker: wrote nothing." in printed
+    assert "exported" not in printed
+    assert not base.exists()
+    # Only the worker's own backup, to resume from, and nothing else.
+    found = sorted(os.path.relpath(os.path.join(d, f), out)
+                   for d, _, files in os.walk(out) for f in files)
+    assert found and all(f.startswith(os.path.join("backup", "worker_1"))
+                         for f in found), found
+
+
+def test_evaluation_splits_are_binarized_once_with_a_fixed_seed(
+        tiny_config, tiny_data, monkeypatch):
+    """Bugs: validation images binarized anew each epoch (val_loss then
+    moves with the draw, not the model) or by an unseeded draw (two runs'
+    numbers are not comparable); the same for evaluate's test split."""
+    from vae_tf import training
+    from vae_tf.evaluate import split_images
+
+    config = tiny_config.replace(likelihood="bernoulli", epochs=1)
+    fed = []
+    real = training.make_dataset
+
+    def spy(images, *args, **kwargs):
+        fed.append((np.array(images), kwargs))
+        return real(images, *args, **kwargs)
+
+    monkeypatch.setattr(training, "make_dataset", spy)
+    for _ in range(2):
+        result = train(config, data=tiny_data, verbose=0)
+    (first, kwargs), (second, _) = fed
+    assert not kwargs.get("binarize") and not kwargs.get("shuffle")
+    assert set(np.unique(first)) == {0.0, 1.0}
+    np.testing.assert_array_equal(first, second)
+    gray = tiny_data.validation.images / 255.0
+    assert abs(first.mean() - gray.mean()) < 0.01  # a draw, not a threshold
+    assert not np.array_equal(first, np.round(gray))
+
+    test = split_images(result.config, tiny_data, "test")
+    np.testing.assert_array_equal(
+        test, split_images(result.config, tiny_data, "test"))
+    assert set(np.unique(test)) == {0.0, 1.0}
