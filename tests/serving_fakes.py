@@ -2,10 +2,27 @@
 answered by running the exported SavedModels from a base folder.
 
 They implement what `vae_tf.serving` uses: `POST /v1/models/NAME[/versions/
-V]:predict` with `inputs` or `instances`, and `PredictionService/Predict`,
-with TF Serving's error shapes (404 / NOT_FOUND for an unknown model or
-version, 400 / INVALID_ARGUMENT for an unknown signature or bad input).
-Both bind to 127.0.0.1 on a free port and stop when the test ends.
+V]:predict` with `inputs` or `instances`, `GET .../metadata`, and
+`PredictionService/Predict`, with TF Serving's error shapes (404 / NOT_FOUND
+for an unknown model or version, 400 / INVALID_ARGUMENT for an unknown
+signature or bad input). Both bind to 127.0.0.1 on a free port and stop when
+the test ends.
+
+A stand-in must answer as the real server's documentation says, or the
+client is tested against a server that does not exist (an earlier stand-in
+always named its outputs, and the REST `decode` then failed against a real
+TF Serving). From https://www.tensorflow.org/tfx/serving/api_rest:
+- row format: "If the output of the model contains only one named tensor,
+  we omit the name and predictions key maps to a list of scalar or list
+  values. If the model outputs multiple named tensors, we output a list of
+  objects instead";
+- columnar format: the same, with `outputs` mapping to the bare value, or
+  to an object of the named outputs;
+- metadata: a JSON `GetModelMetadataResponse`, `{"model_spec": ...,
+  "metadata": {"signature_def": {"signature_def": {NAME: {"inputs": ...,
+  "outputs": ..., "method_name": ...}}}}}`;
+- errors: `{"error": <error message string>}`.
+`tests/test_serving.py::test_rest_stand_in_answers_as_documented` pins these.
 """
 
 from __future__ import annotations
@@ -50,6 +67,8 @@ class ModelRepository:
                     os.path.join(folder, str(version))
                 )
         loaded = self._cache[key]
+        if signature is None:
+            return loaded, int(version)
         if signature not in loaded.signatures:
             raise KeyError(
                 f'Serving signature name: "{signature}" not found in signature def'
@@ -66,10 +85,42 @@ def _call(fn, arrays):
     return {k: v.numpy() for k, v in fn(**args).items()}
 
 
+def _tensor_info(name: str, spec) -> dict:
+    """A TensorInfo as TF Serving's JSON renders it."""
+    dims = [{"size": str(-1 if d is None else d), "name": ""}
+            for d in spec.shape]
+    from tensorflow.core.framework import types_pb2
+
+    return {"dtype": types_pb2.DataType.Name(spec.dtype.as_datatype_enum),
+            "tensor_shape": {"dim": dims, "unknown_rank": False},
+            "name": name}
+
+
+def metadata(name: str, version: int, loaded) -> dict:
+    """`GetModelMetadataResponse` of a loaded SavedModel, as JSON."""
+    defs = {}
+    for sig, fn in loaded.signatures.items():
+        defs[sig] = {
+            "inputs": {k: _tensor_info(f"{sig}_{k}:0", v) for k, v in
+                       fn.structured_input_signature[1].items()},
+            "outputs": {k: _tensor_info(f"StatefulPartitionedCall:{i}", v)
+                        for i, (k, v) in
+                        enumerate(sorted(fn.structured_outputs.items()))},
+            "method_name": "tensorflow/serving/predict",
+        }
+    return {
+        "model_spec": {"name": name, "signature_name": "",
+                       "version": str(version)},
+        "metadata": {"signature_def": {"signature_def": defs}},
+    }
+
+
 class RestServer:
     """`ThreadingHTTPServer` speaking TF Serving's REST predict API."""
 
     _PATH = re.compile(r"^/v1/models/([^/:]+)(?:/versions/(\d+))?:predict$")
+    _METADATA = re.compile(
+        r"^/v1/models/([^/:]+)(?:/versions/(\d+))?/metadata$")
 
     def __init__(self, base: str):
         repo = ModelRepository(base)
@@ -86,6 +137,16 @@ class RestServer:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def do_GET(self):
+                m = RestServer._METADATA.match(self.path)
+                if not m:
+                    return self._reply(404, {"error": f"Malformed request: GET {self.path}"})
+                try:
+                    loaded, version = repo.signature(m.group(1), m.group(2), None)
+                except LookupError as err:
+                    return self._reply(404, {"error": str(err).strip("'\"")})
+                return self._reply(200, metadata(m.group(1), version, loaded))
+
             def do_POST(self):
                 m = RestServer._PATH.match(self.path)
                 if not m:
@@ -98,10 +159,16 @@ class RestServer:
                         rows = body["instances"]
                         arrays = {k: np.array([r[k] for r in rows]) for k in rows[0]}
                         out = _call(fn, arrays)
+                        if len(out) == 1:  # one output: bare rows
+                            return self._reply(200, {"predictions": next(
+                                iter(out.values())).tolist()})
                         preds = [{k: v[i].tolist() for k, v in out.items()}
                                  for i in range(len(rows))]
                         return self._reply(200, {"predictions": preds})
                     out = _call(fn, {k: np.array(v) for k, v in body["inputs"].items()})
+                    if len(out) == 1:  # one output: a bare value
+                        return self._reply(200, {"outputs": next(
+                            iter(out.values())).tolist()})
                     return self._reply(200, {"outputs": {k: v.tolist() for k, v in out.items()}})
                 except LookupError as err:
                     return self._reply(404, {"error": str(err).strip("'\"")})

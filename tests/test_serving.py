@@ -116,3 +116,86 @@ def test_live_tensorflow_model_server(exported, keras_models, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def half_plus_two(tmp_path_factory):
+    """TF Serving's documented example model (version 123), plus a
+    two-output signature: `serving_default` y = x / 2 + 2, `pair` -> a, b."""
+    import tensorflow as tf
+
+    class HalfPlusTwo(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, "x")])
+        def serve(self, x):
+            return {"y": 0.5 * x + 2.0}
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, "x")])
+        def pair(self, x):
+            return {"a": x, "b": 2.0 * x}
+
+    base = tmp_path_factory.mktemp("models")
+    module = HalfPlusTwo()
+    tf.saved_model.save(module, str(base / "half_plus_two" / "123"),
+                        signatures={"serving_default": module.serve,
+                                    "pair": module.pair})
+    return str(base)
+
+
+def _http(port, path, body=None):
+    import json
+    import urllib.error
+    import urllib.request
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_rest_stand_in_answers_as_documented(half_plus_two):
+    """The stand-in's answers, pinned to TF Serving's REST API page (quoted
+    in serving_fakes.py): one output comes bare, several come named."""
+    with RestServer(half_plus_two) as server:
+        predict = "/v1/models/half_plus_two:predict"
+        # The page's own example: instances [1, 2, 5] -> [2.5, 3.0, 4.5].
+        assert _http(server.port, predict, {"instances": [
+            {"x": 1.0}, {"x": 2.0}, {"x": 5.0}]}) == (
+            200, {"predictions": [2.5, 3.0, 4.5]})
+        assert _http(server.port, predict, {"inputs": {"x": [1.0, 2.0]}}) == (
+            200, {"outputs": [2.5, 3.0]})
+        pair = {"signature_name": "pair"}
+        assert _http(server.port, predict, {**pair, "inputs": {"x": [1.0]}}) == (
+            200, {"outputs": {"a": [1.0], "b": [2.0]}})
+        assert _http(server.port, predict, {**pair, "instances": [{"x": 1.0}]}) == (
+            200, {"predictions": [{"a": 1.0, "b": 2.0}]})
+        code, meta = _http(server.port, "/v1/models/half_plus_two/metadata")
+        assert code == 200
+        assert meta["model_spec"] == {"name": "half_plus_two",
+                                      "signature_name": "", "version": "123"}
+        defs = meta["metadata"]["signature_def"]["signature_def"]
+        assert sorted(defs) == ["pair", "serving_default"]
+        assert list(defs["serving_default"]["outputs"]) == ["y"]
+        assert defs["serving_default"]["inputs"]["x"]["dtype"] == "DT_FLOAT"
+        assert defs["pair"]["method_name"] == "tensorflow/serving/predict"
+        code, error = _http(server.port, "/v1/models/nope:predict",
+                            {"inputs": {"x": [1.0]}})
+        assert code == 404 and list(error) == ["error"]
+
+
+@pytest.mark.parametrize("row_format", [False, True])
+def test_rest_client_names_a_bare_single_output(half_plus_two, row_format):
+    """Bug: the client returning a bare answer under a made-up key
+    ("output") instead of the signature's real output name."""
+    with RestServer(half_plus_two) as server:
+        client = RestClient("127.0.0.1", server.port, timeout=30,
+                            row_format=row_format)
+        out = client.predict("half_plus_two", {"x": np.array([1.0, 5.0])})
+        assert list(out) == ["y"]
+        np.testing.assert_allclose(out["y"], [2.5, 4.5])
+        out = client.predict("half_plus_two", {"x": np.array([3.0])}, "pair")
+        assert sorted(out) == ["a", "b"]
+        assert client.output_names("half_plus_two", "pair", 123) == ["a", "b"]
+        with pytest.raises(ModelNotFoundError, match="signature 'nope'"):
+            client.output_names("half_plus_two", "nope")

@@ -9,7 +9,8 @@ timeout, unknown model, version or signature, bad input.
     codes = client.encode(images)                  # {"z_mean", "z_log_var"}
 
 REST uses `POST /v1/models/NAME[/versions/V]:predict` with the columnar
-`inputs` format (or row `instances`); gRPC uses
+`inputs` format (or row `instances`), and `GET .../metadata` for the name of
+a single output (TF Serving answers those unnamed); gRPC uses
 `tensorflow.serving.PredictionService/Predict` from tensorflow-serving-api.
 """
 
@@ -84,6 +85,7 @@ class RestClient(_Client):
         self.url = f"http://{host}:{port}"
         self.timeout = timeout
         self.row_format = row_format
+        self._outputs: dict[tuple[str, str], list[str]] = {}
 
     def predict(
         self, model: str, inputs: Mapping[str, np.ndarray],
@@ -102,12 +104,16 @@ class RestClient(_Client):
             ]
         else:
             body["inputs"] = {k: v.tolist() for k, v in arrays.items()}
-        reply = self._post(path + ":predict", body, model)
+        reply = self._request(path + ":predict", model, body)
+        # TF Serving names the outputs only when there are several; a
+        # single output comes bare ("outputs": value, or "predictions":
+        # [row, ...]) and its name is read from the model's metadata.
         if "outputs" in reply:
             out = reply["outputs"]
-            if not isinstance(out, dict):  # a single output comes bare
-                out = {"output": out}
-            return {k: np.asarray(v, np.float32) for k, v in out.items()}
+            if isinstance(out, dict):
+                return {k: np.asarray(v, np.float32) for k, v in out.items()}
+            return {self._single_output(path, model, signature):
+                    np.asarray(out, np.float32)}
         rows = reply.get("predictions")
         if rows is None:
             raise ServingError(f"Unexpected reply from {self.url}: {reply}")
@@ -115,13 +121,54 @@ class RestClient(_Client):
             return {
                 k: np.asarray([r[k] for r in rows], np.float32) for k in rows[0]
             }
-        return {"output": np.asarray(rows, np.float32)}
+        return {self._single_output(path, model, signature):
+                np.asarray(rows, np.float32)}
 
-    def _post(self, path: str, body: dict, model: str) -> dict:
-        request = urllib.request.Request(
-            self.url + path, data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"}, method="POST",
-        )
+    def output_names(self, model: str, signature: str = "serving_default",
+                     version: Optional[int] = None) -> list[str]:
+        """The output names of `signature`, from `GET .../metadata`."""
+        path = f"/v1/models/{model}"
+        if version is not None:
+            path += f"/versions/{int(version)}"
+        return self._output_names(path, model, signature)
+
+    def _output_names(self, path: str, model: str, signature: str):
+        key = (path, signature)
+        if key not in self._outputs:
+            reply = self._request(path + "/metadata", model)
+            try:
+                defs = reply["metadata"]["signature_def"]["signature_def"]
+            except (KeyError, TypeError):
+                raise ServingError(
+                    f"Unexpected metadata from {self.url}{path}: {reply}"
+                ) from None
+            if signature not in defs:
+                raise ModelNotFoundError(
+                    f"{self.url}{path}: signature {signature!r} not found; "
+                    f"the model has {sorted(defs)}"
+                )
+            self._outputs[key] = sorted(defs[signature].get("outputs", {}))
+        return self._outputs[key]
+
+    def _single_output(self, path: str, model: str, signature: str) -> str:
+        names = self._output_names(path, model, signature)
+        if len(names) != 1:
+            raise ServingError(
+                f"{self.url}{path}: signature {signature!r} answered one "
+                f"unnamed output, but its metadata lists {names}"
+            )
+        return names[0]
+
+    def _request(self, path: str, model: str,
+                 body: Optional[dict] = None) -> dict:
+        """`POST` `body` (or `GET` without one); the JSON reply."""
+        if body is None:
+            request = urllib.request.Request(self.url + path, method="GET")
+        else:
+            request = urllib.request.Request(
+                self.url + path, data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"}, method="POST",
+            )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as resp:
                 return json.loads(resp.read())
