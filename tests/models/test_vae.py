@@ -89,3 +89,35 @@ def test_save_load_round_trip_in_safe_mode(tiny_config, tmp_path):
     z = np.zeros((2, 4), np.float32)
     np.testing.assert_allclose(again.decoder(z), models.decoder(z), atol=1e-6)
     assert isinstance(revived.get_layer("encoder").get_layer("z"), vae_tf.Sampling)
+
+
+def test_cosine_learning_rate_decays_to_zero_over_the_whole_run(tiny_config):
+    """Bug: the decay spread over the wrong number of steps (the estimate
+    from `num_examples` when `fit`'s step count is not given)."""
+    from vae_tf.models.vae import learning_rate_schedule
+
+    config = tiny_config.replace(lr_schedule="cosine", learning_rate=1e-3,
+                                 epochs=3, num_examples=100, batch_size=32)
+    for steps_per_epoch, total in ((None, 12), (10, 30)):  # ceil(100 / 32)
+        lr = learning_rate_schedule(config, steps_per_epoch)
+        assert float(lr(0)) == pytest.approx(1e-3)
+        assert float(lr(total // 2)) == pytest.approx(5e-4, rel=1e-5)
+        assert float(lr(total)) == pytest.approx(0.0, abs=1e-9)
+    assert learning_rate_schedule(config.replace(lr_schedule="constant")) == 1e-3
+
+
+def test_bernoulli_config_read_from_json_gets_a_logit_decoder(tiny_config,
+                                                              tmp_path):
+    """Bug: comparing the likelihood name by identity: a config read from
+    config.json holds a fresh string, and its Bernoulli decoder would get a
+    sigmoid (the loss then squashes probabilities twice)."""
+    path = tmp_path / "config.json"
+    tiny_config.replace(likelihood="bernoulli").save(str(path))
+    config = vae_tf.VAEConfig.load(str(path))
+    models = build_vae(config)
+    last = models.vae.get_layer("decoder").layers[-1]
+    assert last.activation is keras.activations.linear
+    z = np.full((1, 4), 3.0, np.float32)
+    logits = models.vae.get_layer("decoder")(z).numpy()
+    np.testing.assert_allclose(models.decoder(z).numpy(),
+                               1 / (1 + np.exp(-logits)), rtol=1e-5, atol=1e-6)
