@@ -51,3 +51,30 @@ def test_sampling_gradients_reach_mean_and_log_var():
 def test_sampling_rejects_bad_seed():
     with pytest.raises(ValueError, match="seed"):
         Sampling(seed="x")
+
+
+def test_sampling_state_is_saved_with_the_weights(tmp_path):
+    """Bug: the seed generator's state left out of saved weights (Keras
+    saves a layer's own variables only), so a restored model repeats draws
+    it already made instead of continuing the sequence."""
+    import keras
+
+    inputs = [keras.Input((3,)), keras.Input((3,))]
+    layer = Sampling(seed=5)
+    model = keras.Model(inputs, layer(inputs))
+    zeros = [np.zeros((4, 3), np.float32)] * 2
+    layer(zeros)  # advance the state past its initial value
+    path = str(tmp_path / "m.weights.h5")
+    model.save_weights(path)
+    expected = layer(zeros).numpy()  # the draw after the saved state
+    layer(zeros)
+    model.load_weights(path)
+    np.testing.assert_array_equal(layer(zeros).numpy(), expected)
+    # A fresh model loading the file continues from the saved state too,
+    # and files without the entry (older vae_tf) still load.
+    fresh_inputs = [keras.Input((3,)), keras.Input((3,))]
+    fresh_layer = Sampling(seed=5)
+    fresh = keras.Model(fresh_inputs, fresh_layer(fresh_inputs))
+    fresh.load_weights(path)
+    np.testing.assert_array_equal(fresh_layer(zeros).numpy(), expected)
+    fresh_layer.load_own_variables({})
