@@ -9,6 +9,8 @@
 # cosmic-ray edits the module in place while it runs, so this works in a
 # throw-away git worktree of HEAD (your checkout is never touched) and
 # prints each module's report. Sessions: mutation/sessions/<module>.sqlite.
+# After adding tests, `python mutation/recheck.py <module>` reruns only the
+# surviving mutants against them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -24,6 +26,7 @@ export TF_CPP_MIN_LOG_LEVEL=3
 for name in "${names[@]}"; do
   session="$top/mutation/sessions/$name.sqlite"
   rm -f "$session"  # init keeps old results in an existing session
+  git rev-parse HEAD > "$top/mutation/sessions/$name.rev"  # for recheck.py
   (cd "$work" && cosmic-ray init "$top/mutation/$name.toml" "$session" \
      && cosmic-ray exec "$top/mutation/$name.toml" "$session")
   echo "== $name"

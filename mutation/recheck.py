@@ -1,0 +1,82 @@
+"""Re-runs the surviving mutants of a cosmic-ray session against the tests
+at HEAD, to show which new tests kill them (cosmic-ray has no "retest the
+survivors" command, and a full rerun costs hours).
+
+    python mutation/recheck.py models           # mutation/sessions/models.sqlite
+
+Works in a throw-away git worktree of HEAD. It refuses if the mutated module
+changed since the session's run (`mutation/sessions/<name>.rev`, written by
+run.sh): the mutants' occurrence numbers would point elsewhere. Prints each
+survivor as killed or still surviving, with its diff, and the module's score
+before (the session) and after (with this recheck).
+"""
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import tomllib
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def git(*args, cwd=TOP):
+    return subprocess.run(["git", *args], cwd=cwd, check=True,
+                          capture_output=True, text=True).stdout
+
+
+def main(name: str) -> int:
+    config = tomllib.load(open(os.path.join(TOP, "mutation", f"{name}.toml"),
+                               "rb"))["cosmic-ray"]
+    session = os.path.join(TOP, "mutation", "sessions", f"{name}.sqlite")
+    rev = open(os.path.join(TOP, "mutation", "sessions",
+                            f"{name}.rev")).read().strip()
+    changed = git("diff", "--stat", rev, "HEAD", "--", config["module-path"])
+    if changed.strip():
+        print(f"{config['module-path']} changed since the session ({rev}):\n"
+              f"{changed}Rerun mutation/run.sh {name} instead.")
+        return 2
+    dump = subprocess.run(["cosmic-ray", "dump", session], check=True,
+                          capture_output=True, text=True).stdout
+    jobs = [json.loads(line) for line in dump.splitlines() if line.strip()]
+    done = [(j, r) for j, r in jobs if r is not None]
+    survivors = [j for j, r in done if r.get("test_outcome") == "survived"]
+    print(f"{name}: {len(jobs)} mutants, {len(done)} run, "
+          f"{len(survivors)} survived; rechecking them at HEAD", flush=True)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    killed = 0
+    with tempfile.TemporaryDirectory() as work:
+        tree = os.path.join(work, "tree")
+        git("worktree", "add", "-f", "--detach", tree, "HEAD")
+        try:
+            for job in survivors:
+                m = job["mutations"][0]
+                subprocess.run(["cosmic-ray", "apply", m["module_path"],
+                                m["operator_name"], str(m["occurrence"])],
+                               cwd=tree, check=True, capture_output=True)
+                diff = git("diff", "-U0", cwd=tree)
+                result = subprocess.run(shlex.split(config["test-command"]),
+                                        cwd=tree, env=env,
+                                        capture_output=True, text=True)
+                git("checkout", "--", ".", cwd=tree)
+                outcome = "KILLED" if result.returncode else "SURVIVED"
+                killed += bool(result.returncode)
+                lines = [ln for ln in diff.splitlines()
+                         if ln[:1] in "+-" and ln[:3] not in ("+++", "---")]
+                print(f"{outcome}: {m['operator_name']} "
+                      f"#{m['occurrence']} at {m['module_path']}:"
+                      f"{m['start_pos'][0]}\n    " + "\n    ".join(lines),
+                      flush=True)
+        finally:
+            git("worktree", "remove", "--force", tree)
+    before = len(done) - len(survivors)
+    print(f"{name}: killed {before} / {len(done)} in the session, "
+          f"{before + killed} / {len(done)} with the tests at HEAD; "
+          f"{len(survivors) - killed} still survive")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
