@@ -2,7 +2,7 @@
 at HEAD, to show which new tests kill them (cosmic-ray has no "retest the
 survivors" command, and a full rerun costs hours).
 
-    python mutation/recheck.py models           # mutation/sessions/models.sqlite
+    python mutation/recheck.py models    # mutation/sessions/models.sqlite
 
 Works in a throw-away git worktree of HEAD. It refuses if the mutated module
 changed since the session's run (`mutation/sessions/<name>.rev`, written by
