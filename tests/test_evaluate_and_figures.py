@@ -207,5 +207,7 @@ def test_evaluate_report_matches_an_independent_computation(trained_run):
     assert abs(report["reconstruction"] - draws.mean()) < tolerance, (
         report["reconstruction"], draws.mean(), tolerance)
     assert report["num_images"] == len(x)
+    assert report["likelihood"] == "bernoulli"
+    assert report["likelihood_scale"] is None  # no placeholder scale
     activity = mean.var(0)
     assert report["active_units"] == int((activity > 0.01).sum())

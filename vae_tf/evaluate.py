@@ -83,7 +83,10 @@ def evaluate_run(
     report: dict[str, object] = {
         "run_dir": run_dir, "data": config.data, "split": split,
         "num_images": int(len(x)), "beta": config.beta,
-        "likelihood": config.likelihood, "likelihood_scale": scale,
+        "likelihood": config.likelihood,
+        # Bernoulli has no scale: report none rather than a placeholder.
+        "likelihood_scale": (
+            None if config.likelihood == "bernoulli" else scale),
     }
     elbo = negative_elbo(
         models.encoder, param_decoder, x, config.likelihood, scale,
