@@ -162,14 +162,23 @@ def train(
     if out_dir is not None and not is_chief:
         worker_backup = os.path.join(out_dir, BACKUP_DIR,
                                      f"worker_{task_index}")
-    first_epoch = resume_epoch or 0
-    if worker_backup is not None:
-        first_epoch = backup_epoch(worker_backup)
-    # Epoch k's batches depend on (seed, k) only: resuming replays them.
-    train_ds = make_training_dataset(
-        data.train.source(), config.batch_size, config.epochs, first_epoch,
-        binarize=config.use_binarization, seed=config.seed,
-    )
+    steps_per_epoch = steps
+    if strategy == "multiworker":
+        # Workers shard the batches, so one stream spanning every epoch
+        # would split unevenly at epoch boundaries: let `fit` iterate a
+        # one-epoch dataset per epoch (a resumed epoch is reshuffled).
+        steps_per_epoch = None
+        train_ds = make_dataset(
+            data.train.source(), config.batch_size, shuffle=True,
+            binarize=config.use_binarization, seed=config.seed,
+        )
+    else:
+        # Epoch k's batches depend on (seed, k) only: resuming replays them.
+        train_ds = make_training_dataset(
+            data.train.source(), config.batch_size, config.epochs,
+            resume_epoch or 0, binarize=config.use_binarization,
+            seed=config.seed,
+        )
     val_images = evaluation_images(config, data.validation.images, config.seed + 1)
     val_ds = make_dataset(val_images, config.batch_size)
 
@@ -205,7 +214,8 @@ def train(
               flush=True)
     history = models.vae.fit(
         train_ds, validation_data=val_ds, epochs=config.epochs,
-        steps_per_epoch=steps, callbacks=all_callbacks, verbose=verbose,
+        steps_per_epoch=steps_per_epoch, callbacks=all_callbacks,
+        verbose=verbose,
         shuffle=False,
     )
     _check_finite(history.history.get("loss", []), resume_epoch, config,
