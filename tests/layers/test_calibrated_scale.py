@@ -19,8 +19,10 @@ def test_basics(check_layer):
     )
     with pytest.raises(ValueError, match="Unknown kind"):
         CalibratedScale("poisson")
-    with pytest.raises(ValueError, match="momentum"):
-        CalibratedScale(momentum=1.0)
+    for bad in (1.0, -0.1, "0.9"):
+        with pytest.raises(ValueError, match="momentum"):
+            CalibratedScale(momentum=bad)
+    assert CalibratedScale(momentum=0).momentum == 0.0  # batch scale only
 
 
 @pytest.mark.parametrize("kind, true_scale", [("gaussian", 0.07), ("laplace", 0.04)])

@@ -121,3 +121,14 @@ def test_bernoulli_config_read_from_json_gets_a_logit_decoder(tiny_config,
     logits = models.vae.get_layer("decoder")(z).numpy()
     np.testing.assert_allclose(models.decoder(z).numpy(),
                                1 / (1 + np.exp(-logits)), rtol=1e-5, atol=1e-6)
+
+
+def test_z_log_var_is_bounded_by_ten(tiny_config):
+    """Bug: a wider bound on the log-variance; exp(0.5 * z_log_var) of an
+    exploding encoder must stay below exp(5) ~ 148 (see SoftClip)."""
+    encoder = build_vae(tiny_config).encoder
+    raw = encoder.get_layer("z_log_var_raw")
+    raw.bias.assign(np.full(4, 1e4, np.float32))
+    x = np.random.default_rng(0).uniform(size=(2, 32, 32, 3)).astype("float32")
+    log_var = encoder(x)[1].numpy()
+    assert np.all(log_var <= 10.0) and np.all(log_var > 9.99)
