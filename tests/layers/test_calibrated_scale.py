@@ -85,3 +85,15 @@ def test_a_calibrated_vae_learns_the_true_noise_level():
     # A fixed-scale model reports its own scale.
     fixed = VAEConfig(likelihood_scale=0.2)
     assert likelihood_scale(result.models.vae.get_layer("encoder"), fixed) == 0.2
+
+
+def test_output_shape_adds_one_channel():
+    """Bug: the declared output shape off by a channel (or on the wrong
+    axis), which layers built on it from shapes alone would inherit."""
+    layer = CalibratedScale()
+    assert layer.compute_output_shape(
+        [(None, 8, 6, 3), (None, 8, 6, 3)]) == (None, 8, 6, 4)
+    assert layer.compute_output_shape(
+        [(2, 8, 6, 1), (2, 8, 6, 1)]) == (2, 8, 6, 2)
+    assert layer.compute_output_shape(
+        [(None, 8, 6, None), (None, 8, 6, None)]) == (None, 8, 6, None)
