@@ -132,3 +132,19 @@ def test_z_log_var_is_bounded_by_ten(tiny_config):
     x = np.random.default_rng(0).uniform(size=(2, 32, 32, 3)).astype("float32")
     log_var = encoder(x)[1].numpy()
     assert np.all(log_var <= 10.0) and np.all(log_var > 9.99)
+
+
+def test_likelihood_scale_is_the_stored_calibrated_or_the_configured_one(
+        tiny_config):
+    """Bug: evaluation using a wrong pixel scale (the reported nats are
+    then not the model's -ELBO): the calibrated layer's running scale, or
+    the fixed `likelihood_scale` of the config."""
+    from vae_tf.models.vae import likelihood_scale
+
+    calibrated = tiny_config.replace(likelihood="gaussian",
+                                     likelihood_scale=None)
+    vae = build_vae(calibrated).vae
+    vae.get_layer("calibrated_scale").scale.assign(0.37)
+    assert likelihood_scale(vae, calibrated) == pytest.approx(0.37)
+    fixed = tiny_config.replace(likelihood="laplace", likelihood_scale=0.05)
+    assert likelihood_scale(build_vae(fixed).vae, fixed) == 0.05
