@@ -19,7 +19,7 @@ def test_basics(check_layer):
     )
     with pytest.raises(ValueError, match="Unknown kind"):
         CalibratedScale("poisson")
-    for bad in (1.0, -0.1, "0.9"):
+    for bad in (1.0, 1.5, -0.1, "0.9"):
         with pytest.raises(ValueError, match="momentum"):
             CalibratedScale(momentum=bad)
     assert CalibratedScale(momentum=0).momentum == 0.0  # batch scale only

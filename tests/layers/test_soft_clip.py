@@ -27,5 +27,6 @@ def test_huge_log_variance_weights_cannot_overflow_exp(tiny_config):
 
 
 def test_bad_limit():
-    with pytest.raises(ValueError, match="limit=0"):
-        SoftClip(limit=0)
+    for bad in (0, -1.0, "3"):
+        with pytest.raises(ValueError, match="limit="):
+            SoftClip(limit=bad)
