@@ -23,6 +23,23 @@ def test_basics(check_layer):
         with pytest.raises(ValueError, match="momentum"):
             CalibratedScale(momentum=bad)
     assert CalibratedScale(momentum=0).momentum == 0.0  # batch scale only
+    for name in ("min_scale", "initial_scale"):
+        for bad in (0, -1.0, None):
+            with pytest.raises(ValueError, match=name):
+                CalibratedScale(**{name: bad})
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "laplace"])
+def test_running_scale_update_rule(kind):
+    """Bug: the running means swapped between kinds. Gaussian averages the
+    variance (the ML scale of pooled batches), Laplace the scale itself."""
+    layer = CalibratedScale(kind, momentum=0.75, initial_scale=0.2)
+    x = np.zeros((1, 2, 2, 1), np.float32)
+    error = np.full((1, 2, 2, 1), 0.6, np.float32)  # batch scale 0.6 both
+    layer([x, error], training=True)
+    expected = {"gaussian": np.sqrt(0.75 * 0.2 ** 2 + 0.25 * 0.6 ** 2),
+                "laplace": 0.75 * 0.2 + 0.25 * 0.6}[kind]
+    assert float(layer.scale.numpy()) == pytest.approx(expected, rel=1e-6)
 
 
 @pytest.mark.parametrize("kind, true_scale", [("gaussian", 0.07), ("laplace", 0.04)])

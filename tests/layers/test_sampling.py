@@ -49,8 +49,11 @@ def test_sampling_gradients_reach_mean_and_log_var():
 
 
 def test_sampling_rejects_bad_seed():
-    with pytest.raises(ValueError, match="seed"):
-        Sampling(seed="x")
+    for bad in ("x", True, 1.5):
+        with pytest.raises(ValueError,
+                           match="Expected `seed` to be an integer or None"):
+            Sampling(seed=bad)
+    assert Sampling(seed=None).seed is None
 
 
 def test_sampling_state_is_saved_with_the_weights(tmp_path):

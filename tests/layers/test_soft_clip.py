@@ -30,3 +30,4 @@ def test_bad_limit():
     for bad in (0, -1.0, "3"):
         with pytest.raises(ValueError, match="limit="):
             SoftClip(limit=bad)
+    assert SoftClip(limit=0.5).limit == 0.5  # any positive limit
