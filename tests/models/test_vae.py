@@ -98,12 +98,27 @@ def test_cosine_learning_rate_decays_to_zero_over_the_whole_run(tiny_config):
 
     config = tiny_config.replace(lr_schedule="cosine", learning_rate=1e-3,
                                  epochs=3, num_examples=100, batch_size=32)
-    for steps_per_epoch, total in ((None, 12), (10, 30)):  # ceil(100 / 32)
-        lr = learning_rate_schedule(config, steps_per_epoch)
+    for n, steps_per_epoch, total in (
+            (100, None, 12),  # 3 epochs of ceil(100 / 32) = 4 steps
+            (96, None, 9),  # an exact multiple: 3 epochs of 3 steps
+            (100, 10, 30)):
+        lr = learning_rate_schedule(config.replace(num_examples=n),
+                                    steps_per_epoch)
         assert float(lr(0)) == pytest.approx(1e-3)
-        assert float(lr(total // 2)) == pytest.approx(5e-4, rel=1e-5)
+        assert float(lr(total // 2)) == pytest.approx(
+            5e-4 * (1 + np.cos(np.pi * (total // 2) / total)), rel=1e-5)
         assert float(lr(total)) == pytest.approx(0.0, abs=1e-9)
-    assert learning_rate_schedule(config.replace(lr_schedule="constant")) == 1e-3
+
+
+def test_constant_learning_rate_from_a_json_config(tiny_config, tmp_path):
+    """Bug: the schedule name compared by identity: config.json's fresh
+    string would then get the cosine decay."""
+    from vae_tf.models.vae import learning_rate_schedule
+
+    path = tmp_path / "config.json"
+    tiny_config.replace(lr_schedule="constant", learning_rate=3e-4).save(
+        str(path))
+    assert learning_rate_schedule(vae_tf.VAEConfig.load(str(path))) == 3e-4
 
 
 def test_bernoulli_config_read_from_json_gets_a_logit_decoder(tiny_config,
