@@ -31,3 +31,4 @@ def test_bad_limit():
         with pytest.raises(ValueError, match="limit="):
             SoftClip(limit=bad)
     assert SoftClip(limit=0.5).limit == 0.5  # any positive limit
+    assert SoftClip().limit == 10.0  # the documented default
