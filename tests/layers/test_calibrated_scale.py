@@ -114,3 +114,13 @@ def test_output_shape_adds_one_channel():
         [(2, 8, 6, 1), (2, 8, 6, 1)]) == (2, 8, 6, 2)
     assert layer.compute_output_shape(
         [(None, 8, 6, None), (None, 8, 6, None)]) == (None, 8, 6, None)
+
+
+def test_inference_uses_the_stored_scale_and_leaves_it():
+    """Bug: calling the layer without `training` (evaluation, `predict`)
+    updating the running scale and using the batch's own."""
+    layer = CalibratedScale(momentum=0.5, initial_scale=0.2)
+    x = np.zeros((1, 2, 2, 1), np.float32)
+    out = layer([x, np.full_like(x, 0.6)]).numpy()
+    assert float(layer.scale.numpy()) == pytest.approx(0.2)
+    np.testing.assert_allclose(out[..., 1], np.log(0.2), rtol=1e-6)

@@ -163,3 +163,31 @@ def test_likelihood_scale_is_the_stored_calibrated_or_the_configured_one(
     assert likelihood_scale(vae, calibrated) == pytest.approx(0.37)
     fixed = tiny_config.replace(likelihood="laplace", likelihood_scale=0.05)
     assert likelihood_scale(build_vae(fixed).vae, fixed) == 0.05
+
+
+@pytest.mark.parametrize("likelihood", ["gaussian", "laplace"])
+def test_mean_decoders_are_returned_as_is(tiny_config, likelihood):
+    """Bug: a Gaussian or Laplace decoder wrapped in a second sigmoid (the
+    Bernoulli treatment), which squashes its means towards 0.5."""
+    models = build_vae(tiny_config.replace(likelihood=likelihood))
+    assert models.decoder is models.vae.get_layer("decoder")
+
+
+def test_fixed_scale_reaches_the_compiled_loss(tiny_config):
+    """Bug: a fixed `likelihood_scale` replaced by 1.0 in the loss."""
+    from vae_tf import negative_log_likelihood
+
+    config = tiny_config.replace(likelihood="gaussian", likelihood_scale=0.05)
+    vae = compile_vae(build_vae(config).vae, config)
+    x = np.random.default_rng(0).uniform(size=(4, 32, 32, 3)).astype("float32")
+    params = vae(x)
+    expected = np.mean(negative_log_likelihood(x, params, "gaussian", 0.05))
+    np.testing.assert_allclose(float(vae.loss(x, params)), expected,
+                               rtol=1e-5)
+
+
+def test_split_vae_refuses_a_model_that_is_not_a_vae():
+    inputs = keras.Input((3,))
+    other = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    with pytest.raises(ValueError, match="is not a vae_tf VAE"):
+        split_vae(other, vae_tf.VAEConfig(input_shape=(3, 1, 1)))
