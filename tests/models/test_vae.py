@@ -191,3 +191,18 @@ def test_split_vae_refuses_a_model_that_is_not_a_vae():
     other = keras.Model(inputs, keras.layers.Dense(2)(inputs))
     with pytest.raises(ValueError, match="is not a vae_tf VAE"):
         split_vae(other, vae_tf.VAEConfig(input_shape=(3, 1, 1)))
+
+
+@pytest.mark.parametrize("schedule, expected", [
+    ("constant", 4.0), ("capacity", 4.0), ("linear", 0.0), ("cyclical", 0.0)])
+def test_built_kl_weight_is_the_schedules_first_value(tiny_config, schedule,
+                                                      expected):
+    """Bug: a warm-up schedule's model starting at the full beta (what an
+    evaluation before the first step, or a schedule callback left out of
+    a custom `fit`, would then use)."""
+    from vae_tf.schedules import kl_layers
+
+    config = tiny_config.replace(beta=4.0, beta_schedule=schedule)
+    (layer,) = kl_layers(build_vae(config).vae)
+    assert float(layer.beta.numpy()) == expected
+    assert float(layer.capacity.numpy()) == 0.0
