@@ -1,3 +1,4 @@
+import json
 import math
 
 import keras
@@ -33,13 +34,22 @@ def test_basics(check_layer):
 def test_running_scale_update_rule(kind):
     """Bug: the running means swapped between kinds. Gaussian averages the
     variance (the ML scale of pooled batches), Laplace the scale itself."""
-    layer = CalibratedScale(kind, momentum=0.75, initial_scale=0.2)
+    # The kind as a config read from JSON holds it: a fresh string.
+    kind = json.loads(json.dumps(kind))
+    # momentum < 0.5: above it, 1 % m happens to equal 1 - m.
+    layer = CalibratedScale(kind, momentum=0.3, initial_scale=0.2)
     x = np.zeros((1, 2, 2, 1), np.float32)
     error = np.full((1, 2, 2, 1), 0.6, np.float32)  # batch scale 0.6 both
-    layer([x, error], training=True)
-    expected = {"gaussian": np.sqrt(0.75 * 0.2 ** 2 + 0.25 * 0.6 ** 2),
-                "laplace": 0.75 * 0.2 + 0.25 * 0.6}[kind]
+    out = layer([x, error], training=True).numpy()
+    expected = {"gaussian": np.sqrt(0.3 * 0.2 ** 2 + 0.7 * 0.6 ** 2),
+                "laplace": 0.3 * 0.2 + 0.7 * 0.6}[kind]
     assert float(layer.scale.numpy()) == pytest.approx(expected, rel=1e-6)
+    np.testing.assert_allclose(out[..., 1], np.log(0.6), rtol=1e-6)
+    # The batch scale itself: RMS error (Gaussian) vs mean |error|.
+    error = np.array([0.0, 0.0, 0.0, 0.8], np.float32).reshape(1, 2, 2, 1)
+    out = layer([x, error], training=True).numpy()
+    batch = {"gaussian": 0.4, "laplace": 0.2}[kind]
+    np.testing.assert_allclose(out[..., 1], np.log(batch), rtol=1e-6)
 
 
 @pytest.mark.parametrize("kind, true_scale", [("gaussian", 0.07), ("laplace", 0.04)])
