@@ -91,3 +91,90 @@ def test_fit_mixture_refuses_bad_codes():
         fit_mixture(np.full((10, 2), np.nan), 2)
     with pytest.raises(ValueError, match="num_components"):
         fit_mixture(np.zeros((3, 2)), 5)
+    with pytest.raises(ValueError, match="finite codes of shape"):
+        fit_mixture(np.zeros((4, 3, 2)), 1)  # not (n, K)
+    assert fit_mixture(np.arange(10.0).reshape(5, 2), 5).num_components == 5
+
+
+def test_one_component_fit_is_the_sample_mean_and_ml_covariance():
+    """Bugs in the M-step or the ridge: with C = 1, EM must return the
+    sample mean and the maximum-likelihood covariance (divided by n) plus
+    ridge * (mean per-dimension variance) on the diagonal."""
+    for scale in (1.0, 0.1):  # mean variance above and below 1
+        z = scale * planted(500, 3)[0]
+        fitted = fit_mixture(z, 1, ridge=1e-2)
+        np.testing.assert_allclose(fitted.weights, [1.0])
+        np.testing.assert_allclose(fitted.means[0], z.mean(0), atol=1e-10)
+        expected = (np.cov(z, rowvar=False, bias=True)
+                    + 1e-2 * z.var(0).mean() * np.eye(2))
+        np.testing.assert_allclose(fitted.covariances[0], expected,
+                                   rtol=1e-8)
+
+
+def test_kmeans_plus_plus_seeds_one_centre_per_separated_cluster():
+    """k-means++ draws each new centre with probability proportional to the
+    squared distance to the nearest chosen one: with three tight clusters
+    far apart, every seed picks one centre in each."""
+    from vae_tf.samplers import _kmeans_pp
+
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [50.0, 0.0], [0.0, 50.0]])
+    z = np.repeat(centres, 40, axis=0) + 0.01 * rng.standard_normal((120, 2))
+    for seed in range(20):
+        seeds = _kmeans_pp(z, 3, np.random.default_rng(seed))
+        nearest = np.argmin(np.linalg.norm(
+            seeds[:, None] - centres[None], axis=2), axis=1)
+        assert sorted(nearest) == [0, 1, 2], (seed, seeds)
+
+
+def test_identical_codes_still_fit():
+    """All squared distances are 0: k-means++ falls back to uniform draws
+    instead of dividing by zero."""
+    fitted = fit_mixture(np.ones((20, 3)), 2)
+    np.testing.assert_allclose(fitted.means, np.ones((2, 3)))
+
+
+def test_selection_keeps_the_best_validation_score_and_skips_large_counts():
+    z_train, _ = planted(3000, 4)
+    z_val, _ = planted(1000, 5)
+    chosen = select_mixture(z_train, z_val, candidates=(40, 1, 3, 2))
+    scores = chosen.selection["validation_log_likelihood"]
+    assert sorted(scores) == ["1", "2", "3", "40"]
+    assert str(chosen.num_components) == max(scores, key=scores.get)
+    small = select_mixture(z_train[:10], z_val, candidates=(40, 2))
+    assert list(small.selection["validation_log_likelihood"]) == ["2"]
+    assert select_mixture(z_train[:200], z_val[:50]).num_components >= 1
+
+
+def test_mixture_weights_are_normalised_and_checked():
+    m = MixtureSampler([2.0, 6.0], MEANS[:2], COVS[:2])
+    np.testing.assert_allclose(m.weights, [0.25, 0.75])
+    assert MixtureSampler([0.0, 1.0], MEANS[:2], COVS[:2]).weights[0] == 0.0
+    with pytest.raises(ValueError, match="weights must be finite and >= 0"):
+        MixtureSampler([-1.0, 2.0], MEANS[:2], COVS[:2])
+    for weights, covs in (([0.2, 0.3, 0.5], COVS[:2]),  # 3 weights, 2 means
+                          ([0.5, 0.5], np.ones((2, 1, 1)))):
+        with pytest.raises(ValueError, match="Inconsistent mixture shapes"):
+            MixtureSampler(weights, MEANS[:2], covs)
+
+
+def test_unknown_sampler_kind_is_named():
+    from vae_tf.samplers import sampler_from_dict
+
+    for kind in ("zzz", "gaussian"):
+        with pytest.raises(ValueError, match=f"Unknown sampler kind '{kind}'"):
+            sampler_from_dict({"kind": kind})
+
+
+def test_default_seed_and_temperature():
+    """`sample(n)` is `sample(n, seed=0)`, and `tf_sample` without a
+    temperature draws at temperature 1."""
+    import tensorflow as tf
+
+    for sampler in (PriorSampler(2), MixtureSampler(WEIGHTS, MEANS, COVS)):
+        np.testing.assert_array_equal(sampler.sample(50),
+                                      sampler.sample(50, seed=0))
+        n, seed = tf.constant(50, tf.int32), tf.constant(3, tf.int64)
+        np.testing.assert_array_equal(
+            sampler.tf_sample(n, seed).numpy(),
+            sampler.tf_sample(n, seed, temperature=1.0).numpy())
