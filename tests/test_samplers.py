@@ -178,3 +178,12 @@ def test_default_seed_and_temperature():
         np.testing.assert_array_equal(
             sampler.tf_sample(n, seed).numpy(),
             sampler.tf_sample(n, seed, temperature=1.0).numpy())
+
+
+def test_em_starts_from_the_data_covariance_plus_the_ridge():
+    z = planted(300, 6)[0]
+    start = fit_mixture(z, 2, max_iter=0, ridge=1e-2)  # no EM step
+    expected = np.cov(z, rowvar=False) + 1e-2 * z.var(0).mean() * np.eye(2)
+    for c in range(2):
+        np.testing.assert_allclose(start.covariances[c], expected, rtol=1e-10)
+    np.testing.assert_allclose(start.weights, [0.5, 0.5])
