@@ -120,3 +120,30 @@ def test_generate_accepts_loaded_savedmodel_objects(exported, models):
                              steps=4)[0], atol=1e-5)
     served, served_z = generate.sample_served(dec, 4, seed=3)
     assert served.shape == (4, 32, 32, 3) and served_z.shape == (4, 4)
+
+
+def test_bad_counts_shapes_and_samplers_are_named(models):
+    """Bugs: a negative count, a sampler of another latent width, or a
+    batch of images given to traverse reaching TensorFlow unexplained."""
+    from vae_tf.samplers import PriorSampler
+
+    for n in (0, -1, 2.0):
+        with pytest.raises(ValueError, match="Expected n > 0 samples"):
+            generate.sample(models.decoder, n)
+    for width in (2, 6):  # the decoder takes 4
+        with pytest.raises(ValueError, match=f"draws {width}-dimensional z"):
+            generate.sample(models.decoder, 3, sampler=PriorSampler(width))
+    with pytest.raises(ValueError, match="one latent .K,. or one image"):
+        generate.traverse(models.decoder, _images(2), [0], [0.0],
+                          encoder=models.encoder)
+
+
+def test_sample_served_defaults_to_seed_0(exported):
+    import tensorflow as tf
+
+    dec = tf.saved_model.load(exported[0].decoder_dir)
+    default, z = generate.sample_served(dec, 3)
+    seeded, z0 = generate.sample_served(dec, 3, seed=0)
+    np.testing.assert_array_equal(z, z0)
+    np.testing.assert_array_equal(default, seeded)
+    assert not np.array_equal(z, generate.sample_served(dec, 3, seed=1)[1])

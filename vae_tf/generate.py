@@ -258,6 +258,11 @@ def traverse(
         images `(len(dims), len(values), H, W, C)`.
     """
     z = np.asarray(z)
+    if z.ndim not in (1, 3):
+        raise ValueError(
+            "traverse takes one latent (K,) or one image (H, W, C). "
+            f"Received an array of shape {z.shape}."
+        )
     if z.ndim == 3:
         if encoder is None:
             raise ValueError("traverse got an image: pass its encoder too.")
