@@ -17,6 +17,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -50,6 +51,16 @@ def main(name: str) -> int:
     with tempfile.TemporaryDirectory() as work:
         tree = os.path.join(work, "tree")
         git("worktree", "add", "-f", "--detach", tree, "HEAD")
+        sock = os.path.join(work, "fork.sock")  # as run.sh: warm imports
+        server = subprocess.Popen(
+            [sys.executable, os.path.join(TOP, "mutation", "forkserver.py"),
+             "serve", sock], env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while not os.path.exists(sock):
+            time.sleep(0.2)
+        command = config["test-command"].replace(
+            "python -m pytest",
+            f"{sys.executable} {TOP}/mutation/forkserver.py run {sock} --")
         try:
             for job in survivors:
                 m = job["mutations"][0]
@@ -57,7 +68,7 @@ def main(name: str) -> int:
                                 m["operator_name"], str(m["occurrence"])],
                                cwd=tree, check=True, capture_output=True)
                 diff = git("diff", "-U0", cwd=tree)
-                result = subprocess.run(shlex.split(config["test-command"]),
+                result = subprocess.run(shlex.split(command),
                                         cwd=tree, env=env,
                                         capture_output=True, text=True)
                 git("checkout", "--", ".", cwd=tree)
@@ -70,6 +81,7 @@ def main(name: str) -> int:
                       f"{m['start_pos'][0]}\n    " + "\n    ".join(lines),
                       flush=True)
         finally:
+            server.kill()
             git("worktree", "remove", "--force", tree)
     before = len(done) - len(survivors)
     print(f"{name}: killed {before} / {len(done)} in the session, "
