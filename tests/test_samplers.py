@@ -91,8 +91,11 @@ def test_fit_mixture_refuses_bad_codes():
         fit_mixture(np.full((10, 2), np.nan), 2)
     with pytest.raises(ValueError, match="num_components"):
         fit_mixture(np.zeros((3, 2)), 5)
-    with pytest.raises(ValueError, match="finite codes of shape"):
-        fit_mixture(np.zeros((4, 3, 2)), 1)  # not (n, K)
+    for bad in (np.zeros((4, 3, 2)), np.zeros(5)):  # not (n, K)
+        with pytest.raises(ValueError, match="finite codes of shape"):
+            fit_mixture(bad, 1)
+    with pytest.raises(ValueError, match="num_components"):
+        fit_mixture(np.zeros((3, 2)), 0)
     assert fit_mixture(np.arange(10.0).reshape(5, 2), 5).num_components == 5
 
 
@@ -118,13 +121,17 @@ def test_kmeans_plus_plus_seeds_one_centre_per_separated_cluster():
     from vae_tf.samplers import _kmeans_pp
 
     rng = np.random.default_rng(0)
-    centres = np.array([[0.0, 0.0], [50.0, 0.0], [0.0, 50.0]])
-    z = np.repeat(centres, 40, axis=0) + 0.01 * rng.standard_normal((120, 2))
-    for seed in range(20):
-        seeds = _kmeans_pp(z, 3, np.random.default_rng(seed))
-        nearest = np.argmin(np.linalg.norm(
-            seeds[:, None] - centres[None], axis=2), axis=1)
-        assert sorted(nearest) == [0, 1, 2], (seed, seeds)
+    # Four clusters (the third centre must enter the distances too), at a
+    # large and a small scale (squared distances summing to less than 1).
+    for scale in (50.0, 0.05):
+        centres = scale * np.array([[0, 0], [1, 0], [0, 1], [1, 1.0]])
+        z = np.repeat(centres, 40, axis=0) + (
+            scale * 2e-4 * rng.standard_normal((160, 2)))
+        for seed in range(20):
+            seeds = _kmeans_pp(z, 4, np.random.default_rng(seed))
+            nearest = np.argmin(np.linalg.norm(
+                seeds[:, None] - centres[None], axis=2), axis=1)
+            assert sorted(nearest) == [0, 1, 2, 3], (scale, seed, seeds)
 
 
 def test_identical_codes_still_fit():
@@ -143,6 +150,8 @@ def test_selection_keeps_the_best_validation_score_and_skips_large_counts():
     assert str(chosen.num_components) == max(scores, key=scores.get)
     small = select_mixture(z_train[:10], z_val, candidates=(40, 2))
     assert list(small.selection["validation_log_likelihood"]) == ["2"]
+    exact = select_mixture(z_train[:5], z_val, candidates=(1, 5))  # C = n
+    assert sorted(exact.selection["validation_log_likelihood"]) == ["1", "5"]
     assert select_mixture(z_train[:200], z_val[:50]).num_components >= 1
 
 
@@ -153,7 +162,9 @@ def test_mixture_weights_are_normalised_and_checked():
     with pytest.raises(ValueError, match="weights must be finite and >= 0"):
         MixtureSampler([-1.0, 2.0], MEANS[:2], COVS[:2])
     for weights, covs in (([0.2, 0.3, 0.5], COVS[:2]),  # 3 weights, 2 means
-                          ([0.5, 0.5], np.ones((2, 1, 1)))):
+                          ([1.0], COVS[:2]),  # 1 weight
+                          ([0.5, 0.5], np.ones((2, 1, 1))),
+                          ([0.5, 0.5], np.ones((2, 3, 3)))):
         with pytest.raises(ValueError, match="Inconsistent mixture shapes"):
             MixtureSampler(weights, MEANS[:2], covs)
 
@@ -187,3 +198,33 @@ def test_em_starts_from_the_data_covariance_plus_the_ridge():
     for c in range(2):
         np.testing.assert_allclose(start.covariances[c], expected, rtol=1e-10)
     np.testing.assert_allclose(start.weights, [0.5, 0.5])
+
+
+def test_em_stops_at_the_tolerance_or_after_max_iter():
+    z = planted(1000, 7)[0]
+    assert fit_mixture(z, 3).em_iterations < 100  # converges early
+    assert fit_mixture(z, 3, tol=-np.inf).em_iterations == 100  # default
+    assert fit_mixture(z, 3, tol=-np.inf, max_iter=7).em_iterations == 7
+    loose = fit_mixture(z, 3, tol=1.0).em_iterations
+    assert 2 <= loose < fit_mixture(z, 3, tol=1e-6).em_iterations
+
+
+def test_log_prob_of_many_points_at_once():
+    m = MixtureSampler(WEIGHTS, MEANS, COVS)
+    # Between the components too, where several contribute to the sum.
+    z = np.vstack([planted(5, 8)[0], [[3.0, 0.0], [0.0, -3.0], [2.0, -2.0]]])
+    np.testing.assert_allclose(m.log_prob(z),
+                               [m.log_prob(row[None])[0] for row in z])
+
+
+def test_fitting_defaults_seed_0_and_the_documented_candidates():
+    """The README documents 1, 2, 5, 10, 20 or 40 components, and seed 0."""
+    z_train, _ = planted(400, 9)
+    z_val, _ = planted(100, 10)
+    np.testing.assert_array_equal(fit_mixture(z_train, 3).means,
+                                  fit_mixture(z_train, 3, seed=0).means)
+    chosen = select_mixture(z_train, z_val)
+    assert list(chosen.selection["validation_log_likelihood"]) == [
+        "1", "2", "5", "10", "20", "40"]
+    np.testing.assert_array_equal(
+        chosen.means, select_mixture(z_train, z_val, seed=0).means)

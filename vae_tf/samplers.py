@@ -175,6 +175,8 @@ def fit_mixture(
 
     Args:
         num_components: C, at most n.
+        max_iter: at most this many EM steps (`em_iterations` of the
+            result says how many ran).
         tol: stop when the mean log-likelihood gains less (nats/code).
         ridge: added to every covariance's diagonal, times the data's
             mean variance (keeps components positive definite).
@@ -197,7 +199,8 @@ def fit_mixture(
                             num_components, axis=0)
     log_weights = np.full(num_components, -math.log(num_components))
     previous = -np.inf
-    for _ in range(max_iter):
+    iterations = 0
+    for iterations in range(1, max_iter + 1):
         chol = np.linalg.cholesky(covariances)
         joint = _component_log_probs(z, log_weights, means, chol)
         total = _logsumexp(joint)
@@ -212,7 +215,9 @@ def fit_mixture(
         if mean_ll - previous < tol:
             break
         previous = mean_ll
-    return MixtureSampler(np.exp(log_weights), means, covariances)
+    fitted = MixtureSampler(np.exp(log_weights), means, covariances)
+    fitted.em_iterations = iterations  # EM steps run (not saved)
+    return fitted
 
 
 def select_mixture(
