@@ -147,3 +147,30 @@ def test_sample_served_defaults_to_seed_0(exported):
     np.testing.assert_array_equal(z, z0)
     np.testing.assert_array_equal(default, seeded)
     assert not np.array_equal(z, generate.sample_served(dec, 3, seed=1)[1])
+
+
+def test_edit_decodes_the_code_plus_strength_times_the_vector(models):
+    """Bug: the strength applied other than as `z + s * vector`; also a
+    single image (H, W, C) is edited like a batch of one."""
+    x = _images(2)
+    vector = np.array([0.5, -1.0, 2.0, 0.25], np.float32)
+    strengths = [0.0, 1.5, -2.0]
+    edited = generate.edit(models.encoder, models.decoder, x, vector,
+                           strengths)
+    z = generate.encoder_fn(models.encoder)(x)
+    for j, s in enumerate(strengths):
+        np.testing.assert_allclose(
+            edited[:, j], models.decoder.predict(z + s * vector, verbose=0),
+            atol=1e-5)
+    single = generate.edit(models.encoder, models.decoder, x[0], vector,
+                           strengths)
+    assert single.shape == (1, 3, 32, 32, 3)
+    np.testing.assert_allclose(single[0], edited[0], atol=1e-5)
+
+
+def test_slerp_extrapolates_beyond_its_endpoints():
+    a = np.array([1.0, 0.0], np.float32)
+    b = np.array([0.0, 1.0], np.float32)
+    # On the unit circle: t = 2 is 180 degrees from a, t = -1 is -90.
+    np.testing.assert_allclose(generate.slerp(a, b, np.array([2.0, -1.0])),
+                               [[-1.0, 0.0], [0.0, -1.0]], atol=1e-6)
