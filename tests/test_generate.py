@@ -174,3 +174,35 @@ def test_slerp_extrapolates_beyond_its_endpoints():
     # On the unit circle: t = 2 is 180 degrees from a, t = -1 is -90.
     np.testing.assert_allclose(generate.slerp(a, b, np.array([2.0, -1.0])),
                                [[-1.0, 0.0], [0.0, -1.0]], atol=1e-6)
+
+
+def test_attribute_vector_is_the_difference_of_class_means(models):
+    """Bug: the two class means added, or labels of another length."""
+    x = _images(6, seed=4)
+    labels = np.array([1, 0, 1, 1, 0, 0])
+    z = generate.encoder_fn(models.encoder)(x)
+    np.testing.assert_allclose(
+        generate.attribute_vector(models.encoder, x, labels),
+        z[labels == 1].mean(0) - z[labels == 0].mean(0), atol=1e-6)
+    for wrong in (labels[:5], np.append(labels, 1)):
+        with pytest.raises(ValueError, match="images but .* labels"):
+            generate.attribute_vector(models.encoder, x, wrong)
+
+
+def test_sample_defaults_to_seed_0_and_interpolation_needs_two_steps(models):
+    np.testing.assert_array_equal(generate.sample(models.decoder, 3)[1],
+                                  generate.sample(models.decoder, 3, seed=0)[1])
+    x = _images(2)
+    with pytest.raises(ValueError, match="steps"):
+        generate.interpolate(models.encoder, models.decoder, x[0], x[1],
+                             steps=1)
+
+
+def test_slerp_of_opposite_vectors_is_finite():
+    """cos of two opposite vectors can round below -1; arccos of it is NaN
+    unless clipped."""
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        a = rng.normal(size=7).astype(np.float32)
+        path = generate.slerp(a, -a, np.linspace(0, 1, 5))
+        assert np.isfinite(path).all()
