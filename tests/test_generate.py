@@ -206,3 +206,16 @@ def test_slerp_of_opposite_vectors_is_finite():
         a = rng.normal(size=7).astype(np.float32)
         path = generate.slerp(a, -a, np.linspace(0, 1, 5))
         assert np.isfinite(path).all()
+
+
+def test_slerp_from_the_origin_and_the_default_path_length(models):
+    """A zero code (the prior's mean) has no direction: slerp must fall
+    back to lerp instead of dividing by zero. `interpolate` gives 8 points
+    by default, as documented."""
+    zero, b = np.zeros(3, np.float32), np.array([1.0, 2.0, 2.0], np.float32)
+    np.testing.assert_allclose(generate.slerp(zero, b, np.array([0.5])),
+                               [0.5 * b], atol=1e-6)
+    x = _images(2)
+    images, z = generate.interpolate(models.encoder, models.decoder, x[0],
+                                     x[1])
+    assert images.shape[:2] == (1, 8) and z.shape == (1, 8, 4)

@@ -183,14 +183,15 @@ def slerp(z_a: np.ndarray, z_b: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Spherical interpolation between two `(K,)` vectors at fractions `t`.
 
     Returns `(len(t), K)`; exactly `z_a` at t=0 and `z_b` at t=1. Falls back
-    to lerp when the vectors are (anti)parallel.
+    to lerp when the vectors are (anti)parallel or one of them is zero.
     """
     z_a, z_b = np.asarray(z_a, np.float64), np.asarray(z_b, np.float64)
     t = np.asarray(t, np.float64)[:, None]
     na, nb = np.linalg.norm(z_a), np.linalg.norm(z_b)
     cos = np.dot(z_a, z_b) / max(na * nb, 1e-12)
     omega = np.arccos(np.clip(cos, -1.0, 1.0))
-    if np.sin(omega) < 1e-6:
+    # No angle to follow from a zero vector, or between (anti)parallel ones.
+    if min(na, nb) < 1e-12 or np.sin(omega) < 1e-6:
         out = lerp(z_a, z_b, t[:, 0])
     else:
         out = (
