@@ -219,3 +219,10 @@ def test_slerp_from_the_origin_and_the_default_path_length(models):
     images, z = generate.interpolate(models.encoder, models.decoder, x[0],
                                      x[1])
     assert images.shape[:2] == (1, 8) and z.shape == (1, 8, 4)
+
+
+def test_lerp_is_the_straight_line():
+    a = np.array([1.0, 0.0, 2.0], np.float32)
+    b = np.array([0.0, 4.0, -2.0], np.float32)
+    np.testing.assert_allclose(generate.lerp(a, b, [0.0, 0.25, 1.0]),
+                               [a, 0.75 * a + 0.25 * b, b], atol=1e-6)
