@@ -158,10 +158,6 @@ def train(
     with distribute.scope(dist):
         models = build_vae(config)
         compile_vae(models.vae, config, steps_per_epoch=steps)
-    worker_backup = None
-    if out_dir is not None and not is_chief:
-        worker_backup = os.path.join(out_dir, BACKUP_DIR,
-                                     f"worker_{task_index}")
     steps_per_epoch = steps
     if strategy == "multiworker":
         # Workers shard the batches, so one stream spanning every epoch
@@ -184,10 +180,10 @@ def train(
 
     all_callbacks = list(schedule_callbacks(config, steps))
     all_callbacks.append(keras.callbacks.TerminateOnNaN())
-    if worker_backup is not None:
+    if out_dir is not None and not is_chief:
         # Other workers keep their own backup so they can resume too.
         all_callbacks.append(keras.callbacks.BackupAndRestore(
-            worker_backup,
+            os.path.join(out_dir, BACKUP_DIR, f"worker_{task_index}"),
             save_freq=save_every_steps or "epoch", double_checkpoint=True,
             delete_checkpoint=False,
         ))
@@ -215,8 +211,7 @@ def train(
     history = models.vae.fit(
         train_ds, validation_data=val_ds, epochs=config.epochs,
         steps_per_epoch=steps_per_epoch, callbacks=all_callbacks,
-        verbose=verbose,
-        shuffle=False,
+        verbose=verbose, shuffle=False,
     )
     _check_finite(history.history.get("loss", []), resume_epoch, config,
                   out_dir)
