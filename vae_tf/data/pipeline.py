@@ -39,6 +39,13 @@ def binarize_fixed(images: np.ndarray, seed: int) -> np.ndarray:
     return (rng.uniform(size=x.shape) < x).astype(np.float32)
 
 
+def _bernoulli_draw(x: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    """One stateless Bernoulli draw per pixel of `x` (probabilities in
+    [0, 1]); `seed` is a shape-(2,) stateless seed. float32 0/1."""
+    u = tf.random.stateless_uniform(tf.shape(x), seed=seed)
+    return tf.cast(u < x, tf.float32)
+
+
 def make_dataset(
     images,
     batch_size: int,
@@ -74,11 +81,7 @@ def make_dataset(
         ).batch(2)
         ds = tf.data.Dataset.zip((ds, seeds))
 
-        def draw(x, pair):
-            u = tf.random.stateless_uniform(tf.shape(x), seed=pair)
-            return tf.cast(u < x, tf.float32)
-
-        ds = ds.map(draw, num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(_bernoulli_draw, num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.map(lambda x: (x, x))
     return ds.prefetch(tf.data.AUTOTUNE)
 
@@ -123,16 +126,10 @@ def make_training_dataset(
         if not binarize:
             return ds
 
-        def draw(x, batch):
-            u = tf.random.stateless_uniform(
-                tf.shape(x),
-                seed=tf.random.experimental.stateless_fold_in(pair, batch),
-            )
-            return tf.cast(u < x, tf.float32)
-
-        return tf.data.Dataset.zip(
-            (ds, tf.data.Dataset.range(2**62))
-        ).map(draw)
+        return tf.data.Dataset.zip((ds, tf.data.Dataset.range(2**62))).map(
+            lambda x, batch: _bernoulli_draw(
+                x, tf.random.experimental.stateless_fold_in(pair, batch))
+        )
 
     def one_epoch(epoch):  # arrays: the whole set, permuted statelessly
         pair = tf.stack([base, epoch])
