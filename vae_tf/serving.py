@@ -71,6 +71,14 @@ class _Client:
         )["image"]
 
 
+def _model_path(model: str, version: Optional[int]) -> str:
+    """`/v1/models/NAME[/versions/V]`, TF Serving's REST model path."""
+    path = f"/v1/models/{model}"
+    if version is not None:
+        path += f"/versions/{int(version)}"
+    return path
+
+
 class RestClient(_Client):
     """TF Serving REST client (`:8501`).
 
@@ -92,9 +100,7 @@ class RestClient(_Client):
         signature: str = "serving_default", version: Optional[int] = None,
     ) -> dict[str, np.ndarray]:
         """Runs `signature` of `model`; returns `{output_name: array}`."""
-        path = f"/v1/models/{model}"
-        if version is not None:
-            path += f"/versions/{int(version)}"
+        path = _model_path(model, version)
         body = {"signature_name": signature}
         arrays = {k: np.asarray(v) for k, v in inputs.items()}
         if self.row_format:
@@ -127,10 +133,8 @@ class RestClient(_Client):
     def output_names(self, model: str, signature: str = "serving_default",
                      version: Optional[int] = None) -> list[str]:
         """The output names of `signature`, from `GET .../metadata`."""
-        path = f"/v1/models/{model}"
-        if version is not None:
-            path += f"/versions/{int(version)}"
-        return self._output_names(path, model, signature)
+        return self._output_names(_model_path(model, version), model,
+                                  signature)
 
     def _output_names(self, path: str, model: str, signature: str):
         key = (path, signature)
