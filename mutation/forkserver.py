@@ -9,6 +9,10 @@ from the mutated tree and runs `pytest.main`.
 
     python mutation/forkserver.py serve SOCKET &     # run.sh does this
     python mutation/forkserver.py run SOCKET -- -x -q tests/layers
+    python mutation/forkserver.py run SOCKET --map MAP.json -- -x tests/layers
+
+With `--map` (from coverage_map.py) only the tests that executed the
+mutated lines at HEAD run.
 
 `run` prints the child's pytest output and exits with its exit code, like
 `python -m pytest` would. Linux only (fork).
@@ -17,6 +21,7 @@ from the mutated tree and runs `pytest.main`.
 import json
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 
@@ -55,7 +60,51 @@ def serve(path: str) -> None:
             conn.sendall((json.dumps(reply) + "\n").encode())
 
 
-def run(path: str, args: list) -> int:
+def changed_lines(module: str) -> list:
+    """`path:line` keys (HEAD numbering) of the lines the mutant changed."""
+    diff = subprocess.run(
+        ["git", "diff", "-U0", "HEAD", "--", module], check=True,
+        capture_output=True, text=True).stdout
+    keys, path = [], None
+    for line in diff.splitlines():
+        if line.startswith("--- a/"):
+            path = line[len("--- a/"):]
+        elif line.startswith("@@"):
+            old = line.split()[1][1:]  # "-start,count" -> "start,count"
+            start, _, count = old.partition(",")
+            count = int(count) if count else 1
+            first = int(start)
+            keys += [f"{path}:{n}" for n in range(first, first + max(count, 1))]
+    return keys
+
+
+def select(args: list, map_path: str) -> list:
+    """`args` with its test paths replaced by the tests that ran the mutated
+    lines at HEAD; `args` unchanged when a line ran at import time, ran in
+    no test, or nothing changed (see coverage_map.py)."""
+    with open(map_path) as f:
+        mapping = json.load(f)
+    keys = changed_lines(mapping["module"])
+    tests = set()
+    for key in keys:
+        contexts = mapping["lines"].get(key)
+        if not contexts or "" in contexts:
+            return args
+        tests.update(contexts)
+    if not keys:
+        return args
+    options, rest = [], iter(args)
+    for arg in rest:
+        if arg in ("-p", "-k", "-m"):
+            options += [arg, next(rest)]
+        elif arg.startswith("-"):
+            options.append(arg)
+    return options + sorted(tests)
+
+
+def run(path: str, args: list, map_path: str = None) -> int:
+    if map_path:
+        args = select(args, map_path)
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     client.connect(path)
     request = {"cwd": os.getcwd(), "args": args,
@@ -73,5 +122,8 @@ if __name__ == "__main__":
     if sys.argv[1] == "serve":
         serve(sys.argv[2])
     else:
-        rest = sys.argv[3:]
-        sys.exit(run(sys.argv[2], rest[1:] if rest[:1] == ["--"] else rest))
+        rest, map_path = sys.argv[3:], None
+        if rest[:1] == ["--map"]:
+            map_path, rest = rest[1], rest[2:]
+        sys.exit(run(sys.argv[2], rest[1:] if rest[:1] == ["--"] else rest,
+                     map_path))

@@ -11,7 +11,12 @@
 # throw-away git worktree of HEAD (your checkout is never touched) and
 # prints each module's report. Sessions: mutation/sessions/<module>.sqlite.
 # Each mutant's `python -m pytest ...` runs as a fork of a process that has
-# TensorFlow imported already (mutation/forkserver.py; ~40% less time).
+# TensorFlow imported already (mutation/forkserver.py; ~40% less time),
+# and only the tests that executed the mutated lines at HEAD run
+# (mutation/coverage_map.py records them per module first); a line run at
+# import time, or by no test, gets the whole test command. A survivor may be
+# an artefact of that selection, so confirm survivors with recheck.py,
+# which always runs the whole command.
 # After adding tests, `python mutation/recheck.py <module>` reruns only the
 # surviving mutants against them.
 set -euo pipefail
@@ -27,7 +32,7 @@ export TF_CPP_MIN_LOG_LEVEL=3
 sock="$work.sock"
 python "$top/mutation/forkserver.py" serve "$sock" &
 server=$!
-trap 'kill $server 2>/dev/null; rm -f "$sock" "$work".*.toml;
+trap 'kill $server 2>/dev/null; rm -f "$sock" "$work".*.toml "$work".*.map.*;
       git -C "$top" worktree remove --force "$work"' EXIT
 for _ in $(seq 120); do [ -S "$sock" ] && break; sleep 0.5; done
 mkdir -p mutation/sessions
@@ -36,7 +41,10 @@ for name in "${names[@]}"; do
   rm -f "$session"  # init keeps old results in an existing session
   git rev-parse HEAD > "$top/mutation/sessions/$name.rev"  # for recheck.py
   config="$work.$name.toml"
-  sed "s|python -m pytest|python $top/mutation/forkserver.py run $sock --|" \
+  map="$work.$name.map.json"  # which tests run each line (coverage_map.py)
+  (cd "$work" && python "$top/mutation/coverage_map.py" "$name" "$map" \
+     > "$work.$name.map.log" 2>&1) || { cat "$work.$name.map.log"; exit 1; }
+  sed "s|python -m pytest|python $top/mutation/forkserver.py run $sock --map $map --|" \
     "mutation/$name.toml" > "$config"
   (cd "$work" && cosmic-ray init "$config" "$session" \
      && cosmic-ray exec "$config" "$session")

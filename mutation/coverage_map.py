@@ -1,0 +1,97 @@
+"""Which tests run each line of a module: the map behind test selection.
+
+A mutant on a line that no test of a test command executes cannot change
+that command's outcome through it, so `forkserver.py run --map` runs only the
+tests that executed the mutated lines at HEAD (and the whole command for a
+line run at import or collection time, which belongs to no single test).
+This script records that map once per module and commit:
+
+    python mutation/coverage_map.py generate OUT.json    # reads generate.toml
+
+It measures the tree it is run in (the current directory: run.sh runs it in
+its worktree of HEAD).
+
+It runs the module's test command under `coverage` with one dynamic
+context per pytest node id (switched around each test's setup, call and
+teardown) and writes `{"module": path, "rev": HEAD, "lines": {"path:line":
+[node ids]}}`, where `[""]` marks import-time lines.
+
+Killed verdicts from selected tests are as sound as the full command's (a
+test failed under the mutant). A line run only by a module-scoped fixture is
+credited to the first test that used it, so a survivor can be an artefact
+of selection: run.sh reruns every survivor with the full command
+(`recheck.py --full`) before reporting it.
+"""
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tomllib
+
+import coverage
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def test_args(name: str) -> tuple[str, list]:
+    """(module path, pytest arguments) of `mutation/<name>.toml`."""
+    with open(os.path.join(HERE, f"{name}.toml"), "rb") as f:
+        config = tomllib.load(f)["cosmic-ray"]
+    words = shlex.split(config["test-command"])
+    if words[:3] != ["python", "-m", "pytest"]:
+        raise SystemExit(f"{name}.toml: test-command must start with "
+                         f"'python -m pytest', not {words[:3]}")
+    return config["module-path"], words[3:]
+
+
+class _Contexts:
+    """A pytest plugin naming the coverage context after each test."""
+
+    def __init__(self, cov: coverage.Coverage):
+        self.cov = cov
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        self.cov.switch_context(item.nodeid)
+        yield
+        self.cov.switch_context("")
+
+
+def build(name: str, top: str) -> dict:
+    module, args = test_args(name)
+    # The selection must hold for any failure, so record every test.
+    args = [a for a in args if a not in ("-x", "--exitfirst")]
+    source = os.path.join(top, module)
+    include = [os.path.join(source, "*")] if os.path.isdir(source) else [source]
+    cov = coverage.Coverage(include=include, data_file=None, branch=False)
+    cov.start()
+    code = pytest.main(args, plugins=[_Contexts(cov)])
+    cov.stop()
+    if code != 0:
+        raise SystemExit(f"the test command of {name} fails at HEAD ({code})")
+    data = cov.get_data()
+    lines = {}
+    for path in data.measured_files():
+        rel = os.path.relpath(path, top)
+        for line, contexts in data.contexts_by_lineno(path).items():
+            lines[f"{rel}:{line}"] = sorted(contexts)
+    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=top, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    return {"module": module, "rev": rev, "lines": lines}
+
+
+def main() -> None:
+    name, out = sys.argv[1], sys.argv[2]
+    result = build(name, os.getcwd())
+    tmp = out + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(result, f)
+    os.replace(tmp, out)
+    print(f"{name}: {len(result['lines'])} lines mapped -> {out}")
+
+
+if __name__ == "__main__":
+    main()
