@@ -226,3 +226,91 @@ def test_lerp_is_the_straight_line():
     b = np.array([0.0, 4.0, -2.0], np.float32)
     np.testing.assert_allclose(generate.lerp(a, b, [0.0, 0.25, 1.0]),
                                [a, 0.75 * a + 0.25 * b, b], atol=1e-6)
+
+
+def test_shape_errors_name_the_shape_the_user_passed(models):
+    """Bugs: a check that lets through a z of the wrong rank or a narrower
+    width (TensorFlow then fails deep inside), or interpolation of a
+    single-channel image turned into a batch before the error."""
+    decode = generate.decoder_fn(models.decoder)
+    for bad in ((2, 4, 1), (2, 3), (2, 5), (4,)):
+        with pytest.raises(ValueError, match=r"decoder input z: expected shape"
+                           rf" \(batch, 4\)\. Received: \({bad[0]},"):
+            decode(np.zeros(bad, np.float32))
+    with pytest.raises(ValueError, match=r"Received: \(32, 32\)"):
+        generate.interpolate(models.encoder, models.decoder,
+                             np.zeros((32, 32)), np.zeros((32, 32)))
+    one, two = _images(1), _images(2)
+    for x_a, x_b in ((one, two), (two, one)):
+        with pytest.raises(ValueError, match="same shape"):
+            generate.interpolate(models.encoder, models.decoder, x_a, x_b)
+    for width in (3, 5):
+        with pytest.raises(ValueError, match=f"vector has {width} entries, "
+                           "the latent space 4"):
+            generate.edit(models.encoder, models.decoder, one,
+                          np.ones(width), [1.0])
+
+
+def test_interpolate_follows_the_chosen_path(models):
+    """Bug: lerp and slerp swapped, or two steps (just the endpoints)
+    refused."""
+    x = _images(2, seed=7)
+    za, zb = generate.encoder_fn(models.encoder)(x)
+    t = np.linspace(0.0, 1.0, 5)
+    for method, path in (("lerp", generate.lerp), ("slerp", generate.slerp)):
+        _, z = generate.interpolate(models.encoder, models.decoder, x[0],
+                                    x[1], steps=5, method=path.__name__)
+        np.testing.assert_allclose(z[0], path(za, zb, t), atol=1e-6)
+    assert not np.allclose(generate.lerp(za, zb, t), generate.slerp(za, zb, t))
+    images, z = generate.interpolate(models.encoder, models.decoder, x[0],
+                                     x[1], steps=2)
+    assert images.shape == (1, 2, 32, 32, 3)
+    np.testing.assert_allclose(z[0], [za, zb], atol=1e-6)
+
+
+def test_slerp_at_obtuse_and_opposite_angles():
+    """Bugs: the angle clipped to [0, 90] degrees; opposite vectors (no
+    plane to turn in) not falling back to the straight line."""
+    a = np.array([1.0, 0.0], np.float32)
+    b = np.array([np.cos(2.0), np.sin(2.0)], np.float32)  # 115 degrees
+    mid = generate.slerp(a, b, np.array([0.5]))[0]
+    np.testing.assert_allclose(mid, [np.cos(1.0), np.sin(1.0)], atol=1e-6)
+    c = np.array([0.5, -1.0, 2.0], np.float32)
+    np.testing.assert_allclose(generate.slerp(c, -c, np.array([0.25, 0.5])),
+                               [0.5 * c, 0 * c], atol=1e-6)
+
+
+def test_traverse_sets_each_value_in_each_row():
+    """Bug: the values never written into the grid (every tile the plain
+    decode). An identity "decoder" shows the latents it was given."""
+    inp = keras.Input((4,))
+    identity = keras.Model(inp, keras.layers.Reshape((2, 2, 1))(inp))
+    z = np.array([0.1, -0.2, 0.3, 0.0], np.float32)
+    grid = generate.traverse(identity, z, dims=[2, 0], values=[-2.0, 5.0])
+    expected = np.repeat(z[None, None], 2, 0).repeat(2, 1)
+    expected[0, :, 2] = [-2.0, 5.0]
+    expected[1, :, 0] = [-2.0, 5.0]
+    np.testing.assert_allclose(grid.reshape(2, 2, 4), expected)
+
+
+def test_one_sample_and_a_quiet_keras_decode(models, capfd):
+    """Bugs: n = 1 refused; Keras progress bars printed by every call."""
+    images, z = generate.sample(models.decoder, 1, seed=3)
+    assert images.shape == (1, 32, 32, 3) and z.shape == (1, 4)
+    generate.reconstruct(models.encoder, models.decoder, _images(2))
+    out, err = capfd.readouterr()
+    assert "step" not in out + err
+
+
+@pytest.mark.parametrize("content, first_line", [
+    (b"corrupt", "Cannot parse file"),  # TensorFlow: OSError
+    (b"", "requires a `tags=` argument"),  # ValueError
+])
+def test_broken_savedmodels_are_one_clear_error(tmp_path, content,
+                                                first_line):
+    folder = tmp_path / "decoder" / "1"
+    (folder / "variables").mkdir(parents=True)
+    (folder / "saved_model.pb").write_bytes(content)
+    with pytest.raises(ValueError, match=f"Cannot load SavedModel {folder}: "
+                       f".*{first_line}"):
+        generate.sample(str(folder), 2)
