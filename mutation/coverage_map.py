@@ -85,7 +85,12 @@ def build(name: str, top: str) -> dict:
 
 def main() -> None:
     name, out = sys.argv[1], sys.argv[2]
+    sys.path.insert(0, os.getcwd())  # measure this tree's vae_tf, not an
+    # installed one (run.sh runs this in its worktree)
     result = build(name, os.getcwd())
+    if not result["lines"]:
+        raise SystemExit(f"{name}: no line of {result['module']} ran under "
+                         "coverage; is vae_tf imported from another tree?")
     tmp = out + ".tmp"
     with open(tmp, "w") as f:
         json.dump(result, f)
