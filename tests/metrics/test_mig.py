@@ -39,3 +39,13 @@ def test_helpers_on_known_values():
     assert np.isclose(mutual_information(a, np.array([0, 1, 0, 1])), 0.0)
     bins = discretize(np.linspace(0, 1, 100)[None], num_bins=10)
     assert bins.min() == 0 and bins.max() == 9
+
+
+def test_a_collapsed_latent_carries_no_information():
+    """An inactive latent dimension discretizes to one bin: its MI with any
+    factor is 0 (bug: the joint table sized from twice the largest code,
+    which has no row for a constant)."""
+    constant = np.zeros(6, int)
+    factor = np.array([0, 1, 2, 0, 1, 2])
+    assert mutual_information(constant, factor) == 0.0
+    assert mutual_information(factor, constant) == 0.0
