@@ -70,3 +70,12 @@ def test_elbo_averages_to_minus_log_px_with_the_true_posterior(exact_model):
     assert result["kl"] == pytest.approx(kl.mean(), rel=1e-4)
     assert result["reconstruction"] + result["kl"] == pytest.approx(
         result["neg_elbo"], rel=1e-6)
+
+
+def test_iwae_defaults_to_1000_samples(exact_model):
+    encoder, decoder = exact_model
+    x = np.array([0.3, -1.0], np.float32).reshape(-1, 1, 1, 1)
+    result = iwae_nll(encoder, decoder, x, "gaussian", scale=SIGMA)
+    assert result["k"] == 1000
+    np.testing.assert_allclose(result["per_image"], _neg_log_px(x.ravel()),
+                               atol=1e-4)

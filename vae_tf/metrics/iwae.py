@@ -32,7 +32,8 @@ def iwae_nll(
     Args:
         encoder, param_decoder, likelihood, scale: as in `negative_elbo`.
         images: float32 `(n, H, W, C)`.
-        k: importance samples per image (>= 1).
+        k: importance samples per image (>= 1; 1,000 by default, as in
+            `vae-tf evaluate --k`).
         batch_size: images per step; `max_decodes // batch_size` samples
             of each are decoded at once.
         verbose: show a Keras progress bar over images.
