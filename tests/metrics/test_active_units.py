@@ -16,3 +16,10 @@ def test_constant_dimension_is_inactive():
 def test_bad_shape_is_rejected():
     with pytest.raises(ValueError, match="num_points"):
         active_units(np.zeros(5))
+
+
+def test_two_points_are_enough_and_one_is_not():
+    assert active_units(np.array([[0.0, 1.0], [1.0, 1.0]]))["activity"] == [
+        0.25, 0.0]
+    with pytest.raises(ValueError, match="num_points >= 2"):
+        active_units(np.zeros((1, 3)))

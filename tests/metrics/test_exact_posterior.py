@@ -79,3 +79,46 @@ def test_iwae_defaults_to_1000_samples(exact_model):
     assert result["k"] == 1000
     np.testing.assert_allclose(result["per_image"], _neg_log_px(x.ravel()),
                                atol=1e-4)
+
+
+class _MaxRows(keras.layers.Layer):
+    """Identity that records the largest batch it was called with."""
+
+    def build(self, input_shape):
+        self.rows = self.add_weight(shape=(), initializer="zeros",
+                                    trainable=False, name="rows")
+
+    def call(self, z):
+        rows = keras.ops.cast(keras.ops.shape(z)[0], "float32")
+        self.rows.assign(keras.ops.maximum(self.rows, rows))
+        return z
+
+
+def test_iwae_decodes_max_decodes_images_at_a_time(exact_model):
+    """k = 100 samples of 4 images with max_decodes = 40 must decode 10
+    samples of each (40 rows) per call: not all 400 at once (memory), not
+    one sample at a time (speed)."""
+    encoder, decoder = exact_model
+    z = keras.Input((1,))
+    counter = _MaxRows()
+    counting = keras.Model(z, decoder(counter(z)))
+    x = np.linspace(-1.0, 1.0, 4, dtype=np.float32).reshape(-1, 1, 1, 1)
+    iwae_nll(encoder, counting, x, "gaussian", scale=SIGMA, k=100,
+             batch_size=4, max_decodes=40)
+    assert float(counter.rows.numpy()) == 40
+
+
+def test_progress_and_quiet_defaults(exact_model, capsys):
+    """`verbose=True` counts images up to all of them; -ELBO prints
+    nothing and is the same number on every call by default (seed 0)."""
+    encoder, decoder = exact_model
+    x = np.linspace(-1.0, 1.0, 11, dtype=np.float32).reshape(-1, 1, 1, 1)
+    iwae_nll(encoder, decoder, x, "gaussian", scale=SIGMA, k=2,
+             batch_size=4, verbose=True)
+    assert "11/11" in capsys.readouterr().out
+    first = negative_elbo(encoder, decoder, x, "gaussian", scale=SIGMA)
+    assert capsys.readouterr().out == ""
+    assert first == negative_elbo(encoder, decoder, x, "gaussian",
+                                  scale=SIGMA, seed=0)
+    assert first != negative_elbo(encoder, decoder, x, "gaussian",
+                                  scale=SIGMA, seed=1)

@@ -44,3 +44,15 @@ def test_a_planted_wide_aggregate_posterior_is_detected():
         3 * (4.84 - 1 - np.log(4.84)), rel=0.03
     )
     assert wide["z_mean_std_mean"] == pytest.approx(2.2, rel=0.02)
+
+
+def test_a_collapsed_code_dimension_gives_a_finite_kl():
+    """A dead latent (constant z_mean) has zero variance: the Gaussian
+    fit's log det is regularised (1e-9), so the KL is large but finite
+    (an `inf` would not even be valid JSON in the evaluation report)."""
+    rng = np.random.default_rng(3)
+    z = np.stack([rng.normal(size=1000), np.full(1000, 0.3)], axis=1)
+    kl = aggregate_posterior_gap(z)["gaussian_fit_kl"]
+    # 0.5 * (0 + 0.09 - 1 - log 1e-9) for the dead dimension, ~0 for the other.
+    assert np.isfinite(kl)
+    assert kl == pytest.approx(0.5 * (0.09 - 1 - np.log(1e-9)), abs=0.05)

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from vae_tf.metrics import mutual_information_gap
 from vae_tf.metrics.utils import discretize, entropy, mutual_information
@@ -49,3 +50,25 @@ def test_a_collapsed_latent_carries_no_information():
     factor = np.array([0, 1, 2, 0, 1, 2])
     assert mutual_information(constant, factor) == 0.0
     assert mutual_information(factor, constant) == 0.0
+
+
+def test_few_distinct_values_keep_their_own_categories():
+    """A row with exactly `num_bins` distinct values is already discrete:
+    unevenly spaced values must not be merged by equal-width bins."""
+    row = np.concatenate([np.arange(4) * 0.01, [100.0]])  # 5 distinct
+    np.testing.assert_array_equal(discretize(row[None], num_bins=5)[0],
+                                  [0, 1, 2, 3, 4])
+
+
+def test_mig_needs_two_latents_and_scores_a_constant_factor_zero():
+    import warnings
+
+    f = _factors(500)
+    with pytest.raises(ValueError, match="at least 2 latent"):
+        mutual_information_gap(f[:, :1], f)
+    factors = np.concatenate([f[:, :1], np.zeros((500, 1))], axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no 0 / 0 for the constant factor
+        result = mutual_information_gap(f[:, :2], factors)
+    assert result["mig_per_factor"][1] == 0.0
+    assert result["mig_per_factor"][0] > 0.9

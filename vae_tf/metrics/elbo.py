@@ -34,6 +34,8 @@ def negative_elbo(
             the VAE's nested `decoder` model.
         images: float32 `(n, H, W, C)` in the likelihood's support.
         likelihood, scale: as in `VAEConfig`.
+        seed: seeds the NumPy draws of z (default 0: the same number on
+            every call).
 
     Returns:
         `{"neg_elbo", "reconstruction", "kl"}` in nats per image and
