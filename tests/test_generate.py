@@ -318,3 +318,31 @@ def test_broken_savedmodels_are_one_clear_error(tmp_path, content,
     with pytest.raises(ValueError, match=f"Cannot load SavedModel {folder}: "
                        f".*{first_line}"):
         generate.sample(str(folder), 2)
+
+
+def test_traverse_refuses_negative_and_far_dims(models):
+    """Bugs: dim -1 silently moving the last latent (NumPy indexing), or a
+    dim past the end reaching NumPy as an IndexError."""
+    z = np.zeros(4, np.float32)
+    for dim in (-1, 7):
+        with pytest.raises(ValueError, match=rf"Latent dims \[{dim}\] out"):
+            generate.traverse(models.decoder, z, dims=[dim], values=[0.0])
+
+
+def test_sample_temperature_must_be_positive_and_defaults_to_1(models):
+    for bad in (0.0, -1.0):
+        with pytest.raises(ValueError, match="temperature > 0"):
+            generate.sample(models.decoder, 2, temperature=bad)
+    np.testing.assert_array_equal(
+        generate.sample(models.decoder, 3, seed=4)[1],
+        generate.sample(models.decoder, 3, seed=4, temperature=1.0)[1])
+
+
+def test_slerp_of_short_vectors():
+    """Bug: the cosine's norm guard applied to vectors whose norm product
+    is below 1, bending the path of short codes."""
+    a = np.array([0.1, 0.0], np.float32)
+    b = 0.1 * np.array([np.cos(1.0), np.sin(1.0)], np.float32)
+    mid = generate.slerp(a, b, np.array([0.5]))[0]
+    np.testing.assert_allclose(mid, [0.1 * np.cos(0.5), 0.1 * np.sin(0.5)],
+                               atol=1e-7)

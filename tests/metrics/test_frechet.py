@@ -56,3 +56,9 @@ def test_a_collapsed_code_dimension_gives_a_finite_kl():
     # 0.5 * (0 + 0.09 - 1 - log 1e-9) for the dead dimension, ~0 for the other.
     assert np.isfinite(kl)
     assert kl == pytest.approx(0.5 * (0.09 - 1 - np.log(1e-9)), abs=0.05)
+
+
+def test_two_points_per_set_are_enough():
+    a = np.array([[0.0, 0.0], [2.0, 0.0]])
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-12)
+    assert frechet_distance(a, a + [0.0, 3.0]) == pytest.approx(9.0)
