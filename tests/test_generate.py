@@ -346,3 +346,32 @@ def test_slerp_of_short_vectors():
     mid = generate.slerp(a, b, np.array([0.5]))[0]
     np.testing.assert_allclose(mid, [0.1 * np.cos(0.5), 0.1 * np.sin(0.5)],
                                atol=1e-7)
+
+
+def test_wide_latent_spaces_are_accepted():
+    """Bug: latent widths compared by identity (`is not`), true only for
+    CPython's cached small ints: a 300-dimensional sampler was refused."""
+    from vae_tf.samplers import PriorSampler
+
+    z = keras.Input((300,))
+    decoder = keras.Model(z, keras.layers.Reshape((10, 10, 3))(z))
+    width = int("300")  # a new int object, as read from a config file
+    images, codes = generate.sample(decoder, 2, sampler=PriorSampler(width))
+    assert images.shape == (2, 10, 10, 3) and codes.shape == (2, 300)
+
+
+def test_a_load_error_reports_its_first_line(tmp_path, monkeypatch):
+    """TensorFlow's messages put the cause first and details after."""
+    import tensorflow as tf
+
+    folder = tmp_path / "1"
+    (folder / "variables").mkdir(parents=True)
+    (folder / "saved_model.pb").write_bytes(b"")
+
+    def fail(path):
+        raise OSError("the cause\nstack details\nmore details")
+
+    monkeypatch.setattr(tf.saved_model, "load", fail)
+    with pytest.raises(ValueError, match=r"Cannot load SavedModel .*: the "
+                       r"cause$"):
+        generate.sample(str(folder), 2)
