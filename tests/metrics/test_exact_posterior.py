@@ -106,6 +106,11 @@ def test_iwae_decodes_max_decodes_images_at_a_time(exact_model):
     iwae_nll(encoder, counting, x, "gaussian", scale=SIGMA, k=100,
              batch_size=4, max_decodes=40)
     assert float(counter.rows.numpy()) == 40
+    # A max_decodes below the batch still decodes one sample at a time.
+    tiny = iwae_nll(encoder, decoder, x, "gaussian", scale=SIGMA, k=3,
+                    batch_size=4, max_decodes=2)
+    np.testing.assert_allclose(tiny["per_image"], _neg_log_px(x.ravel()),
+                               atol=1e-4)
 
 
 def test_progress_and_quiet_defaults(exact_model, capsys):
