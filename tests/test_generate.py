@@ -375,3 +375,19 @@ def test_a_load_error_reports_its_first_line(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match=r"Cannot load SavedModel .*: the "
                        r"cause$"):
         generate.sample(str(folder), 2)
+
+
+def test_slerp_of_parallel_vectors_is_finite():
+    """cos of two parallel vectors rounds above 1 for about a quarter of
+    them; arccos of it is NaN unless clipped at 1."""
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        a = rng.normal(size=7).astype(np.float32)
+        path = generate.slerp(a, 2 * a, np.linspace(0, 1, 5))
+        np.testing.assert_allclose(path[2], 1.5 * a, rtol=1e-5)
+
+
+def test_edit_names_the_shape_of_a_2d_image(models):
+    with pytest.raises(ValueError, match=r"Received: \(32, 32\)"):
+        generate.edit(models.encoder, models.decoder, np.zeros((32, 32)),
+                      np.ones(4), [1.0])
