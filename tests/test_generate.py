@@ -391,3 +391,27 @@ def test_edit_names_the_shape_of_a_2d_image(models):
     with pytest.raises(ValueError, match=r"Received: \(32, 32\)"):
         generate.edit(models.encoder, models.decoder, np.zeros((32, 32)),
                       np.ones(4), [1.0])
+
+
+def test_runtime_strings_wide_latents_and_celeba_labels():
+    """Bugs: `is` for ==, true only for interned literals (a method name
+    read from a CLI or config) and CPython's cached small ints (latents
+    above 256); CelebA's -1 labels counted as having the attribute."""
+    x = keras.Input((10, 10, 3))
+    flat = keras.layers.Flatten()(x)
+    encoder = keras.Model(x, [flat, flat, flat])  # 300-dim codes
+    z = keras.Input((300,))
+    decoder = keras.Model(z, keras.layers.Reshape((10, 10, 3))(z))
+    rng = np.random.default_rng(0)
+    images = rng.uniform(size=(4, 10, 10, 3)).astype(np.float32)
+    vector = np.full(int("300"), 0.5, np.float32)
+    edited = generate.edit(encoder, decoder, images, vector, [1.0])
+    np.testing.assert_allclose(edited[:, 0], images + 0.5, atol=1e-6)
+    lerp = "".join(["l", "erp"])  # not the interned literal
+    _, path = generate.interpolate(encoder, decoder, images[0], images[1],
+                                   steps=3, method=lerp)
+    np.testing.assert_allclose(path[0, 1], (images[0] + images[1]).ravel()
+                               / 2, atol=1e-6)
+    np.testing.assert_allclose(
+        generate.attribute_vector(encoder, images, [1, -1, 1, -1]),
+        generate.attribute_vector(encoder, images, [1, 0, 1, 0]))
