@@ -85,14 +85,14 @@ def select(args: list, map_path: str) -> list:
     with open(map_path) as f:
         mapping = json.load(f)
     keys = changed_lines(mapping["module"])
+    if not keys:
+        return args
     tests = set()
     for key in keys:
         contexts = mapping["lines"].get(key)
         if not contexts or "" in contexts:
             return args
         tests.update(contexts)
-    if not keys:
-        return args
     options, rest = [], iter(args)
     for arg in rest:
         if arg in ("-p", "-k", "-m"):
