@@ -19,8 +19,8 @@ teardown) and writes `{"module": path, "rev": HEAD, "lines": {"path:line":
 Killed verdicts from selected tests are as sound as the full command's (a
 test failed under the mutant). A line run only by a module-scoped fixture is
 credited to the first test that used it, so a survivor can be an artefact
-of selection: run.sh reruns every survivor with the full command
-(`recheck.py --full`) before reporting it.
+of selection: confirm survivors with `recheck.py`, which reruns each with
+the whole test command.
 """
 
 import json
