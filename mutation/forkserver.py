@@ -12,7 +12,9 @@ from the mutated tree and runs `pytest.main`.
     python mutation/forkserver.py run SOCKET --map MAP.json -- -x tests/layers
 
 With `--map` (from coverage_map.py) only the tests that executed the
-mutated lines at HEAD run.
+mutated lines at HEAD run. With `--timeout S` the fork is ended after S
+seconds (run.sh passes 90% of the toml's timeout, so the server is never
+left waiting on a mutant that loops forever).
 
 `run` prints the child's pytest output and exits with its exit code, like
 `python -m pytest` would. Linux only (fork).
@@ -20,6 +22,7 @@ mutated lines at HEAD run.
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -50,6 +53,10 @@ def serve(path: str) -> None:
                 os.chdir(request["cwd"])
                 sys.path.insert(0, request["cwd"])
                 os.environ.update(request.get("env", {}))
+                # A mutant that never ends must not block the server (it
+                # serves one run at a time): SIGALRM ends the fork, which
+                # reports a nonzero code, i.e. the mutant is killed.
+                signal.alarm(int(request.get("timeout") or 0))
                 code = pytest.main(request["args"])
                 sys.stdout.flush()
                 sys.stderr.flush()
@@ -102,13 +109,14 @@ def select(args: list, map_path: str) -> list:
     return options + sorted(tests)
 
 
-def run(path: str, args: list, map_path: str = None) -> int:
+def run(path: str, args: list, map_path: str = None,
+        timeout: float = 0) -> int:
     if map_path:
         args = select(args, map_path)
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     client.connect(path)
     request = {"cwd": os.getcwd(), "args": args,
-               "env": {"TF_CPP_MIN_LOG_LEVEL": "3"}}
+               "env": {"TF_CPP_MIN_LOG_LEVEL": "3"}, "timeout": timeout}
     client.sendall((json.dumps(request) + "\n").encode())
     reply = json.loads(client.makefile().readline())
     with open(reply["log"]) as f:
@@ -122,8 +130,12 @@ if __name__ == "__main__":
     if sys.argv[1] == "serve":
         serve(sys.argv[2])
     else:
-        rest, map_path = sys.argv[3:], None
-        if rest[:1] == ["--map"]:
-            map_path, rest = rest[1], rest[2:]
+        rest, map_path, timeout = sys.argv[3:], None, 0
+        while rest[:1] in (["--map"], ["--timeout"]):
+            if rest[0] == "--map":
+                map_path = rest[1]
+            else:
+                timeout = float(rest[1])
+            rest = rest[2:]
         sys.exit(run(sys.argv[2], rest[1:] if rest[:1] == ["--"] else rest,
-                     map_path))
+                     map_path, timeout))

@@ -44,7 +44,10 @@ for name in "${names[@]}"; do
   map="$work.$name.map.json"  # which tests run each line (coverage_map.py)
   (cd "$work" && python "$top/mutation/coverage_map.py" "$name" "$map" \
      > "$work.$name.map.log" 2>&1) || { cat "$work.$name.map.log"; exit 1; }
-  sed "s|python -m pytest|python $top/mutation/forkserver.py run $sock --map $map --|" \
+  limit=$(python -c "import tomllib, sys
+print(0.9 * tomllib.load(open(sys.argv[1], 'rb'))['cosmic-ray']['timeout'])" \
+          "mutation/$name.toml")
+  sed "s|python -m pytest|python $top/mutation/forkserver.py run $sock --timeout $limit --map $map --|" \
     "mutation/$name.toml" > "$config"
   (cd "$work" && cosmic-ray init "$config" "$session" \
      && cosmic-ray exec "$config" "$session")
