@@ -28,9 +28,10 @@ def test_fit_lowers_validation_negative_elbo_on_faces(tiny_config):
     assert history["val_kl"][-1] > 1.0  # the latent code is used
 
 
-def test_run_directory_contents_and_reload(tiny_config, tmp_path):
+def test_run_directory_contents_and_reload(tiny_config, tmp_path, capsys):
     out = tmp_path / "run"
     result = train(tiny_config, out_dir=str(out), verbose=0)
+    assert capsys.readouterr().out == ""  # verbose=0: no progress bars
     for name in ("config.json", "model.keras", "history.csv",
                  "reconstructions.png", "samples.png"):
         assert (out / name).is_file(), name

@@ -68,3 +68,22 @@ def test_shard_errors(tmp_path, capsys):
     data = load_data("faces", num_examples=20, seed=0, image_shape=(32, 32, 3))
     with pytest.raises(FileExistsError, match="already holds shards"):
         write_shards(data, str(tmp_path), verbose=False)
+
+
+@pytest.mark.parametrize("size", [16, 64])
+def test_streamed_images_of_another_size_than_the_config_are_refused(
+        tmp_path, size):
+    """The train split streams from disk, so the check is on the validation
+    split (held in memory): a config for smaller or larger images than the
+    shards hold fails before training, naming both shapes."""
+    from vae_tf import VAEConfig, train
+
+    data = load_data("faces", num_examples=40, seed=0, image_shape=(32, 32, 3))
+    write_shards(data, str(tmp_path / "s"), images_per_shard=20, verbose=False)
+    config = VAEConfig(data=f"shards:{tmp_path / 's'}", latent_dim=2,
+                       input_shape=(size, size, 3), epochs=1)
+    with pytest.raises(DataError, match="validation split: wrong image size: "
+                       f"images are \\(32, 32, 3\\), the model takes "
+                       f"\\({size}, {size}, 3\\)"):
+        train(config, out_dir=str(tmp_path / "run"), verbose=0)
+    assert not (tmp_path / "run").exists()

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -58,6 +60,10 @@ def test_few_distinct_values_keep_their_own_categories():
     row = np.concatenate([np.arange(4) * 0.01, [100.0]])  # 5 distinct
     np.testing.assert_array_equal(discretize(row[None], num_bins=5)[0],
                                   [0, 1, 2, 3, 4])
+    # and fewer distinct values than bins (a factor with 3 classes, 20 bins)
+    row = np.array([0.0, 0.01, 100.0, 0.01])
+    np.testing.assert_array_equal(discretize(row[None], num_bins=20)[0],
+                                  [0, 1, 2, 1])
 
 
 def test_mig_needs_two_latents_and_scores_a_constant_factor_zero():
@@ -72,3 +78,16 @@ def test_mig_needs_two_latents_and_scores_a_constant_factor_zero():
         result = mutual_information_gap(f[:, :2], factors)
     assert result["mig_per_factor"][1] == 0.0
     assert result["mig_per_factor"][0] > 0.9
+
+
+@pytest.mark.parametrize("codes_shape, factors_shape", [
+    ((100, 3), (99, 2)),   # one point short
+    ((100,), (100, 2)),    # codes of rank 1
+    ((100, 3), (100,)),    # factors of rank 1
+])
+def test_mig_refuses_mismatched_inputs_naming_their_shapes(codes_shape,
+                                                           factors_shape):
+    with pytest.raises(ValueError, match="Expected codes .*Received: "
+                       f"{re.escape(str(codes_shape))}, "
+                       f"{re.escape(str(factors_shape))}"):
+        mutual_information_gap(np.zeros(codes_shape), np.zeros(factors_shape))
