@@ -14,7 +14,9 @@ its worktree of HEAD).
 It runs the module's test command under `coverage` with one dynamic
 context per pytest node id (switched around each test's setup, call and
 teardown) and writes `{"module": path, "rev": HEAD, "lines": {"path:line":
-[node ids]}}`, where `[""]` marks import-time lines.
+[node ids]}, "seconds": {node id: seconds}}`, where `[""]` marks
+import-time lines. The times let `forkserver.py` run the quickest tests
+first, so that a killed mutant stops early under `-x`.
 
 Killed verdicts from selected tests are as sound as the full command's (a
 test failed under the mutant). A line run only by a module-scoped fixture is
@@ -48,16 +50,22 @@ def test_args(name: str) -> tuple[str, list]:
 
 
 class _Contexts:
-    """A pytest plugin naming the coverage context after each test."""
+    """A pytest plugin naming the coverage context after each test, and
+    timing each test (setup, call and teardown)."""
 
     def __init__(self, cov: coverage.Coverage):
         self.cov = cov
+        self.seconds = {}
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
         self.cov.switch_context(item.nodeid)
         yield
         self.cov.switch_context("")
+
+    def pytest_runtest_logreport(self, report):
+        self.seconds[report.nodeid] = (self.seconds.get(report.nodeid, 0.0)
+                                       + report.duration)
 
 
 def build(name: str, top: str) -> dict:
@@ -67,8 +75,9 @@ def build(name: str, top: str) -> dict:
     source = os.path.join(top, module)
     include = [os.path.join(source, "*")] if os.path.isdir(source) else [source]
     cov = coverage.Coverage(include=include, data_file=None, branch=False)
+    contexts = _Contexts(cov)
     cov.start()
-    code = pytest.main(args, plugins=[_Contexts(cov)])
+    code = pytest.main(args, plugins=[contexts])
     cov.stop()
     if code != 0:
         raise SystemExit(f"the test command of {name} fails at HEAD ({code})")
@@ -80,7 +89,8 @@ def build(name: str, top: str) -> dict:
             lines[f"{rel}:{line}"] = sorted(contexts)
     rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=top, check=True,
                          capture_output=True, text=True).stdout.strip()
-    return {"module": module, "rev": rev, "lines": lines}
+    return {"module": module, "rev": rev, "lines": lines,
+            "seconds": contexts.seconds}
 
 
 def main() -> None:

@@ -87,26 +87,27 @@ def changed_lines(module: str) -> list:
 
 def select(args: list, map_path: str) -> list:
     """`args` with its test paths replaced by the tests that ran the mutated
-    lines at HEAD; `args` unchanged when a line ran at import time, ran in
-    no test, or nothing changed (see coverage_map.py)."""
+    lines at HEAD (all its tests when a line ran at import time, ran in no
+    test, or nothing changed: see coverage_map.py), quickest first."""
     with open(map_path) as f:
         mapping = json.load(f)
-    keys = changed_lines(mapping["module"])
-    if not keys:
-        return args
-    tests = set()
-    for key in keys:
-        contexts = mapping["lines"].get(key)
-        if not contexts or "" in contexts:
-            return args
-        tests.update(contexts)
+    seconds = mapping.get("seconds", {})
     options, rest = [], iter(args)
     for arg in rest:
         if arg in ("-p", "-k", "-m"):
             options += [arg, next(rest)]
         elif arg.startswith("-"):
             options.append(arg)
-    return options + sorted(tests)
+    tests = set()
+    for key in changed_lines(mapping["module"]) or [None]:
+        contexts = mapping["lines"].get(key)
+        if not contexts or "" in contexts:
+            if not seconds:
+                return args
+            tests = set(seconds)  # every test of the command
+            break
+        tests.update(contexts)
+    return options + sorted(tests, key=lambda t: (seconds.get(t, 0.0), t))
 
 
 def run(path: str, args: list, map_path: str = None,
