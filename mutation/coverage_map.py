@@ -75,9 +75,9 @@ def build(name: str, top: str) -> dict:
     source = os.path.join(top, module)
     include = [os.path.join(source, "*")] if os.path.isdir(source) else [source]
     cov = coverage.Coverage(include=include, data_file=None, branch=False)
-    contexts = _Contexts(cov)
+    plugin = _Contexts(cov)
     cov.start()
-    code = pytest.main(args, plugins=[contexts])
+    code = pytest.main(args, plugins=[plugin])
     cov.stop()
     if code != 0:
         raise SystemExit(f"the test command of {name} fails at HEAD ({code})")
@@ -90,7 +90,7 @@ def build(name: str, top: str) -> dict:
     rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=top, check=True,
                          capture_output=True, text=True).stdout.strip()
     return {"module": module, "rev": rev, "lines": lines,
-            "seconds": contexts.seconds}
+            "seconds": plugin.seconds}
 
 
 def main() -> None:

@@ -113,13 +113,23 @@ def test_iwae_decodes_max_decodes_images_at_a_time(exact_model):
                                atol=1e-4)
 
 
-def test_progress_and_quiet_defaults(exact_model, capsys):
-    """`verbose=True` counts images up to all of them; -ELBO prints
-    nothing and is the same number on every call by default (seed 0)."""
+def test_progress_and_quiet_defaults(exact_model, capsys, monkeypatch):
+    """`verbose=True` counts the images done after each batch, up to all of
+    them; -ELBO prints nothing; both are the same number on every call by
+    default (seed 0)."""
     encoder, decoder = exact_model
+    counts = []
+    update = keras.utils.Progbar.update
+
+    def spy(self, current, *args, **kwargs):
+        counts.append(current)
+        return update(self, current, *args, **kwargs)
+
+    monkeypatch.setattr(keras.utils.Progbar, "update", spy)
     x = np.linspace(-1.0, 1.0, 11, dtype=np.float32).reshape(-1, 1, 1, 1)
     iwae_nll(encoder, decoder, x, "gaussian", scale=SIGMA, k=2,
              batch_size=4, verbose=True)
+    assert counts == [4, 8, 11]
     assert "11/11" in capsys.readouterr().out
     first = negative_elbo(encoder, decoder, x, "gaussian", scale=SIGMA)
     assert capsys.readouterr().out == ""
@@ -127,3 +137,8 @@ def test_progress_and_quiet_defaults(exact_model, capsys):
                                   scale=SIGMA, seed=0)
     assert first != negative_elbo(encoder, decoder, x, "gaussian",
                                   scale=SIGMA, seed=1)
+    # With a wrong scale q is no longer the posterior: the draws matter.
+    bound = [iwae_nll(encoder, decoder, x, "gaussian", scale=1.0, k=2,
+                      **seed)["iwae_nll"] for seed in ({}, {"seed": 0},
+                                                       {"seed": 1})]
+    assert bound[0] == bound[1] != bound[2]

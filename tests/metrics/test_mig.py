@@ -81,7 +81,8 @@ def test_mig_needs_two_latents_and_scores_a_constant_factor_zero():
 
 
 @pytest.mark.parametrize("codes_shape, factors_shape", [
-    ((100, 3), (99, 2)),   # one point short
+    ((100, 3), (99, 2)),   # factors one point short
+    ((99, 3), (100, 2)),   # codes one point short
     ((100,), (100, 2)),    # codes of rank 1
     ((100, 3), (100,)),    # factors of rank 1
 ])
