@@ -142,3 +142,31 @@ def test_progress_and_quiet_defaults(exact_model, capsys, monkeypatch):
                       **seed)["iwae_nll"] for seed in ({}, {"seed": 0},
                                                        {"seed": 1})]
     assert bound[0] == bound[1] != bound[2]
+
+
+def test_the_decoder_runs_in_inference_mode(exact_model):
+    """A decoder with dropout (a user's, or a future network's) is
+    evaluated without it: both bounds stay exact."""
+    encoder, decoder = exact_model
+    z = keras.Input((1,))
+    dropping = keras.Model(z, decoder(keras.layers.Dropout(0.9, seed=0)(z)))
+    x = np.linspace(-2.5, 2.5, 11, dtype=np.float32)
+    iwae = iwae_nll(encoder, dropping, x.reshape(-1, 1, 1, 1), "gaussian",
+                    scale=SIGMA, k=3)
+    np.testing.assert_allclose(iwae["per_image"], _neg_log_px(x), atol=1e-4)
+    images = np.linspace(-2.0, 2.0, 600, dtype=np.float32).reshape(-1, 1, 1, 1)
+    np.testing.assert_allclose(
+        negative_elbo(encoder, dropping, images, "gaussian", scale=SIGMA)
+        ["neg_elbo"],
+        negative_elbo(encoder, decoder, images, "gaussian", scale=SIGMA)
+        ["neg_elbo"], rtol=1e-6)
+
+
+def test_the_default_scale_is_one(exact_model):
+    """`scale` defaults to 1.0: a unit standard deviation per pixel."""
+    encoder, decoder = exact_model
+    x = np.linspace(-1.0, 1.0, 5, dtype=np.float32).reshape(-1, 1, 1, 1)
+    assert negative_elbo(encoder, decoder, x, "gaussian") == negative_elbo(
+        encoder, decoder, x, "gaussian", scale=1.0)
+    assert iwae_nll(encoder, decoder, x, "gaussian", k=2)["iwae_nll"] == \
+        iwae_nll(encoder, decoder, x, "gaussian", k=2, scale=1.0)["iwae_nll"]

@@ -31,6 +31,16 @@ def test_frechet_distance_refuses_bad_features():
         frechet_distance(np.full((5, 2), np.nan), np.zeros((5, 2)))
     with pytest.raises(ValueError, match="n >= 2"):
         frechet_distance(np.zeros((1, 2)), np.zeros((5, 2)))
+    with pytest.raises(ValueError, match=r"shape \(n, d\).*\(5, 2, 2\)"):
+        frechet_distance(np.zeros((5, 2, 2)), np.zeros((5, 2, 2)))
+
+
+def test_round_off_never_makes_a_distance_negative():
+    """FD(x, x) is 0 up to round-off, which goes below 0 for about 40% of
+    such sets; the result is clipped at 0 (a squared distance)."""
+    for seed in range(20):
+        x = np.random.default_rng(seed).normal(size=(50, 8))
+        assert frechet_distance(x, x) >= 0.0, seed
 
 
 def test_a_planted_wide_aggregate_posterior_is_detected():
