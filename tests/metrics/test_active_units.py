@@ -13,9 +13,19 @@ def test_constant_dimension_is_inactive():
     assert result["activity"][1] < 1e-20
 
 
+def test_the_default_threshold_is_burdas_0_01_and_strict():
+    """Burda et al. count A_u > 0.01: variances 0.02 and 0.005 fall on
+    either side, and a variance equal to the threshold is not active."""
+    z = np.array([[-1.0, 0.2, -0.05], [1.0, -0.2, 0.05]])  # var 1, .04, .0025
+    assert active_units(z)["active_units"] == 2
+    assert active_units(z, threshold=1.0)["active_units"] == 0
+
+
 def test_bad_shape_is_rejected():
     with pytest.raises(ValueError, match="num_points"):
         active_units(np.zeros(5))
+    with pytest.raises(ValueError, match=r"Received: \(4, 2, 2\)"):
+        active_units(np.zeros((4, 2, 2)))
 
 
 def test_two_points_are_enough_and_one_is_not():

@@ -23,6 +23,26 @@ def test_true_factors_as_codes_score_near_one():
     assert mutual_information_gap(codes, f)["mig"] > 0.9
 
 
+def test_mig_is_normalized_by_the_factor_entropy():
+    """A code equal to a two-valued factor, beside a constant code: the gap
+    is H(f) = log 2 nats, and MIG = gap / H(f) = 1 exactly."""
+    f = np.array([0, 1, 0, 1, 1, 0, 0, 1], float)[:, None]
+    codes = np.concatenate([f, np.zeros_like(f)], axis=1)
+    assert mutual_information_gap(codes, f)["mig"] == pytest.approx(1.0)
+
+
+def test_the_default_is_20_bins_as_in_disentanglement_lib():
+    """MIG depends on the binning; 20 bins (disentanglement_lib's
+    `discretizer_fn` default) keeps our numbers comparable to published
+    ones."""
+    f = _factors(500)
+    codes = np.random.default_rng(3).normal(size=(500, 4)) + f[:, 1:2]
+    np.testing.assert_array_equal(discretize(codes.T),
+                                  discretize(codes.T, num_bins=20))
+    assert mutual_information_gap(codes, f) == mutual_information_gap(
+        codes, f, num_bins=20)
+
+
 def test_noise_codes_score_near_zero():
     f = _factors()
     codes = np.random.default_rng(2).normal(size=(len(f), 6))
