@@ -89,6 +89,23 @@ def test_cyclical_beta_rises_and_falls_within_train(tiny_config, tiny_data):
     assert np.all(np.diff(seen[:8]) > 0)  # first half of a cycle: ramp
 
 
+def test_deterministic_turns_on_op_determinism_only_when_asked(
+        tiny_config, tiny_data, monkeypatch):
+    """`--deterministic` (GPU kernels; seeded CPU runs are identical anyway:
+    tests/test_determinism.py) calls TensorFlow's switch, and a run without
+    it does not (op determinism slows GPU training)."""
+    import tensorflow as tf
+
+    calls = []
+    monkeypatch.setattr(tf.config.experimental, "enable_op_determinism",
+                        lambda: calls.append(True))
+    config = tiny_config.replace(epochs=1)
+    train(config, data=tiny_data, verbose=0)
+    assert calls == []
+    train(config, data=tiny_data, verbose=0, deterministic=True)
+    assert calls == [True]
+
+
 def test_decoder_is_trained_on_sampled_z(tiny_config):
     """Bug: the decoder fed `z_mean` (it trains fine, but is no VAE).
 
