@@ -13,9 +13,14 @@ its worktree of HEAD).
 
 It runs the module's test command under `coverage` with one dynamic
 context per pytest node id (switched around each test's setup, call and
-teardown) and writes `{"module": path, "rev": HEAD, "lines": {"path:line":
-[node ids]}, "seconds": {node id: seconds}}`, where `[""]` marks
-import-time lines. The times let `forkserver.py` run the quickest tests
+teardown; the subprocesses a test starts are measured too and credited to
+it) and writes `{"module": path, "rev": HEAD, "lines": {"path:line": [node
+ids]}, "seconds": {node id: seconds}}`, where `[""]` marks lines run at
+import time (module constants, class bodies). A module-level function's
+signature and decorators map to the tests that ran its body, and every
+line of a multi-line statement to the tests of the statement. A line
+absent from the map ran in no test: `forkserver.py` then runs nothing and
+the mutant survives. The times let `forkserver.py` run the quickest tests
 first, so that a killed mutant stops early under `-x`.
 
 Killed verdicts from selected tests are as sound as the full command's (a
@@ -25,15 +30,21 @@ of selection: confirm survivors with `recheck.py`, which reruns each with
 the whole test command.
 """
 
+import ast
+import glob
 import json
 import os
 import shlex
 import subprocess
 import sys
+import tempfile
 import tomllib
 
 import coverage
 import pytest
+from coverage.config import CoverageConfig
+from coverage.data import CoverageData
+from coverage.parser import PythonParser
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -50,22 +61,71 @@ def test_args(name: str) -> tuple[str, list]:
 
 
 class _Contexts:
-    """A pytest plugin naming the coverage context after each test, and
-    timing each test (setup, call and teardown)."""
+    """A pytest plugin naming the coverage context after each test, timing
+    each test (setup, call and teardown), and pointing the coverage of the
+    subprocesses a test starts (`python -m vae_tf.cli ...`) at data files of
+    its own, so that their lines are credited to it too."""
 
-    def __init__(self, cov: coverage.Coverage):
+    def __init__(self, cov: coverage.Coverage, tmp: str):
         self.cov = cov
+        self.tmp = tmp
         self.seconds = {}
+        self.subprocess_lines = {}  # node id -> {path: set(lines)}
+        self._count = 0
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
+        self._count += 1
+        base = os.path.join(self.tmp, f"t{self._count}")
+        config = CoverageConfig.deserialize(self.cov.config.serialize())
+        config.data_file = base
+        os.environ["COVERAGE_PROCESS_CONFIG"] = config.serialize()
         self.cov.switch_context(item.nodeid)
         yield
         self.cov.switch_context("")
+        for path in glob.glob(base + ".*"):
+            data = CoverageData(basename=path)
+            data.read()
+            seen = self.subprocess_lines.setdefault(item.nodeid, {})
+            for measured in data.measured_files():
+                seen.setdefault(measured, set()).update(
+                    data.lines(measured) or ())
 
     def pytest_runtest_logreport(self, report):
         self.seconds[report.nodeid] = (self.seconds.get(report.nodeid, 0.0)
                                        + report.duration)
+
+
+def _expand(lines: dict, path: str, rel: str) -> None:
+    """Credits a statement's tests to all of its lines (coverage reports a
+    multi-line statement on its first line only), and the lines of a
+    module-level function's signature and decorators (run at import, key
+    `""`) to the tests that ran its body: a mutated default or decorator
+    argument acts only when the function is called. A signature whose body
+    no test runs maps to no test."""
+    parser = PythonParser(filename=path)
+    parser.parse_source()
+    with open(path) as f:
+        source = f.read()
+    for line in range(1, source.count("\n") + 2):
+        first = parser.first_line(line)
+        if first != line and f"{rel}:{first}" in lines:
+            lines.setdefault(f"{rel}:{line}", lines[f"{rel}:{first}"])
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if "" not in lines.get(f"{rel}:{node.lineno}", ()):
+            continue  # a nested def: its lines run when its parent runs
+        body = set()
+        for line in range(node.body[0].lineno, node.end_lineno + 1):
+            body.update(lines.get(f"{rel}:{line}", ()))
+        body.discard("")
+        head = min([node.lineno] + [d.lineno for d in node.decorator_list])
+        for line in range(head, node.body[0].lineno):
+            if body:
+                lines[f"{rel}:{line}"] = sorted(body)
+            else:
+                lines.pop(f"{rel}:{line}", None)
 
 
 def build(name: str, top: str) -> dict:
@@ -74,19 +134,38 @@ def build(name: str, top: str) -> dict:
     args = [a for a in args if a not in ("-x", "--exitfirst")]
     source = os.path.join(top, module)
     include = [os.path.join(source, "*")] if os.path.isdir(source) else [source]
-    cov = coverage.Coverage(include=include, data_file=None, branch=False)
-    plugin = _Contexts(cov)
-    cov.start()
-    code = pytest.main(args, plugins=[plugin])
-    cov.stop()
-    if code != 0:
-        raise SystemExit(f"the test command of {name} fails at HEAD ({code})")
-    data = cov.get_data()
+    with tempfile.TemporaryDirectory() as tmp:
+        rc = os.path.join(tmp, "coveragerc")
+        with open(rc, "w") as f:  # patch=subprocess needs a config file
+            f.write("[run]\npatch = subprocess\nparallel = true\n")
+        cov = coverage.Coverage(include=include, branch=False, config_file=rc,
+                                data_file=os.path.join(tmp, "main"))
+        plugin = _Contexts(cov, tmp)
+        cov.start()
+        try:
+            code = pytest.main(args, plugins=[plugin])
+        finally:
+            cov.stop()
+            os.environ.pop("COVERAGE_PROCESS_CONFIG", None)
+        if code != 0:
+            raise SystemExit(f"the test command of {name} fails at HEAD "
+                             f"({code})")
+        data = cov.get_data()
+        measured = {}
+        for path in data.measured_files():
+            measured[path] = {line: set(contexts) for line, contexts
+                              in data.contexts_by_lineno(path).items()}
+        for test, files in plugin.subprocess_lines.items():
+            for path, seen in files.items():
+                for line in seen:
+                    measured.setdefault(path, {}).setdefault(
+                        line, set()).add(test)
     lines = {}
-    for path in data.measured_files():
+    for path, by_line in measured.items():
         rel = os.path.relpath(path, top)
-        for line, contexts in data.contexts_by_lineno(path).items():
+        for line, contexts in by_line.items():
             lines[f"{rel}:{line}"] = sorted(contexts)
+        _expand(lines, path, rel)
     rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=top, check=True,
                          capture_output=True, text=True).stdout.strip()
     return {"module": module, "rev": rev, "lines": lines,

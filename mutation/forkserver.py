@@ -12,9 +12,11 @@ from the mutated tree and runs `pytest.main`.
     python mutation/forkserver.py run SOCKET --map MAP.json -- -x tests/layers
 
 With `--map` (from coverage_map.py) only the tests that executed the
-mutated lines at HEAD run. With `--timeout S` the fork is ended after S
-seconds (run.sh passes 90% of the toml's timeout, so the server is never
-left waiting on a mutant that loops forever).
+mutated lines at HEAD run (in the test process or a subprocess it
+started); a mutant on lines that no test runs survives without a run.
+With `--timeout S` the fork is ended after S seconds (run.sh passes 90% of
+the toml's timeout, so the server is never left waiting on a mutant that
+loops forever).
 
 `run` prints the child's pytest output and exits with its exit code, like
 `python -m pytest` would. Linux only (fork).
@@ -87,33 +89,62 @@ def changed_lines(module: str) -> list:
 
 def select(args: list, map_path: str) -> list:
     """`args` with its test paths replaced by the tests that ran the mutated
-    lines at HEAD (all its tests when a line ran at import time, ran in no
-    test, or nothing changed: see coverage_map.py), quickest first."""
+    lines at HEAD, quickest first (see coverage_map.py): all of the
+    command's tests when a line ran at import time or nothing changed, and
+    none when no test ran any mutated line (no test can then fail)."""
     with open(map_path) as f:
         mapping = json.load(f)
-    seconds = mapping.get("seconds", {})
+    seconds = mapping.get("seconds")
+    if seconds is None:  # a map from before the times and subprocesses
+        return _select_v1(args, mapping)
     options, rest = [], iter(args)
     for arg in rest:
         if arg in ("-p", "-k", "-m"):
             options += [arg, next(rest)]
         elif arg.startswith("-"):
             options.append(arg)
-    tests = set()
-    for key in changed_lines(mapping["module"]) or [None]:
-        contexts = mapping["lines"].get(key)
-        if not contexts or "" in contexts:
-            if not seconds:
-                return args
+    keys = changed_lines(mapping["module"])
+    tests = set() if keys else set(seconds)
+    for key in keys:
+        contexts = mapping["lines"].get(key, [])
+        if "" in contexts:
             tests = set(seconds)  # every test of the command
             break
         tests.update(contexts)
+    if not tests:
+        return []
     return options + sorted(tests, key=lambda t: (seconds.get(t, 0.0), t))
+
+
+def _select_v1(args: list, mapping: dict) -> list:
+    """The selection for maps without "seconds" (runs started before
+    2026-11-26 01:50 still use them): unmapped lines run everything."""
+    keys = changed_lines(mapping["module"])
+    if not keys:
+        return args
+    tests = set()
+    for key in keys:
+        contexts = mapping["lines"].get(key)
+        if not contexts or "" in contexts:
+            return args
+        tests.update(contexts)
+    options, rest = [], iter(args)
+    for arg in rest:
+        if arg in ("-p", "-k", "-m"):
+            options += [arg, next(rest)]
+        elif arg.startswith("-"):
+            options.append(arg)
+    return options + sorted(tests)
 
 
 def run(path: str, args: list, map_path: str = None,
         timeout: float = 0) -> int:
     if map_path:
         args = select(args, map_path)
+        if not args:
+            print("no test of the command runs the mutated lines "
+                  "(coverage_map.py): survived without a run")
+            return 0
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     client.connect(path)
     request = {"cwd": os.getcwd(), "args": args,

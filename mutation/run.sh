@@ -19,9 +19,19 @@
 # which always runs the whole command.
 # After adding tests, `python mutation/recheck.py <module>` reruns only the
 # surviving mutants against them.
+#
+#   mutation/run.sh --resume metrics       # finish a stopped run
+#
+# --resume keeps the session (the module must be unchanged since its .rev),
+# forgets the jobs that never ran a test (stopped runs record the rest as
+# "incompetent"; a crash of the fork server's client before pytest started
+# shows as a kill with no output) and runs those and the pending ones with
+# the tests at HEAD.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
+resume=0
+if [ "${1:-}" = "--resume" ]; then resume=1; shift; fi
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
   names=($(ls mutation/*.toml | xargs -n1 basename | sed 's/\.toml$//'))
@@ -38,8 +48,27 @@ for _ in $(seq 120); do [ -S "$sock" ] && break; sleep 0.5; done
 mkdir -p mutation/sessions
 for name in "${names[@]}"; do
   session="$top/mutation/sessions/$name.sqlite"
-  rm -f "$session"  # init keeps old results in an existing session
-  git rev-parse HEAD > "$top/mutation/sessions/$name.rev"  # for recheck.py
+  if [ $resume = 1 ]; then
+    module=$(python -c "import tomllib, sys
+print(tomllib.load(open(sys.argv[1], 'rb'))['cosmic-ray']['module-path'])" \
+             "mutation/$name.toml")
+    rev=$(cat "mutation/sessions/$name.rev")
+    git diff --quiet "$rev" HEAD -- "$module" || {
+      echo "$module changed since the session ($rev): run it afresh"; exit 1; }
+    python - "$session" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+gone = db.execute(
+    "DELETE FROM work_results WHERE test_outcome = 'incompetent' "
+    "OR worker_outcome != 'normal' "
+    "OR (test_outcome = 'killed' AND COALESCE(output, '') = '')").rowcount
+db.commit()
+print(f"resume: {gone} jobs that ran no test are pending again")
+PY
+  else
+    rm -f "$session"  # init keeps old results in an existing session
+    git rev-parse HEAD > "$top/mutation/sessions/$name.rev"  # for recheck.py
+  fi
   config="$work.$name.toml"
   map="$work.$name.map.json"  # which tests run each line (coverage_map.py)
   (cd "$work" && python "$top/mutation/coverage_map.py" "$name" "$map" \
@@ -49,8 +78,12 @@ print(0.9 * tomllib.load(open(sys.argv[1], 'rb'))['cosmic-ray']['timeout'])" \
           "mutation/$name.toml")
   sed "s|python -m pytest|python $top/mutation/forkserver.py run $sock --timeout $limit --map $map --|" \
     "mutation/$name.toml" > "$config"
-  (cd "$work" && cosmic-ray init "$config" "$session" \
-     && cosmic-ray exec "$config" "$session")
+  if [ $resume = 1 ]; then
+    (cd "$work" && cosmic-ray exec "$config" "$session")
+  else
+    (cd "$work" && cosmic-ray init "$config" "$session" \
+       && cosmic-ray exec "$config" "$session")
+  fi
   echo "== $name"
   cr-report "$session" --show-pending | tail -3
 done
