@@ -68,6 +68,7 @@ def test_elbo_averages_to_minus_log_px_with_the_true_posterior(exact_model):
     mu = x / MARGINAL_VAR
     kl = 0.5 * (POSTERIOR_VAR + mu**2 - 1.0 - math.log(POSTERIOR_VAR))
     assert result["kl"] == pytest.approx(kl.mean(), rel=1e-4)
+    assert result["kl_per_dim"] == pytest.approx([kl.mean()], rel=1e-4)
     assert result["reconstruction"] + result["kl"] == pytest.approx(
         result["neg_elbo"], rel=1e-6)
 
@@ -106,6 +107,11 @@ def test_iwae_decodes_max_decodes_images_at_a_time(exact_model):
     iwae_nll(encoder, counting, x, "gaussian", scale=SIGMA, k=100,
              batch_size=4, max_decodes=40)
     assert float(counter.rows.numpy()) == 40
+    # k not a multiple of the samples decoded at once (6 of 9, then 3).
+    nine = iwae_nll(encoder, decoder, x, "gaussian", scale=SIGMA, k=9,
+                    batch_size=1, max_decodes=6)
+    np.testing.assert_allclose(nine["per_image"], _neg_log_px(x.ravel()),
+                               atol=1e-4)
     # A max_decodes below the batch still decodes one sample at a time.
     tiny = iwae_nll(encoder, decoder, x, "gaussian", scale=SIGMA, k=3,
                     batch_size=4, max_decodes=2)
