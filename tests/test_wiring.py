@@ -165,6 +165,31 @@ def test_generate_sample_passes_temperature_to_the_sampler(tiny_config):
     np.testing.assert_allclose(zh, 0.5 * z1, rtol=1e-6, atol=1e-7)
 
 
+def test_resume_names_the_epoch_it_continues_with(tiny_config, tiny_data,
+                                                   tmp_path, capsys):
+    """Interrupted after one finished epoch, a rerun says it resumes from
+    epoch 2 (1-based, as Keras prints "Epoch 2/2") and runs only that."""
+    import keras
+
+    out = str(tmp_path / "run")
+    config = tiny_config.replace(epochs=2)
+
+    class CrashInSecondEpoch(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise RuntimeError("planted crash")
+
+    with pytest.raises(RuntimeError, match="planted crash"):
+        train(config, out_dir=out, data=tiny_data, verbose=0,
+              callbacks=[CrashInSecondEpoch()])
+    capsys.readouterr()
+    result = train(config, out_dir=out, data=tiny_data, verbose=2)
+    printed = capsys.readouterr().out
+    assert f"vae-tf: resuming {out} from epoch 2\n" in printed
+    assert "Epoch 2/2" in printed and "Epoch 1/2" not in printed
+    assert len(result.history["loss"]) == 2
+
+
 def test_resume_restores_weights_and_optimizer_state(tiny_config, tiny_data,
                                                      tmp_path):
     """Bug: resume restoring the epoch counter but not the weights or the

@@ -33,6 +33,8 @@ def test_frechet_distance_refuses_bad_features():
         frechet_distance(np.zeros((1, 2)), np.zeros((5, 2)))
     with pytest.raises(ValueError, match=r"shape \(n, d\).*\(5, 2, 2\)"):
         frechet_distance(np.zeros((5, 2, 2)), np.zeros((5, 2, 2)))
+    with pytest.raises(ValueError, match=r"shape \(n, d\).*\(5,\)"):
+        frechet_distance(np.zeros(5), np.zeros(5))
 
 
 def test_round_off_never_makes_a_distance_negative():
