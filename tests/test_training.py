@@ -6,6 +6,7 @@ import pytest
 
 from vae_tf import load_data, load_run, train
 from vae_tf.data import DataError
+from vae_tf.samplers import load_sampler
 
 
 def test_fit_lowers_validation_negative_elbo_on_faces(tiny_config):
@@ -47,6 +48,17 @@ def test_run_directory_contents_and_reload(tiny_config, tmp_path, capsys):
         result.models.encoder.predict(x, verbose=0)[0],
     )
     assert not [p for p in os.listdir(out) if p.startswith(".")]  # no temp files
+    # The run draws with the mixture it saved, or the prior when asked.
+    from vae_tf.samplers import MixtureSampler, PriorSampler
+    from vae_tf.training import run_sampler
+
+    mixture = run_sampler(str(out), config)
+    assert isinstance(mixture, MixtureSampler)
+    np.testing.assert_array_equal(
+        mixture.sample(5, seed=1),
+        load_sampler(str(out / "sampler.json")).sample(5, seed=1))
+    prior = run_sampler(str(out), config, "prior")
+    assert type(prior) is PriorSampler
 
 
 def test_input_shape_mismatch_is_a_clear_error(tiny_config):
