@@ -74,3 +74,16 @@ def test_two_points_per_set_are_enough():
     a = np.array([[0.0, 0.0], [2.0, 0.0]])
     assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-12)
     assert frechet_distance(a, a + [0.0, 3.0]) == pytest.approx(9.0)
+
+
+def test_fewer_points_than_features_give_a_finite_distance():
+    """With n < d the covariance is singular: its eigenvalues include
+    round-off below 0, which the square root must clip, not turn to NaN."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    few, many = rng.normal(size=(3, 8)), rng.normal(size=(50, 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "invalid value in sqrt"
+        fd = frechet_distance(few, many)
+    assert np.isfinite(fd) and fd > 0
