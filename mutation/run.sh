@@ -26,7 +26,8 @@
 # forgets the jobs that never ran a test (stopped runs record the rest as
 # "incompetent"; a crash of the fork server's client before pytest started
 # shows as a kill with no output) and runs those and the pending ones with
-# the tests at HEAD.
+# the tests at HEAD. (Edit this file by writing a copy and renaming it over:
+# bash reads a running script as it goes.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -59,9 +60,9 @@ print(tomllib.load(open(sys.argv[1], 'rb'))['cosmic-ray']['module-path'])" \
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 gone = db.execute(
-    "DELETE FROM work_results WHERE test_outcome = 'incompetent' "
-    "OR worker_outcome != 'normal' "
-    "OR (test_outcome = 'killed' AND COALESCE(output, '') = '')").rowcount
+    "DELETE FROM work_results WHERE test_outcome = 'INCOMPETENT' "
+    "OR worker_outcome != 'NORMAL' "  # enum names, as SQLAlchemy stores
+    "OR (test_outcome = 'KILLED' AND COALESCE(output, '') = '')").rowcount
 db.commit()
 print(f"resume: {gone} jobs that ran no test are pending again")
 PY
