@@ -102,7 +102,8 @@ def _expand(lines: dict, path: str, rel: str) -> None:
     module-level function's signature and decorators (run at import, key
     `""`) to the tests that ran its body: a mutated default or decorator
     argument acts only when the function is called. A signature whose body
-    no test runs maps to no test."""
+    no test runs maps to no test. The body of a `tf.function` maps to the
+    tests that ran its `def` (AutoGraph hides it from coverage)."""
     parser = PythonParser(filename=path)
     parser.parse_source()
     with open(path) as f:
@@ -111,9 +112,19 @@ def _expand(lines: dict, path: str, rel: str) -> None:
         first = parser.first_line(line)
         if first != line and f"{rel}:{first}" in lines:
             lines.setdefault(f"{rel}:{line}", lines[f"{rel}:{first}"])
-    for node in ast.walk(ast.parse(source)):
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    functions = [node for node in ast.walk(ast.parse(source))
+                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    for node in functions:
+        # AutoGraph runs a converted copy of a `tf.function`'s body, which
+        # coverage never sees: credit its unseen lines to the tests that
+        # defined it (all tests, for a module-level one).
+        if not any("function" in ast.unparse(d) for d in node.decorator_list):
             continue
+        defined = lines.get(f"{rel}:{node.lineno}")
+        for line in range(node.body[0].lineno, node.end_lineno + 1):
+            if defined and f"{rel}:{line}" not in lines:
+                lines[f"{rel}:{line}"] = defined
+    for node in functions:
         if "" not in lines.get(f"{rel}:{node.lineno}", ()):
             continue  # a nested def: its lines run when its parent runs
         body = set()
