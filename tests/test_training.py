@@ -48,6 +48,22 @@ def test_run_directory_contents_and_reload(tiny_config, tmp_path, capsys):
         result.models.encoder.predict(x, verbose=0)[0],
     )
     assert not [p for p in os.listdir(out) if p.startswith(".")]  # no temp files
+    # reconstructions.png: rows of 8 validation images (as the model sees
+    # them) over their reconstructions, images 0-7 then 8-15.
+    import keras
+
+    grid = keras.ops.convert_to_numpy(keras.utils.load_img(
+        str(out / "reconstructions.png")))
+    size, pad = 32, 2
+    factor = grid.shape[0] // (4 * (size + pad) + pad)
+    grid = grid[::factor, ::factor].astype(np.int16)
+    x = result.data.validation.images[:16].astype(np.int16)
+    for row, first in ((0, 0), (2, 8)):
+        top = pad + row * (size + pad)
+        for col in range(8):
+            left = pad + col * (size + pad)
+            tile = grid[top:top + size, left:left + size]
+            assert np.abs(tile - x[first + col]).max() <= 1, (row, col)
     # The run draws with the mixture it saved, or the prior when asked.
     from vae_tf.samplers import MixtureSampler, PriorSampler
     from vae_tf.training import run_sampler
@@ -70,7 +86,8 @@ def test_input_shape_mismatch_is_a_clear_error(tiny_config):
 def test_trim_history_drops_later_epochs_and_half_lines(tmp_path):
     from vae_tf.training import read_history, trim_history
     path = tmp_path / "history.csv"
-    path.write_text("epoch,kl,loss\n0,1.0,10.0\n1,2.0,9.0\n2,3.0,8.0\n3,4.0\n")
+    path.write_text("epoch,kl,loss\n0,1.0,10.0\n1,2.0,9.0\n2,3.0,8.0\n"
+                    "3,4.0,7.0\n4,5.0\n")
     trim_history(str(path), 2)
     assert read_history(str(path)) == {"kl": [1.0, 2.0], "loss": [10.0, 9.0]}
 
