@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from vae_tf import load_data, load_run, train
+from vae_tf.config import ConfigError
 from vae_tf.data import DataError
 from vae_tf.samplers import load_sampler
 
@@ -57,13 +58,16 @@ def test_run_directory_contents_and_reload(tiny_config, tmp_path, capsys):
     size, pad = 32, 2
     factor = grid.shape[0] // (4 * (size + pad) + pad)
     grid = grid[::factor, ::factor].astype(np.int16)
-    x = result.data.validation.images[:16].astype(np.int16)
-    for row, first in ((0, 0), (2, 8)):
+    x = result.data.validation.images[:16]
+    recon = result.models.decoder.predict(
+        result.models.encoder.predict(x / 255.0, verbose=0)[0], verbose=0)
+    recon = np.round(np.clip(recon, 0, 1) * 255)
+    for row, shown in enumerate((x[:8], recon[:8], x[8:], recon[8:])):
         top = pad + row * (size + pad)
         for col in range(8):
             left = pad + col * (size + pad)
             tile = grid[top:top + size, left:left + size]
-            assert np.abs(tile - x[first + col]).max() <= 1, (row, col)
+            assert np.abs(tile - shown[col]).max() <= 1, (row, col)
     # The run draws with the mixture it saved, or the prior when asked.
     from vae_tf.samplers import MixtureSampler, PriorSampler
     from vae_tf.training import run_sampler
@@ -75,6 +79,20 @@ def test_run_directory_contents_and_reload(tiny_config, tmp_path, capsys):
         load_sampler(str(out / "sampler.json")).sample(5, seed=1))
     prior = run_sampler(str(out), config, "prior")
     assert type(prior) is PriorSampler
+    # Runs from before sampler.json existed draw from the prior, unless a
+    # mixture is asked of a run configured for the prior.
+    os.remove(out / "sampler.json")
+    assert type(run_sampler(str(out), config)) is PriorSampler
+    assert type(run_sampler(str(out), config, "mixture")) is PriorSampler
+    with pytest.raises(FileNotFoundError, match="no fitted mixture"):
+        run_sampler(str(out), config.replace(sampler="prior"), "mixture")
+
+
+@pytest.mark.parametrize("steps", [0, -5, 2.5, "10"])
+def test_save_every_steps_must_be_a_positive_integer(tiny_config, steps):
+    with pytest.raises(ConfigError, match="save_every_steps to be a positive "
+                       f"integer. Received: save_every_steps={steps!r}"):
+        train(tiny_config, verbose=0, save_every_steps=steps)
 
 
 def test_input_shape_mismatch_is_a_clear_error(tiny_config):
