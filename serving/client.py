@@ -3,8 +3,10 @@
     python serving/client.py decode --latent-dim 16 --out decoded.png
     python serving/client.py sample --num 16 --seed 3 --grpc --out samples.png
 
-Thin command-line wrapper over `vae_tf.serving` (REST on :8501 by default,
-gRPC on :8500 with --grpc).
+Thin command-line wrapper over `vae_tf.client` (REST on :8501 by default,
+gRPC on :8500 with --grpc). Needs NumPy (and grpcio for --grpc), never
+TensorFlow: the PNG is written by `vae_tf.plotting` with the standard
+library.
 """
 
 import argparse
@@ -12,8 +14,8 @@ import sys
 
 import numpy as np
 
+from vae_tf.client import GrpcClient, RestClient, ServingError
 from vae_tf.plotting import save_grid
-from vae_tf.serving import GrpcClient, RestClient, ServingError
 
 
 def main(argv=None) -> int:

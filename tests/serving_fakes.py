@@ -1,7 +1,7 @@
 """Small TF Serving stand-ins for tests: the real REST and gRPC protocols,
 answered by running the exported SavedModels from a base folder.
 
-They implement what `vae_tf.serving` uses: `POST /v1/models/NAME[/versions/
+They implement what `vae_tf.client` uses: `POST /v1/models/NAME[/versions/
 V]:predict` with `inputs` or `instances`, `GET .../metadata`, and
 `PredictionService/Predict`, with TF Serving's error shapes (404 / NOT_FOUND
 for an unknown model or version, 400 / INVALID_ARGUMENT for an unknown

@@ -1,53 +1,63 @@
 """vae_tf: variational autoencoders on Keras 3 and TensorFlow.
 
-Importing the package registers its Keras objects (`Sampling`,
-`KLDivergence`, `ReconstructionLoss`, `ReconstructionMetric`), so
-`keras.saving.load_model("model.keras")` works in safe mode.
+`import vae_tf` is cheap and has no side effects: the public names below
+are imported on first use (PEP 562), so an app that only calls a TF
+Serving model (`vae_tf.client`) never loads TensorFlow, and the package
+sets no environment variables (the `vae-tf` command quiets TensorFlow's C++
+logs itself).
+
+vae_tf's Keras objects (`Sampling`, `KLDivergence`, `SoftClip`,
+`ReconstructionLoss`, ...) are registered when their modules are imported:
+load a saved `model.keras` with `vae_tf.load_model(path)` (safe mode, clear
+errors), or `import vae_tf.layers, vae_tf.losses` before calling
+`keras.saving.load_model` yourself.
 """
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-import os as _os
+# Public name -> the module that defines it.
+_EXPORTS = {
+    "CapacitySchedule": "vae_tf.schedules",
+    "ConfigError": "vae_tf.config",
+    "CyclicalBeta": "vae_tf.schedules",
+    "DataError": "vae_tf.data",
+    "DataNotFoundError": "vae_tf.data",
+    "KLDivergence": "vae_tf.layers",
+    "LinearBetaWarmup": "vae_tf.schedules",
+    "ReconstructionLoss": "vae_tf.losses",
+    "ReconstructionMetric": "vae_tf.losses",
+    "Sampling": "vae_tf.layers",
+    "SoftClip": "vae_tf.layers",
+    "TrainResult": "vae_tf.training",
+    "VAEConfig": "vae_tf.config",
+    "VAEModels": "vae_tf.models",
+    "build_vae": "vae_tf.models",
+    "compile_vae": "vae_tf.models",
+    "kl_standard_normal": "vae_tf.gaussian",
+    "load_data": "vae_tf.data",
+    "load_model": "vae_tf.training",
+    "load_run": "vae_tf.training",
+    "make_dataset": "vae_tf.data",
+    "negative_log_likelihood": "vae_tf.losses",
+    "split_vae": "vae_tf.models",
+    "train": "vae_tf.training",
+}
 
-# TensorFlow's C++ INFO lines (CUDA probing on CPU-only machines) drown the
-# CLI's output; keep warnings and errors. A value set by the user wins.
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+__all__ = sorted(_EXPORTS)
 
-from vae_tf.config import ConfigError, VAEConfig
-from vae_tf.data import DataError, DataNotFoundError, load_data, make_dataset
-from vae_tf.gaussian import kl_standard_normal
-from vae_tf.layers import KLDivergence, Sampling, SoftClip
-from vae_tf.losses import (
-    ReconstructionLoss,
-    ReconstructionMetric,
-    negative_log_likelihood,
-)
-from vae_tf.models import VAEModels, build_vae, compile_vae, split_vae
-from vae_tf.schedules import CapacitySchedule, CyclicalBeta, LinearBetaWarmup
-from vae_tf.training import TrainResult, load_run, train
 
-__all__ = [
-    "CapacitySchedule",
-    "ConfigError",
-    "CyclicalBeta",
-    "DataError",
-    "DataNotFoundError",
-    "KLDivergence",
-    "LinearBetaWarmup",
-    "ReconstructionLoss",
-    "ReconstructionMetric",
-    "Sampling",
-    "SoftClip",
-    "TrainResult",
-    "VAEConfig",
-    "VAEModels",
-    "build_vae",
-    "compile_vae",
-    "kl_standard_normal",
-    "load_data",
-    "load_run",
-    "make_dataset",
-    "negative_log_likelihood",
-    "split_vae",
-    "train",
-]
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vae_tf' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

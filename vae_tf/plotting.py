@@ -1,14 +1,21 @@
-"""PNG pictures: image grids, written atomically with `tf.io.encode_png`."""
+"""PNG pictures: image grids and plots, written atomically.
+
+PNGs are encoded with the standard library (`zlib`), so writing one needs
+NumPy only, never TensorFlow (`serving/client.py` uses this module).
+"""
 
 from __future__ import annotations
 
 import os
+import struct
+import zlib
 
 import numpy as np
-import tensorflow as tf
 
 from vae_tf import io_utils
-from vae_tf.data.pipeline import as_uint8_images as to_uint8
+from vae_tf.pixels import as_uint8_images as to_uint8
+
+_PNG_COLOR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}  # grey, grey+alpha, RGB, RGBA
 
 
 def image_grid(images: np.ndarray, rows: int, pad: int = 2) -> np.ndarray:
@@ -40,13 +47,35 @@ def upscale(image: np.ndarray, factor: int) -> np.ndarray:
     return image.repeat(factor, axis=0).repeat(factor, axis=1)
 
 
+def encode_png(image: np.ndarray) -> bytes:
+    """An `(H, W, C)` uint8 image (C = 1, 2, 3 or 4) as PNG bytes: 8 bits
+    per channel, no filtering, zlib level 6."""
+    image = np.ascontiguousarray(image, np.uint8)
+    h, w, c = image.shape
+    if c not in _PNG_COLOR_TYPES or h == 0 or w == 0:
+        raise ValueError(
+            "Expected a non-empty (H, W, C) image with C in 1..4. Received: "
+            f"{image.shape}")
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(tag + data) & 0xFFFFFFFF
+        return (struct.pack(">I", len(data)) + tag + data
+                + struct.pack(">I", crc))
+
+    rows = np.concatenate(  # each scanline starts with filter type 0
+        [np.zeros((h, 1), np.uint8), image.reshape(h, w * c)], axis=1)
+    header = struct.pack(">IIBBBBB", w, h, 8, _PNG_COLOR_TYPES[c], 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
+            + chunk(b"IEND", b""))
+
+
 def save_png(path: str | os.PathLike, image: np.ndarray) -> None:
     """Writes an `(H, W, C)` uint8 or [0, 1] float image as PNG, atomically."""
     image = to_uint8(image)
     if image.ndim == 2:
         image = image[..., None]
-    data = tf.io.encode_png(tf.constant(image)).numpy()
-    io_utils.atomic_write_bytes(path, data)
+    io_utils.atomic_write_bytes(path, encode_png(image))
 
 
 def save_grid(

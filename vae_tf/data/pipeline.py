@@ -5,28 +5,14 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from vae_tf.pixels import as_float_images, as_uint8_images  # noqa: F401
+
 
 def to_float(images: tf.Tensor) -> tf.Tensor:
     """uint8 pixels scaled by 1/255 to float32 [0, 1]; floats cast as is."""
     if images.dtype == tf.uint8:
         return tf.cast(images, tf.float32) / 255.0
     return tf.cast(images, tf.float32)
-
-
-def as_float_images(images) -> np.ndarray:
-    """NumPy twin of `to_float`: uint8 / 255, anything else as float32."""
-    images = np.asarray(images)
-    if images.dtype == np.uint8:
-        return images.astype(np.float32) / 255.0
-    return images.astype(np.float32)
-
-
-def as_uint8_images(images) -> np.ndarray:
-    """uint8 as is; floats in [0, 1] clipped and quantised to 0..255."""
-    images = np.asarray(images)
-    if images.dtype == np.uint8:
-        return images
-    return np.round(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
 def binarize_fixed(images: np.ndarray, seed: int) -> np.ndarray:

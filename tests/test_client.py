@@ -1,15 +1,19 @@
+import pathlib
 import shutil
 import socket
 import subprocess
+import sys
 import time
 
 import numpy as np
 import pytest
 
 from serving_fakes import GrpcServer, RestServer
-from vae_tf.serving import (GrpcClient, ModelNotFoundError, RestClient,
-                            ServingError)
+from vae_tf.client import (GrpcClient, ModelNotFoundError, RestClient,
+                           ServingError)
 from vae_tf.training import load_run
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def _free_port():
@@ -84,6 +88,60 @@ def test_grpc_client_round_trip_and_errors(exported, keras_models):
     with GrpcClient("127.0.0.1", _free_port(), timeout=2) as client:
         with pytest.raises(ServingError, match="Cannot reach TF Serving"):
             client.decode(z)
+
+
+_NO_TENSORFLOW = """
+import sys
+for name in ("tensorflow", "tensorflow_serving", "keras", "tf_keras",
+             "tensorflow_probability"):
+    sys.modules[name] = None  # any import of them raises ImportError
+"""
+
+
+def test_client_needs_no_tensorflow(exported, keras_models, tmp_path):
+    """An app that calls TF Serving imports vae_tf.client, and the CLI
+    client writes its PNG, in a process where TensorFlow, Keras and
+    tensorflow-serving-api cannot be imported: REST and gRPC both."""
+    _, base = exported
+    z = np.random.default_rng(2).standard_normal((2, 4)).astype("float32")
+    np.save(tmp_path / "z.npy", z)
+    program = _NO_TENSORFLOW + f"""
+import numpy as np
+import vae_tf
+from vae_tf.client import GrpcClient, RestClient
+z = np.load({str(tmp_path / "z.npy")!r})
+rest = RestClient("127.0.0.1", int(sys.argv[1]), timeout=30).decode(z)
+with GrpcClient("127.0.0.1", int(sys.argv[2]), timeout=30) as client:
+    grpc = client.decode(z)
+np.save({str(tmp_path / "rest.npy")!r}, rest)
+np.save({str(tmp_path / "grpc.npy")!r}, grpc)
+heavy = ("tensorflow", "keras", "tensorflow_serving")
+assert not [m for m, mod in sys.modules.items()
+            if mod is not None and m.split(".")[0] in heavy]
+"""
+    cli = _NO_TENSORFLOW + f"""
+sys.path.insert(0, {str(ROOT / "serving")!r})
+sys.argv = ["client.py"] + sys.argv[1:]
+import client
+sys.exit(client.main())
+"""
+    expected = keras_models.decoder.predict(z, verbose=0)
+    with RestServer(base) as rest, GrpcServer(base) as grpc:
+        done = subprocess.run(
+            [sys.executable, "-c", program, str(rest.port), str(grpc.port)],
+            capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        png = tmp_path / "sampled.png"
+        shown = subprocess.run(
+            [sys.executable, "-c", cli, "sample", "--num", "4", "--grpc",
+             "--port", str(grpc.port), "--out", str(png)],
+            capture_output=True, text=True, timeout=120)
+        assert shown.returncode == 0, shown.stderr[-2000:]
+    for name in ("rest", "grpc"):
+        np.testing.assert_allclose(np.load(tmp_path / f"{name}.npy"),
+                                   expected, atol=1e-5)
+    assert "client: 4 images (32, 32, 3) -> " in shown.stdout
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.skipif(shutil.which("tensorflow_model_server") is None,

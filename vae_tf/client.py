@@ -1,0 +1,277 @@
+"""Clients for models served by TensorFlow Serving: REST and gRPC.
+
+Both return NumPy arrays keyed by output name and raise `ServingError`
+(or its `ModelNotFoundError`) with a one-line reason: unreachable server,
+timeout, unknown model, version or signature, bad input.
+
+    client = RestClient("127.0.0.1", 8501)
+    images = client.decode(z)                      # vae_decoder, (n, H, W, C)
+    codes = client.encode(images)                  # {"z_mean", "z_log_var"}
+
+REST uses `POST /v1/models/NAME[/versions/V]:predict` with the columnar
+`inputs` format (or row `instances`), and `GET .../metadata` for the name of
+a single output (TF Serving answers those unnamed); gRPC calls
+`tensorflow.serving.PredictionService/Predict` with the messages of
+`vae_tf.tensor_proto`.
+
+This module needs NumPy only (REST: the standard library's `urllib`), plus
+`grpcio` and `protobuf` for gRPC; never TensorFlow, so apps that call a
+server can import it without the trainer's stack (`import vae_tf` imports
+nothing heavy either).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
+from typing import Mapping, Optional
+
+import numpy as np
+
+DEFAULT_ENCODER = "vae_encoder"
+DEFAULT_DECODER = "vae_decoder"
+
+
+class ServingError(RuntimeError):
+    """The server could not be reached or refused the request."""
+
+
+class ModelNotFoundError(ServingError):
+    """The server does not have the model, version or signature asked for."""
+
+
+class _Client:
+    """Shared `encode` / `decode` / `sample` conveniences."""
+
+    def predict(self, model, inputs, signature="serving_default",
+                version=None):
+        raise NotImplementedError
+
+    def encode(self, images, model: str = DEFAULT_ENCODER, sample=False,
+               version: Optional[int] = None) -> dict[str, np.ndarray]:
+        """Images `(n, H, W, C)` in [0, 1] -> `z_mean`, `z_log_var` (+ `z`)."""
+        signature = "encode_sample" if sample else "serving_default"
+        return self.predict(
+            model, {"image": np.asarray(images, np.float32)}, signature,
+            version,
+        )
+
+    def decode(self, z, model: str = DEFAULT_DECODER,
+               version: Optional[int] = None) -> np.ndarray:
+        """Latents `(n, latent_dim)` -> images `(n, H, W, C)`."""
+        return self.predict(
+            model, {"z": np.asarray(z, np.float32)}, "serving_default",
+            version,
+        )["image"]
+
+    def sample(self, num_samples: int, seed: int = 0,
+               model: str = DEFAULT_DECODER,
+               version: Optional[int] = None) -> np.ndarray:
+        """`num_samples` images decoded from prior draws with `seed`."""
+        return self.predict(
+            model,
+            {"num_samples": np.int32(num_samples), "seed": np.int64(seed)},
+            "sample", version,
+        )["image"]
+
+
+def _model_path(model: str, version: Optional[int]) -> str:
+    """`/v1/models/NAME[/versions/V]`, TF Serving's REST model path."""
+    path = f"/v1/models/{model}"
+    if version is not None:
+        path += f"/versions/{int(version)}"
+    return path
+
+
+class RestClient(_Client):
+    """TF Serving REST client (`:8501`).
+
+    Args:
+        host, port: server address.
+        timeout: seconds per request.
+        row_format: send `instances` (row) instead of `inputs` (columnar).
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 8501,
+                 timeout: float = 10.0, row_format: bool = False):
+        self.url = f"http://{host}:{port}"
+        self.timeout = timeout
+        self.row_format = row_format
+        self._outputs: dict[tuple[str, str], list[str]] = {}
+
+    def predict(
+        self, model: str, inputs: Mapping[str, np.ndarray],
+        signature: str = "serving_default", version: Optional[int] = None,
+    ) -> dict[str, np.ndarray]:
+        """Runs `signature` of `model`; returns `{output_name: array}`."""
+        path = _model_path(model, version)
+        body = {"signature_name": signature}
+        arrays = {k: np.asarray(v) for k, v in inputs.items()}
+        if self.row_format:
+            n = len(next(iter(arrays.values())))
+            body["instances"] = [
+                {k: v[i].tolist() for k, v in arrays.items()} for i in range(n)
+            ]
+        else:
+            body["inputs"] = {k: v.tolist() for k, v in arrays.items()}
+        reply = self._request(path + ":predict", model, body)
+        # TF Serving names the outputs only when there are several; a
+        # single output comes bare ("outputs": value, or "predictions":
+        # [row, ...]) and its name is read from the model's metadata.
+        if "outputs" in reply:
+            out = reply["outputs"]
+            if isinstance(out, dict):
+                return {k: np.asarray(v, np.float32) for k, v in out.items()}
+            return {self._single_output(path, model, signature):
+                    np.asarray(out, np.float32)}
+        rows = reply.get("predictions")
+        if rows is None:
+            raise ServingError(f"Unexpected reply from {self.url}: {reply}")
+        if rows and isinstance(rows[0], dict):
+            return {
+                k: np.asarray([r[k] for r in rows], np.float32) for k in rows[0]
+            }
+        return {self._single_output(path, model, signature):
+                np.asarray(rows, np.float32)}
+
+    def output_names(self, model: str, signature: str = "serving_default",
+                     version: Optional[int] = None) -> list[str]:
+        """The output names of `signature`, from `GET .../metadata`."""
+        return self._output_names(_model_path(model, version), model,
+                                  signature)
+
+    def _output_names(self, path: str, model: str, signature: str):
+        key = (path, signature)
+        if key not in self._outputs:
+            reply = self._request(path + "/metadata", model)
+            try:
+                defs = reply["metadata"]["signature_def"]["signature_def"]
+            except (KeyError, TypeError):
+                raise ServingError(
+                    f"Unexpected metadata from {self.url}{path}: {reply}"
+                ) from None
+            if signature not in defs:
+                raise ModelNotFoundError(
+                    f"{self.url}{path}: signature {signature!r} not found; "
+                    f"the model has {sorted(defs)}"
+                )
+            self._outputs[key] = sorted(defs[signature].get("outputs", {}))
+        return self._outputs[key]
+
+    def _single_output(self, path: str, model: str, signature: str) -> str:
+        names = self._output_names(path, model, signature)
+        if len(names) != 1:
+            raise ServingError(
+                f"{self.url}{path}: signature {signature!r} answered one "
+                f"unnamed output, but its metadata lists {names}"
+            )
+        return names[0]
+
+    def _request(self, path: str, model: str,
+                 body: Optional[dict] = None) -> dict:
+        """`POST` `body` (or `GET` without one); the JSON reply."""
+        if body is None:
+            request = urllib.request.Request(self.url + path, method="GET")
+        else:
+            request = urllib.request.Request(
+                self.url + path, data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"}, method="POST",
+            )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as err:
+            try:
+                message = json.loads(err.read()).get("error", err.reason)
+            except (ValueError, AttributeError):
+                message = err.reason
+            if err.code == 404 or "not found" in str(message).lower():
+                raise ModelNotFoundError(
+                    f"{self.url}{path}: {message}"
+                ) from None
+            raise ServingError(
+                f"{self.url}{path}: HTTP {err.code}: {message}") from None
+        except (socket.timeout, TimeoutError):
+            raise ServingError(
+                f"TF Serving at {self.url} did not answer within "
+                f"{self.timeout} s (model {model!r})."
+            ) from None
+        except urllib.error.URLError as err:
+            raise ServingError(
+                f"Cannot reach TF Serving at {self.url}: {err.reason}. Is the "
+                "server running (see serving/README.md)?"
+            ) from None
+
+
+class GrpcClient(_Client):
+    """TF Serving gRPC client (`:8500`), `PredictionService.Predict`."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 8500,
+                 timeout: float = 10.0):
+        import grpc
+
+        from vae_tf.tensor_proto import (PREDICT_METHOD, PredictRequest,
+                                         PredictResponse)
+
+        self.target = f"{host}:{port}"
+        self.timeout = timeout
+        self._grpc = grpc
+        self._request_class = PredictRequest
+        self._channel = grpc.insecure_channel(
+            self.target,
+            options=[("grpc.max_receive_message_length", 256 << 20),
+                     ("grpc.max_send_message_length", 256 << 20)],
+        )
+        self._predict = self._channel.unary_unary(
+            PREDICT_METHOD,
+            request_serializer=PredictRequest.SerializeToString,
+            response_deserializer=PredictResponse.FromString,
+        )
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def predict(
+        self, model: str, inputs: Mapping[str, np.ndarray],
+        signature: str = "serving_default", version: Optional[int] = None,
+    ) -> dict[str, np.ndarray]:
+        """Runs `signature` of `model`; returns `{output_name: array}`."""
+        from vae_tf.tensor_proto import to_ndarray, to_tensor_proto
+
+        request = self._request_class()
+        request.model_spec.name = model
+        request.model_spec.signature_name = signature
+        if version is not None:
+            request.model_spec.version.value = int(version)
+        for key, value in inputs.items():
+            request.inputs[key].CopyFrom(to_tensor_proto(value))
+        grpc = self._grpc
+        try:
+            reply = self._predict(request, timeout=self.timeout)
+        except grpc.RpcError as err:
+            code, details = err.code(), err.details()
+            if code == grpc.StatusCode.NOT_FOUND:
+                raise ModelNotFoundError(f"{self.target}: {details}") from None
+            if code == grpc.StatusCode.UNAVAILABLE:
+                raise ServingError(
+                    f"Cannot reach TF Serving at {self.target}: {details}. "
+                    "Is the server running (see serving/README.md)?"
+                ) from None
+            if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise ServingError(
+                    f"TF Serving at {self.target} did not answer within "
+                    f"{self.timeout} s (model {model!r})."
+                ) from None
+            if "not found" in (details or "").lower():
+                raise ModelNotFoundError(f"{self.target}: {details}") from None
+            raise ServingError(
+                f"{self.target}: {code.name}: {details}") from None
+        return {k: to_ndarray(v) for k, v in reply.outputs.items()}
