@@ -5,6 +5,7 @@ import os
 import pytest
 import tensorflow as tf
 
+from grids import tiles
 from vae_tf import cli
 from vae_tf.evaluate import evaluate_run
 
@@ -115,20 +116,6 @@ def test_evaluate_reports_mig_on_shapes(tmp_path):
     assert 0.0 <= report["mig"] <= 1.0
 
 
-def _tiles(path, rows, cols, size=32, pad=2):
-    """The `rows x cols` tiles of a saved grid, shrunk back to 1:1."""
-    import numpy as np
-
-    grid = tf.io.decode_png(tf.io.read_file(str(path))).numpy()
-    factor = grid.shape[0] // (rows * (size + pad) + pad)
-    grid = grid[::factor, ::factor]
-    return np.stack([
-        grid[pad + r * (size + pad):pad + r * (size + pad) + size,
-             pad + c * (size + pad):pad + c * (size + pad) + size]
-        for r in range(rows) for c in range(cols)
-    ]).astype(np.int16)
-
-
 def test_sample_png_tiles_are_the_decoded_samples(trained_run, tmp_path):
     """Bug: a blank or stale PNG of the right size (a size check passes)."""
     import numpy as np
@@ -143,8 +130,7 @@ def test_sample_png_tiles_are_the_decoded_samples(trained_run, tmp_path):
     images, _ = generate.sample(models.decoder, 8, 1.0, 5,
                                 run_sampler(trained_run, config, None))
     expected = np.round(np.clip(images, 0, 1) * 255).astype(np.int16)
-    tiles = _tiles(out, 2, 4)
-    assert np.abs(tiles - expected).max() <= 1
+    assert np.abs(tiles(out, 2, 4) - expected).max() <= 1
     # This one-epoch model decodes near-uniform grey (~128): a blank white
     # or black grid fails the comparison above; the reconstruction test
     # below checks tiles with real content.
@@ -163,8 +149,8 @@ def test_reconstruction_png_rows_are_originals_over_reconstructions(
     run = Run(trained_run)
     x = run.images("test", 5, 0)
     recon = generate.reconstruct(run.models.encoder, run.models.decoder, x)
-    tiles = _tiles(out, 2, 5)
-    for got, want in ((tiles[:5], x), (tiles[5:], recon)):
+    shown = tiles(out, 2, 5)
+    for got, want in ((shown[:5], x), (shown[5:], recon)):
         want = np.round(np.clip(want, 0, 1) * 255).astype(np.int16)
         assert np.abs(got - want).max() <= 1
 

@@ -4,6 +4,7 @@ import os
 import numpy as np
 import pytest
 
+from grids import tiles
 from vae_tf import load_data, load_run, train
 from vae_tf.config import ConfigError
 from vae_tf.data import DataError
@@ -51,29 +52,24 @@ def test_run_directory_contents_and_reload(tiny_config, tmp_path, capsys):
     assert not [p for p in os.listdir(out) if p.startswith(".")]  # no temp files
     # reconstructions.png: rows of 8 validation images (as the model sees
     # them) over their reconstructions, images 0-7 then 8-15.
-    import keras
-
-    grid = keras.ops.convert_to_numpy(keras.utils.load_img(
-        str(out / "reconstructions.png")))
-    size, pad = 32, 2
-    factor = grid.shape[0] // (4 * (size + pad) + pad)
-    grid = grid[::factor, ::factor].astype(np.int16)
+    shown_tiles = tiles(out / "reconstructions.png", rows=4, cols=8)
     x = result.data.validation.images[:16]
     recon = result.models.decoder.predict(
         result.models.encoder.predict(x / 255.0, verbose=0)[0], verbose=0)
     recon = np.round(np.clip(recon, 0, 1) * 255)
-    for row, shown in enumerate((x[:8], recon[:8], x[8:], recon[8:])):
-        top = pad + row * (size + pad)
-        for col in range(8):
-            left = pad + col * (size + pad)
-            tile = grid[top:top + size, left:left + size]
-            assert np.abs(tile - shown[col]).max() <= 1, (row, col)
-    # The run draws with the mixture it saved, or the prior when asked.
+    shown = np.concatenate([x[:8], recon[:8], x[8:], recon[8:]])
+    assert np.abs(shown_tiles - shown).max() <= 1
+    # The run draws with the mixture it saved, or the prior when asked;
+    # samples.png shows 32 draws of it with the run's seed.
     from vae_tf.samplers import MixtureSampler, PriorSampler
     from vae_tf.training import run_sampler
 
     mixture = run_sampler(str(out), config)
     assert isinstance(mixture, MixtureSampler)
+    samples = result.models.decoder.predict(
+        mixture.sample(32, config.seed), verbose=0)
+    assert np.abs(tiles(out / "samples.png", rows=4, cols=8)
+                  - np.round(np.clip(samples, 0, 1) * 255)).max() <= 1
     np.testing.assert_array_equal(
         mixture.sample(5, seed=1),
         load_sampler(str(out / "sampler.json")).sample(5, seed=1))
