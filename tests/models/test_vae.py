@@ -206,3 +206,35 @@ def test_built_kl_weight_is_the_schedules_first_value(tiny_config, schedule,
     (layer,) = kl_layers(build_vae(config).vae)
     assert float(layer.beta.numpy()) == expected
     assert float(layer.capacity.numpy()) == 0.0
+
+
+def test_seed_fixes_the_weights_and_leaves_the_callers_rngs_alone(
+        tiny_config):
+    """Bug: build_vae called keras.utils.set_random_seed, reseeding the
+    user's Python, NumPy, TensorFlow and Keras generators."""
+    import random
+
+    import tensorflow as tf
+
+    def draws():
+        return (random.random(), np.random.random(),
+                float(tf.random.uniform(())),
+                float(keras.random.uniform(())))
+
+    def weights(seed):
+        return build_vae(tiny_config.replace(seed=seed)).vae.get_weights()
+
+    random.seed(5)
+    np.random.seed(5)
+    tf.random.set_seed(5)
+    keras.utils.set_random_seed(5)
+    expected = [draws(), draws()]
+    keras.utils.set_random_seed(5)
+    got = [draws()]
+    first = weights(1)
+    got.append(draws())
+    assert got == expected  # the build consumed and reseeded nothing
+    again, other = weights(1), weights(2)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, b) for a, b in zip(first, other))

@@ -17,7 +17,9 @@ extra channel for the loss; the encoder and decoder are unchanged.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+import contextlib
+import random
+from typing import Iterator, NamedTuple, Optional
 
 import keras
 from keras import layers
@@ -49,7 +51,9 @@ class VAEModels(NamedTuple):
 def build_vae(
     config: VAEConfig, encoder_body=None, decoder_body=None
 ) -> VAEModels:
-    """Builds the VAE described by `config` (weights seeded by `config.seed`).
+    """Builds the VAE described by `config` (weights seeded by `config.seed`:
+    the same seed gives the same initial weights; the caller's random
+    number generators are left as they were).
 
     Args:
         config: the resolved config.
@@ -70,7 +74,29 @@ def build_vae(
         )
     config = config.resolve()
     config.validate()
-    keras.utils.set_random_seed(config.seed)
+    with _initializer_seeds(config.seed):
+        return _build(config, encoder_body, decoder_body)
+
+
+@contextlib.contextmanager
+def _initializer_seeds(seed: int) -> Iterator[None]:
+    """Seeds the initializers of the layers built inside, and nothing else.
+
+    A Keras initializer without a seed takes one from Python's `random`
+    module when it is created (`keras.random.make_default_seed`), so the
+    weights follow that module's state: it is seeded here and restored
+    afterwards. (`keras.utils.set_random_seed` would also reseed NumPy,
+    TensorFlow and Keras for the rest of the caller's program.)
+    """
+    state = random.getstate()
+    random.seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(state)
+
+
+def _build(config: VAEConfig, encoder_body, decoder_body) -> VAEModels:
     net = ARCHITECTURES[config.architecture]
 
     image = keras.Input(shape=config.input_shape, name="image")
