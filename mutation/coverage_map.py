@@ -26,8 +26,8 @@ first, so that a killed mutant stops early under `-x`.
 Killed verdicts from selected tests are as sound as the full command's (a
 test failed under the mutant). A line run only by a module-scoped fixture is
 credited to the first test that used it, so a survivor can be an artefact
-of selection: confirm survivors with `recheck.py`, which reruns each with
-the whole test command.
+of selection: `recheck.py` reruns survivors with the whole test command
+(or, with `--map`, with a map rebuilt at HEAD).
 """
 
 import ast

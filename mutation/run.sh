@@ -12,13 +12,12 @@
 # prints each module's report. Sessions: mutation/sessions/<module>.sqlite.
 # Each mutant's `python -m pytest ...` runs as a fork of a process that has
 # TensorFlow imported already (mutation/forkserver.py; ~40% less time),
-# and only the tests that executed the mutated lines at HEAD run
-# (mutation/coverage_map.py records them per module first); a line run at
-# import time, or by no test, gets the whole test command. A survivor may be
-# an artefact of that selection, so confirm survivors with recheck.py,
-# which always runs the whole command.
-# After adding tests, `python mutation/recheck.py <module>` reruns only the
-# surviving mutants against them.
+# and only the tests that executed the mutated lines at HEAD run, quickest
+# first (mutation/coverage_map.py records them per module first, subprocess
+# and tf.function lines included); a line run at import time gets the whole
+# test command, a line run by no test none (the mutant survives unrun).
+# After adding tests, `python mutation/recheck.py [--map] <module>` reruns
+# only the surviving mutants against them.
 #
 #   mutation/run.sh --resume metrics       # finish a stopped run
 #
