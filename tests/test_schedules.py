@@ -128,3 +128,18 @@ def test_boundary_schedule_arguments_are_accepted(make):
 def test_negative_ramp_ratio_is_refused():
     with pytest.raises(ValueError, match="ratio"):
         CyclicalBeta(10, ratio=-0.5)
+
+
+@pytest.mark.parametrize("schedule", ["constant", "linear", "cyclical",
+                                      "capacity"])
+def test_initial_kl_weights_are_each_schedules_value_at_step_0(schedule):
+    """The model starts where its schedule does (one rule, in schedules)."""
+    from vae_tf import VAEConfig
+    from vae_tf.schedules import initial_kl_weights, schedule_callbacks
+
+    config = VAEConfig(beta=3.0, beta_schedule=schedule, capacity_max=25.0,
+                       epochs=2)
+    start = {"beta": config.beta, "capacity": 0.0}
+    for callback in schedule_callbacks(config, steps_per_epoch=10):
+        start[callback.variable] = callback.value(0)
+    assert initial_kl_weights(config) == (start["beta"], start["capacity"])

@@ -28,6 +28,7 @@ from vae_tf.config import VAEConfig
 from vae_tf.layers import CalibratedScale, KLDivergence, Sampling, SoftClip
 from vae_tf.losses import ReconstructionLoss, ReconstructionMetric
 from vae_tf.networks import ARCHITECTURES
+from vae_tf.schedules import initial_kl_weights
 
 
 LOG_VAR_LIMIT = 10.0  # |z_log_var| < 10, see `SoftClip`
@@ -105,10 +106,7 @@ def _build(config: VAEConfig, encoder_body, decoder_body) -> VAEModels:
     z_log_var = layers.Dense(config.latent_dim, name="z_log_var_raw")(h)
     # Bounded log-variance: exp() stays finite whatever the weights do.
     z_log_var = SoftClip(LOG_VAR_LIMIT, name="z_log_var")(z_log_var)
-    initial_capacity = 0.0
-    initial_beta = config.beta
-    if config.beta_schedule in ("linear", "cyclical"):
-        initial_beta = 0.0
+    initial_beta, initial_capacity = initial_kl_weights(config)
     z_mean, z_log_var = KLDivergence(
         beta=initial_beta, capacity=initial_capacity, name="kl_divergence"
     )([z_mean, z_log_var])
