@@ -104,6 +104,10 @@ def test_trim_history_drops_later_epochs_and_half_lines(tmp_path):
                     "3,4.0,7.0\n4,5.0\n")
     trim_history(str(path), 2)
     assert read_history(str(path)) == {"kl": [1.0, 2.0], "loss": [10.0, 9.0]}
+    # A half-written line goes whatever its epoch.
+    path.write_text("epoch,kl,loss\n0,1.0,10.0\n1,2.0\n")
+    trim_history(str(path), 5)
+    assert read_history(str(path)) == {"kl": [1.0], "loss": [10.0]}
 
 
 def test_a_diverging_run_stops_with_a_clear_error_and_no_model(tiny_config,

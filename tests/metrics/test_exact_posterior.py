@@ -113,8 +113,11 @@ def test_iwae_decodes_max_decodes_images_at_a_time(exact_model):
     np.testing.assert_allclose(nine["per_image"], _neg_log_px(x.ravel()),
                                atol=1e-4)
     # A max_decodes below the batch still decodes one sample at a time.
-    tiny = iwae_nll(encoder, decoder, x, "gaussian", scale=SIGMA, k=3,
+    counter = _MaxRows()
+    counting = keras.Model(z, decoder(counter(z)))
+    tiny = iwae_nll(encoder, counting, x, "gaussian", scale=SIGMA, k=3,
                     batch_size=4, max_decodes=2)
+    assert float(counter.rows.numpy()) == 4  # one sample of the 4 images
     np.testing.assert_allclose(tiny["per_image"], _neg_log_px(x.ravel()),
                                atol=1e-4)
 
