@@ -37,12 +37,20 @@ def _scale(text: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `vae-tf` parser; each subcommand sets `func`, its handler."""
     parser = argparse.ArgumentParser(
         prog="vae-tf",
         description="Variational autoencoders on Keras 3 / TensorFlow.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
+    for add in (_add_train, _add_export, _add_check_export, _add_sample,
+                _add_image_commands, _add_evaluate, _add_prepare):
+        add(commands)
+    return parser
+
+
+def _add_train(commands) -> None:
     train = commands.add_parser(
         "train",
         help="train a VAE and write a run directory",
@@ -52,55 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
             "samples.png to the run directory. Flags override --config."
         ),
     )
-    train.add_argument(
-        "--data", default=None,
-        help="faces (default, procedural), shapes, fashion_mnist, "
-             "folder:PATH, npz:PATH or shards:DIR (from vae-tf prepare)",
-    )
-    train.add_argument(
-        "--data-dir", default=None,
-        help="extra folder searched first for fashion_mnist idx files",
-    )
-    train.add_argument(
-        "--config", default=None, metavar="FILE.json",
-        help="start from this config (e.g. a run's config.json)",
-    )
-    train.add_argument("--epochs", type=int, help="training epochs")
-    train.add_argument("--latent-dim", type=int, help="latent dimensions")
-    train.add_argument(
-        "--beta", type=float, help="KL weight (1 = VAE, >1 = beta-VAE)"
-    )
-    train.add_argument(
-        "--likelihood", choices=LIKELIHOODS, help="reconstruction likelihood"
-    )
-    train.add_argument(
-        "--likelihood-scale", type=_scale, default=argparse.SUPPRESS,
-        metavar="SCALE",
-        help="pixel scale of gaussian/laplace, or 'calibrated' (default: "
-             "the maximum-likelihood scale of the batch error)",
-    )
-    train.add_argument(
-        "--architecture", choices=ARCHITECTURES, help="network type"
-    )
-    train.add_argument(
-        "--lr-schedule", choices=LR_SCHEDULES,
-        help="learning rate: constant or cosine decay over the run",
-    )
-    train.add_argument(
-        "--sampler", choices=SAMPLERS,
-        help="what samples.png and the exported sample signature draw z "
-             "from: mixture (fitted to the training codes) or prior",
-    )
-    train.add_argument(
-        "--beta-schedule", choices=BETA_SCHEDULES, help="beta schedule"
-    )
-    train.add_argument("--batch-size", type=int, help="images per step")
-    train.add_argument("--learning-rate", type=float, help="Adam step size")
-    train.add_argument(
-        "--num-examples", type=int,
-        help="training images generated for faces/shapes",
-    )
-    train.add_argument("--seed", type=int, help="random seed")
+    _add_config_flags(train)
     train.add_argument(
         "--out", default=None, metavar="DIR",
         help="run directory (default runs/<date-time>); rerunning the same "
@@ -131,7 +91,63 @@ def build_parser() -> argparse.ArgumentParser:
         help="enable TF op determinism (GPUs; seeded CPU runs are "
              "identical without it)",
     )
+    train.set_defaults(func=_train)
 
+
+def _add_config_flags(p) -> None:
+    """The flags that map onto `VAEConfig` fields (`_CONFIG_FLAGS`)."""
+    p.add_argument(
+        "--data", default=None,
+        help="faces (default, procedural), shapes, fashion_mnist, "
+             "folder:PATH, npz:PATH or shards:DIR (from vae-tf prepare)",
+    )
+    p.add_argument(
+        "--data-dir", default=None,
+        help="extra folder searched first for fashion_mnist idx files",
+    )
+    p.add_argument(
+        "--config", default=None, metavar="FILE.json",
+        help="start from this config (e.g. a run's config.json)",
+    )
+    p.add_argument("--epochs", type=int, help="training epochs")
+    p.add_argument("--latent-dim", type=int, help="latent dimensions")
+    p.add_argument(
+        "--beta", type=float, help="KL weight (1 = VAE, >1 = beta-VAE)"
+    )
+    p.add_argument(
+        "--likelihood", choices=LIKELIHOODS, help="reconstruction likelihood"
+    )
+    p.add_argument(
+        "--likelihood-scale", type=_scale, default=argparse.SUPPRESS,
+        metavar="SCALE",
+        help="pixel scale of gaussian/laplace, or 'calibrated' (default: "
+             "the maximum-likelihood scale of the batch error)",
+    )
+    p.add_argument(
+        "--architecture", choices=ARCHITECTURES, help="network type"
+    )
+    p.add_argument(
+        "--lr-schedule", choices=LR_SCHEDULES,
+        help="learning rate: constant or cosine decay over the run",
+    )
+    p.add_argument(
+        "--sampler", choices=SAMPLERS,
+        help="what samples.png and the exported sample signature draw z "
+             "from: mixture (fitted to the training codes) or prior",
+    )
+    p.add_argument(
+        "--beta-schedule", choices=BETA_SCHEDULES, help="beta schedule"
+    )
+    p.add_argument("--batch-size", type=int, help="images per step")
+    p.add_argument("--learning-rate", type=float, help="Adam step size")
+    p.add_argument(
+        "--num-examples", type=int,
+        help="training images generated for faces/shapes",
+    )
+    p.add_argument("--seed", type=int, help="random seed")
+
+
+def _add_export(commands) -> None:
     export = commands.add_parser(
         "export",
         help="export encoder and decoder SavedModels for TF Serving",
@@ -151,7 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--sampler", choices=SAMPLERS, default=None,
                         help="z source of the decoder's sample signature "
                              "(default: the run's)")
+    export.set_defaults(func=_export)
 
+
+def _add_check_export(commands) -> None:
     check = commands.add_parser(
         "check-export",
         help="verify an exported SavedModel (exit 1 with the reason if bad)",
@@ -176,8 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--atol", type=float, default=1e-5,
                        help="tolerance vs the Keras outputs (default 1e-5)")
-    _add_generative_commands(commands)
+    check.set_defaults(func=_check_export)
 
+
+def _add_prepare(commands) -> None:
     prepare = commands.add_parser(
         "prepare",
         help="write a data set as sharded TFRecords to stream from disk",
@@ -201,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--seed", type=int, default=0)
     prepare.add_argument("--data-dir", default=None,
                          help="extra folder for fashion_mnist")
-    return parser
+    prepare.set_defaults(func=_prepare)
 
 
 def _floats(text: str) -> list[float]:
@@ -227,17 +248,21 @@ def _ints(text: str) -> list[int]:
         ) from None
 
 
-def _add_generative_commands(commands) -> None:
-    def command(name, help_text):
-        p = commands.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("run_dir", metavar="RUN_DIR",
-                       help="a vae-tf train run directory")
-        p.add_argument("--out", default=None, metavar="FILE",
-                       help="output file (default: inside RUN_DIR)")
-        p.add_argument("--seed", type=int, default=0, help="random seed")
-        return p
+def _run_command(commands, name: str, help_text: str, handler):
+    """A subcommand on RUN_DIR with --out and --seed, handled by `handler`."""
+    p = commands.add_parser(name, help=help_text, description=help_text)
+    p.add_argument("run_dir", metavar="RUN_DIR",
+                   help="a vae-tf train run directory")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help="output file (default: inside RUN_DIR)")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.set_defaults(func=handler)
+    return p
 
-    p = command("sample", "decode sampled z into a PNG grid")
+
+def _add_sample(commands) -> None:
+    p = _run_command(commands, "sample", "decode sampled z into a PNG grid",
+                     _sample)
     p.add_argument("--n", type=int, default=32, help="images (default 32)")
     p.add_argument("--temperature", type=float, default=1.0,
                    help="scale of z's deviation from the sampler's means "
@@ -251,47 +276,57 @@ def _add_generative_commands(commands) -> None:
              "(pass - as RUN_DIR); at temperature 1 its own sample "
              "signature draws z",
     )
-    for name, text in (
-        ("reconstruct", "originals over reconstructions, as a PNG"),
-        ("interpolate", "latent interpolation strips between image pairs"),
-        ("traverse", "one row per latent dimension, moved across values"),
-        ("edit", "add an attribute vector (e.g. smile) at rising strength"),
-    ):
-        p = command(name, text)
-        p.add_argument("--split", default="test",
-                       choices=("train", "validation", "test"),
-                       help="where images come from (default test)")
-        if name == "reconstruct":
-            p.add_argument("--n", type=int, default=8, help="images")
-        if name == "interpolate":
-            p.add_argument("--pairs", type=int, default=4, help="strips")
-            p.add_argument("--steps", type=int, default=10,
-                           help="points per strip, endpoints included")
-            p.add_argument("--method", default="slerp",
-                           choices=("slerp", "lerp"))
-        if name == "traverse":
-            p.add_argument("--dims", type=_ints, default=None,
-                           help="latent dims, e.g. 0,3,5 (default: the 8 "
-                                "with the most KL)")
-            p.add_argument("--values", type=_floats, default="-3:3:9",
-                           help="values 'a,b,c' or 'start:stop:count' "
-                                "(default -3:3:9; write --values=-2:2:5 "
-                                "when the first is negative)")
-            p.add_argument("--index", type=int, default=None,
-                           help="start from this image of --split "
-                                "(default: z = 0)")
-        if name == "edit":
-            p.add_argument("--attribute", required=True,
-                           help="attribute name, e.g. smile, glasses, beard")
-            p.add_argument("--strengths", type=_floats,
-                           default="0,0.5,1,1.5,2",
-                           help="multiples of the attribute vector "
-                                "(default 0,0.5,1,1.5,2; --strengths=-1,0,1 "
-                                "when the first is negative)")
-            p.add_argument("--n", type=int, default=6, help="images")
 
-    p = command("evaluate", "-ELBO, IWAE bound, KL per dim, active units, "
-                            "MIG; writes a JSON report and plots")
+
+def _image_command(commands, name: str, help_text: str, handler):
+    """A RUN_DIR subcommand that draws images from --split."""
+    p = _run_command(commands, name, help_text, handler)
+    p.add_argument("--split", default="test",
+                   choices=("train", "validation", "test"),
+                   help="where images come from (default test)")
+    return p
+
+
+def _add_image_commands(commands) -> None:
+    p = _image_command(commands, "reconstruct",
+                       "originals over reconstructions, as a PNG",
+                       _reconstruct)
+    p.add_argument("--n", type=int, default=8, help="images")
+    p = _image_command(commands, "interpolate",
+                       "latent interpolation strips between image pairs",
+                       _interpolate)
+    p.add_argument("--pairs", type=int, default=4, help="strips")
+    p.add_argument("--steps", type=int, default=10,
+                   help="points per strip, endpoints included")
+    p.add_argument("--method", default="slerp", choices=("slerp", "lerp"))
+    p = _image_command(commands, "traverse",
+                       "one row per latent dimension, moved across values",
+                       _traverse)
+    p.add_argument("--dims", type=_ints, default=None,
+                   help="latent dims, e.g. 0,3,5 (default: the 8 with the "
+                        "most KL)")
+    p.add_argument("--values", type=_floats, default="-3:3:9",
+                   help="values 'a,b,c' or 'start:stop:count' (default "
+                        "-3:3:9; write --values=-2:2:5 when the first is "
+                        "negative)")
+    p.add_argument("--index", type=int, default=None,
+                   help="start from this image of --split (default: z = 0)")
+    p = _image_command(
+        commands, "edit",
+        "add an attribute vector (e.g. smile) at rising strength", _edit)
+    p.add_argument("--attribute", required=True,
+                   help="attribute name, e.g. smile, glasses, beard")
+    p.add_argument("--strengths", type=_floats, default="0,0.5,1,1.5,2",
+                   help="multiples of the attribute vector (default "
+                        "0,0.5,1,1.5,2; --strengths=-1,0,1 when the first "
+                        "is negative)")
+    p.add_argument("--n", type=int, default=6, help="images")
+
+
+def _add_evaluate(commands) -> None:
+    p = _run_command(commands, "evaluate",
+                     "-ELBO, IWAE bound, KL per dim, active units, MIG; "
+                     "writes a JSON report and plots", _evaluate)
     p.add_argument("--split", default="test",
                    choices=("train", "validation", "test"))
     p.add_argument("--k", type=int, default=1000,
@@ -401,73 +436,86 @@ def _check_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _generative(args: argparse.Namespace) -> int:
+def _wrote(args: argparse.Namespace, path: str) -> int:
+    print(f"vae-tf {args.command}: wrote {path}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from vae_tf import figures
+
+    if args.decoder:
+        out = args.out or "samples.png"
+        decoder, sampler = args.decoder, args.sampler
+        if sampler == "mixture":
+            raise ValueError(
+                "--sampler mixture needs RUN_DIR's sampler.json; an "
+                "exported decoder's sample signature already holds the "
+                "sampler it was exported with (omit --sampler)."
+            )
+    else:
+        from vae_tf.training import run_sampler
+
+        run = figures.Run(args.run_dir)
+        out = run.path(args.out, f"samples_t{args.temperature:g}.png")
+        decoder = run.models.decoder
+        sampler = run_sampler(args.run_dir, run.config, args.sampler)
+    return _wrote(args, figures.sample_png(
+        decoder, out, args.n, args.temperature, args.seed, sampler))
+
+
+def _evaluate(args: argparse.Namespace) -> int:
     import json
 
     from vae_tf import figures
+    from vae_tf.evaluate import evaluate_run, summary
+    from vae_tf.io_utils import atomic_write_text
 
-    if args.command == "sample":
-        if args.decoder:
-            out = args.out or "samples.png"
-            decoder, sampler = args.decoder, args.sampler
-            if sampler == "mixture":
-                raise ValueError(
-                    "--sampler mixture needs RUN_DIR's sampler.json; an "
-                    "exported decoder's sample signature already holds the "
-                    "sampler it was exported with (omit --sampler)."
-                )
-        else:
-            from vae_tf.training import run_sampler
+    run = figures.Run(args.run_dir)
+    report = evaluate_run(
+        args.run_dir, args.split, args.k, args.iwae_images or None,
+        args.seed, data=run.data, quality=not args.no_quality,
+        sampler=args.sampler, served_decoder=args.decoder,
+    )
+    path = run.path(args.out, f"evaluation_{args.split}.json")
+    atomic_write_text(path, json.dumps(report, indent=2) + "\n")
+    figures.evaluation_plots(run, args.split, os.path.dirname(path) or ".")
+    print(json.dumps(summary(report)))
+    return _wrote(args, path)
 
-            run = figures.Run(args.run_dir)
-            out = run.path(args.out, f"samples_t{args.temperature:g}.png")
-            decoder = run.models.decoder
-            sampler = run_sampler(args.run_dir, run.config, args.sampler)
-        path = figures.sample_png(decoder, out, args.n, args.temperature,
-                                  args.seed, sampler)
-    elif args.command == "evaluate":
-        from vae_tf.evaluate import evaluate_run
-        from vae_tf.io_utils import atomic_write_text
 
-        run = figures.Run(args.run_dir)
-        report = evaluate_run(
-            args.run_dir, args.split, args.k, args.iwae_images or None,
-            args.seed, data=run.data, quality=not args.no_quality,
-            sampler=args.sampler, served_decoder=args.decoder,
-        )
-        path = run.path(args.out, f"evaluation_{args.split}.json")
-        atomic_write_text(path, json.dumps(report, indent=2) + "\n")
-        figures.evaluation_plots(run, args.split, os.path.dirname(path) or ".")
-        summary = {k: report[k] for k in ("neg_elbo", "reconstruction", "kl",
-                                          "active_units", "mig")}
-        if "iwae" in report:
-            summary["iwae_nll"] = report["iwae"]["iwae_nll"]
-        if "quality" in report:
-            q = report["quality"]
-            summary.update({k: q[k] for k in q if k.startswith("fd_")})
-        print(json.dumps(summary))
-    else:
-        run = figures.Run(args.run_dir)
-        if args.command == "reconstruct":
-            path = figures.reconstruct_png(run, args.out, args.n, args.split,
-                                           args.seed)
-        elif args.command == "interpolate":
-            path = figures.interpolate_png(
-                run, args.out, args.pairs, args.steps, args.method,
-                args.split, args.seed,
-            )
-        elif args.command == "traverse":
-            path = figures.traverse_png(run, args.out, args.dims, args.values,
-                                        args.index, args.split)
-        else:
-            path, effect = figures.edit_png(
-                run, args.attribute, args.out, args.strengths, args.n,
-                args.split, args.seed,
-            )
-            if effect is not None:
-                print(figures.describe_edit(effect))
-    print(f"vae-tf {args.command}: wrote {path}")
-    return 0
+def _reconstruct(args: argparse.Namespace) -> int:
+    from vae_tf import figures
+
+    return _wrote(args, figures.reconstruct_png(
+        figures.Run(args.run_dir), args.out, args.n, args.split, args.seed))
+
+
+def _interpolate(args: argparse.Namespace) -> int:
+    from vae_tf import figures
+
+    return _wrote(args, figures.interpolate_png(
+        figures.Run(args.run_dir), args.out, args.pairs, args.steps,
+        args.method, args.split, args.seed))
+
+
+def _traverse(args: argparse.Namespace) -> int:
+    from vae_tf import figures
+
+    return _wrote(args, figures.traverse_png(
+        figures.Run(args.run_dir), args.out, args.dims, args.values,
+        args.index, args.split))
+
+
+def _edit(args: argparse.Namespace) -> int:
+    from vae_tf import figures
+
+    path, effect = figures.edit_png(
+        figures.Run(args.run_dir), args.attribute, args.out, args.strengths,
+        args.n, args.split, args.seed)
+    if effect is not None:
+        print(figures.describe_edit(effect))
+    return _wrote(args, path)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -478,10 +526,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from vae_tf.data import DataError
 
     try:
-        return {
-            "train": _train, "export": _export, "check-export": _check_export,
-            "prepare": _prepare,
-        }.get(args.command, _generative)(args)
+        return args.func(args)
     except (ConfigError, DataError, OSError, ValueError,
             NotImplementedError) as err:
         print(f"vae-tf {args.command}: error: {err}", file=sys.stderr)

@@ -121,6 +121,20 @@ def evaluate_run(
     return report
 
 
+def summary(report: dict) -> dict:
+    """The one-line digest `vae-tf evaluate` prints: -ELBO and its parts,
+    active units, MIG, the IWAE bound and the Frechet distances (when the
+    report has them)."""
+    digest = {k: report[k] for k in ("neg_elbo", "reconstruction", "kl",
+                                     "active_units", "mig")}
+    if "iwae" in report:
+        digest["iwae_nll"] = report["iwae"]["iwae_nll"]
+    if "quality" in report:
+        quality = report["quality"]
+        digest.update({k: quality[k] for k in quality if k.startswith("fd_")})
+    return digest
+
+
 def run_quality(run_dir, config, models, data, split="test", seed=0,
                 verbose=True, sampler=None, served_decoder=None) -> dict:
     """`vae_tf.quality.sample_quality` for a run on `split`; the floor is
