@@ -84,6 +84,20 @@ def test_run_directory_contents_and_reload(tiny_config, tmp_path, capsys):
         run_sampler(str(out), config.replace(sampler="prior"), "mixture")
 
 
+def test_a_prior_run_pictures_prior_draws(tiny_config, tmp_path):
+    """`sampler="prior"`: samples.png decodes N(0, I) draws, not the
+    mixture fitted (and saved) anyway."""
+    from vae_tf.samplers import PriorSampler
+
+    out = tmp_path / "run"
+    result = train(tiny_config.replace(sampler="prior"), out_dir=str(out),
+                   verbose=0)
+    z = PriorSampler(tiny_config.latent_dim).sample(32, tiny_config.seed)
+    samples = result.models.decoder.predict(z, verbose=0)
+    assert np.abs(tiles(out / "samples.png", rows=4, cols=8)
+                  - np.round(np.clip(samples, 0, 1) * 255)).max() <= 1
+
+
 @pytest.mark.parametrize("steps", [0, -5, 2.5, "10"])
 def test_save_every_steps_must_be_a_positive_integer(tiny_config, steps):
     with pytest.raises(ConfigError, match="save_every_steps to be a positive "
