@@ -124,6 +124,36 @@ def test_trim_history_drops_later_epochs_and_half_lines(tmp_path):
     assert read_history(str(path)) == {"kl": [1.0], "loss": [10.0]}
 
 
+def test_backup_epoch_reads_the_metadata_or_its_backup_copy(tmp_path):
+    from vae_tf.training import backup_epoch
+
+    assert backup_epoch(str(tmp_path)) == 0  # nothing backed up yet
+    meta = tmp_path / "training_metadata.json"
+    meta.write_text('{"batch": 3}')  # no epoch: start over, no KeyError
+    assert backup_epoch(str(tmp_path)) == 0
+    (tmp_path / "training_metadata.json.bkp").write_text('{"epoch": 2}')
+    assert backup_epoch(str(tmp_path)) == 2
+    meta.write_text('{"epoch": 3}')
+    assert backup_epoch(str(tmp_path)) == 3
+
+
+def test_a_crash_after_fit_keeps_the_backup(tiny_config, tmp_path,
+                                            monkeypatch):
+    """Training state must outlive fit until model.keras is written: a
+    crash in between (disk full, kill) must not cost the whole run."""
+    from vae_tf import training
+
+    def full_disk(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(training, "save_model", full_disk)
+    out = tmp_path / "run"
+    with pytest.raises(OSError, match="No space"):
+        train(tiny_config.replace(epochs=2), out_dir=str(out), verbose=0)
+    assert training.backup_epoch(str(out / "backup")) == 2
+    assert not (out / "model.keras").exists()
+
+
 def test_a_diverging_run_stops_with_a_clear_error_and_no_model(tiny_config,
                                                                tmp_path):
     """TerminateOnNaN stops fit; the run must not be saved as finished

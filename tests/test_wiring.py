@@ -312,6 +312,9 @@ def test_evaluation_splits_are_binarized_once_with_a_fixed_seed(
     gray = tiny_data.validation.images / 255.0
     assert abs(first.mean() - gray.mean()) < 0.01  # a draw, not a threshold
     assert not np.array_equal(first, np.round(gray))
+    # evaluate scores the validation split on the very draw val_loss used
+    np.testing.assert_array_equal(
+        first, split_images(result.config, tiny_data, "validation"))
 
     test = split_images(result.config, tiny_data, "test")
     np.testing.assert_array_equal(
