@@ -75,6 +75,9 @@ def test_run_directory_contents_and_reload(tiny_config, tmp_path, capsys):
         load_sampler(str(out / "sampler.json")).sample(5, seed=1))
     prior = run_sampler(str(out), config, "prior")
     assert type(prior) is PriorSampler
+    for unknown in ("gaussian", "uniform"):  # either side of "mixture"
+        with pytest.raises(ConfigError, match=f"Unknown sampler '{unknown}'"):
+            run_sampler(str(out), config, unknown)
     # Runs from before sampler.json existed draw from the prior, unless a
     # mixture is asked of a run configured for the prior.
     os.remove(out / "sampler.json")

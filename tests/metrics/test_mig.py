@@ -105,6 +105,7 @@ def test_mig_needs_two_latents_and_scores_a_constant_factor_zero():
     ((99, 3), (100, 2)),   # codes one point short
     ((100,), (100, 2)),    # codes of rank 1
     ((100, 3, 1), (100, 2)),  # codes of rank 3
+    ((100, 3), (100, 2, 1)),  # factors of rank 3
     ((100, 3), (100,)),    # factors of rank 1
 ])
 def test_mig_refuses_mismatched_inputs_naming_their_shapes(codes_shape,
