@@ -94,9 +94,7 @@ def select(args: list, map_path: str) -> list:
     none when no test ran any mutated line (no test can then fail)."""
     with open(map_path) as f:
         mapping = json.load(f)
-    seconds = mapping.get("seconds")
-    if seconds is None:  # a map from before the times and subprocesses
-        return _select_v1(args, mapping)
+    seconds = mapping["seconds"]
     options, rest = [], iter(args)
     for arg in rest:
         if arg in ("-p", "-k", "-m"):
@@ -114,27 +112,6 @@ def select(args: list, map_path: str) -> list:
     if not tests:
         return []
     return options + sorted(tests, key=lambda t: (seconds.get(t, 0.0), t))
-
-
-def _select_v1(args: list, mapping: dict) -> list:
-    """The selection for maps without "seconds" (runs started before
-    2026-11-26 01:50 still use them): unmapped lines run everything."""
-    keys = changed_lines(mapping["module"])
-    if not keys:
-        return args
-    tests = set()
-    for key in keys:
-        contexts = mapping["lines"].get(key)
-        if not contexts or "" in contexts:
-            return args
-        tests.update(contexts)
-    options, rest = [], iter(args)
-    for arg in rest:
-        if arg in ("-p", "-k", "-m"):
-            options += [arg, next(rest)]
-        elif arg.startswith("-"):
-            options.append(arg)
-    return options + sorted(tests)
 
 
 def run(path: str, args: list, map_path: str = None,
