@@ -165,8 +165,8 @@ def test_generate_sample_passes_temperature_to_the_sampler(tiny_config):
     np.testing.assert_allclose(zh, 0.5 * z1, rtol=1e-6, atol=1e-7)
 
 
-def test_resume_names_the_epoch_it_continues_with(tiny_config, tiny_data,
-                                                   tmp_path, capsys):
+def test_resume_names_the_epoch_it_continues_with(
+        tiny_config, tiny_data, tmp_path, capsys):
     """Interrupted after one finished epoch, a rerun says it resumes from
     epoch 2 (1-based, as Keras prints "Epoch 2/2") and runs only that."""
     import keras
@@ -188,6 +188,35 @@ def test_resume_names_the_epoch_it_continues_with(tiny_config, tiny_data,
     assert f"vae-tf: resuming {out} from epoch 2\n" in printed
     assert "Epoch 2/2" in printed and "Epoch 1/2" not in printed
     assert len(result.history["loss"]) == 2
+
+
+def test_a_resumed_run_that_diverges_names_its_epoch(
+        tiny_config, tiny_data, tmp_path):
+    """The divergence message counts epochs from the run's start, not from
+    the resume (interrupted after epoch 1, poisoned in epoch 2)."""
+    import keras
+
+    from vae_tf.training import TrainingDivergedError
+
+    out = str(tmp_path / "run")
+    config = tiny_config.replace(epochs=3)
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise RuntimeError("planted crash")
+
+    class Poison(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            for weight in self.model.trainable_weights:
+                weight.assign(weight * float("nan"))
+
+    with pytest.raises(RuntimeError, match="planted crash"):
+        train(config, out_dir=out, data=tiny_data, verbose=0,
+              callbacks=[Crash()])
+    with pytest.raises(TrainingDivergedError, match=r"in epoch 2\."):
+        train(config, out_dir=out, data=tiny_data, verbose=0,
+              callbacks=[Poison()])
 
 
 def test_resume_restores_weights_and_optimizer_state(tiny_config, tiny_data,
