@@ -87,6 +87,27 @@ def test_run_directory_contents_and_reload(tiny_config, tmp_path, capsys):
         run_sampler(str(out), config.replace(sampler="prior"), "mixture")
 
 
+def test_the_mixture_is_fitted_to_the_codes_z_mean(
+        tiny_config, tmp_path, monkeypatch):
+    """The ex-post mixture models the training codes and picks its size on
+    the validation codes: both the encoder's z_mean, not sampled z."""
+    from vae_tf import training
+
+    seen = {}
+    real = training.select_mixture
+
+    def spy(z_train, z_val, **kwargs):
+        seen.update(train=z_train, val=z_val)
+        return real(z_train, z_val, **kwargs)
+
+    monkeypatch.setattr(training, "select_mixture", spy)
+    result = train(tiny_config, out_dir=str(tmp_path / "run"), verbose=0)
+    encode = result.models.encoder.predict
+    for split, z in (("train", seen["train"]), ("validation", seen["val"])):
+        x = getattr(result.data, split).images / 255.0
+        np.testing.assert_allclose(z, encode(x, verbose=0)[0], atol=1e-6)
+
+
 def test_a_prior_run_pictures_prior_draws(tiny_config, tmp_path):
     """`sampler="prior"`: samples.png decodes N(0, I) draws, not the
     mixture fitted (and saved) anyway."""

@@ -192,8 +192,9 @@ def test_resume_names_the_epoch_it_continues_with(
 
 def test_a_resumed_run_that_diverges_names_its_epoch(
         tiny_config, tiny_data, tmp_path):
-    """The divergence message counts epochs from the run's start, not from
-    the resume (interrupted after epoch 1, poisoned in epoch 2)."""
+    """The divergence message names the epoch whose loss became NaN,
+    counted from the run's start: in a fresh run (the last loss, not the
+    first) and after a resume (interrupted after epoch 1, poisoned in 2)."""
     import keras
 
     from vae_tf.training import TrainingDivergedError
@@ -211,6 +212,18 @@ def test_a_resumed_run_that_diverges_names_its_epoch(
             for weight in self.model.trainable_weights:
                 weight.assign(weight * float("nan"))
 
+    class PoisonSecond(Poison):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                super().on_epoch_begin(epoch, logs)
+
+    # Fresh run, finite first epoch: the last loss is the one that counts.
+    fresh = str(tmp_path / "fresh")
+    with pytest.raises(TrainingDivergedError, match=(
+            r"in epoch 2\. Nothing was saved as model\.keras; train into a "
+            r"new run directory \(or delete .*fresh\)")):
+        train(config, out_dir=fresh, data=tiny_data, verbose=0,
+              callbacks=[PoisonSecond()])
     with pytest.raises(RuntimeError, match="planted crash"):
         train(config, out_dir=out, data=tiny_data, verbose=0,
               callbacks=[Crash()])
