@@ -25,8 +25,10 @@ def test_frechet_distance_is_near_zero_for_two_draws_of_one_set():
 
 
 def test_frechet_distance_refuses_bad_features():
-    with pytest.raises(ValueError, match="widths differ"):
+    with pytest.raises(ValueError, match="widths differ: 2 vs 3"):
         frechet_distance(np.zeros((5, 2)), np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="widths differ: 3 vs 2"):
+        frechet_distance(np.zeros((5, 3)), np.zeros((5, 2)))
     with pytest.raises(ValueError, match="NaN"):
         frechet_distance(np.full((5, 2), np.nan), np.zeros((5, 2)))
     with pytest.raises(ValueError, match="n >= 2"):
