@@ -23,6 +23,21 @@ def tiny_data():
     return load_data("faces", num_examples=256, seed=1, image_shape=(32, 32, 3))
 
 
+def _interrupt(config, out, data, epoch):
+    """Trains into `out` and crashes as epoch `epoch` (0-based) begins,
+    leaving the run directory a rerun resumes from."""
+    import keras
+
+    def crash(index, logs=None):
+        if index == epoch:
+            raise RuntimeError("planted crash")
+
+    with pytest.raises(RuntimeError, match="planted crash"):
+        train(config, out_dir=out, data=data, verbose=0,
+              callbacks=[keras.callbacks.LambdaCallback(
+                  on_epoch_begin=crash)])
+
+
 def _kl_layer(vae):
     found = kl_layers(vae)
     assert len(found) == 1
@@ -169,19 +184,9 @@ def test_resume_names_the_epoch_it_continues_with(
         tiny_config, tiny_data, tmp_path, capsys):
     """Interrupted after one finished epoch, a rerun says it resumes from
     epoch 2 (1-based, as Keras prints "Epoch 2/2") and runs only that."""
-    import keras
-
     out = str(tmp_path / "run")
     config = tiny_config.replace(epochs=2)
-
-    class CrashInSecondEpoch(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            if epoch == 1:
-                raise RuntimeError("planted crash")
-
-    with pytest.raises(RuntimeError, match="planted crash"):
-        train(config, out_dir=out, data=tiny_data, verbose=0,
-              callbacks=[CrashInSecondEpoch()])
+    _interrupt(config, out, tiny_data, epoch=1)
     capsys.readouterr()
     result = train(config, out_dir=out, data=tiny_data, verbose=2)
     printed = capsys.readouterr().out
@@ -202,11 +207,6 @@ def test_a_resumed_run_that_diverges_names_its_epoch(
     out = str(tmp_path / "run")
     config = tiny_config.replace(epochs=3)
 
-    class Crash(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            if epoch == 1:
-                raise RuntimeError("planted crash")
-
     class Poison(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
             for weight in self.model.trainable_weights:
@@ -224,9 +224,7 @@ def test_a_resumed_run_that_diverges_names_its_epoch(
             r"new run directory \(or delete .*fresh\)")):
         train(config, out_dir=fresh, data=tiny_data, verbose=0,
               callbacks=[PoisonSecond()])
-    with pytest.raises(RuntimeError, match="planted crash"):
-        train(config, out_dir=out, data=tiny_data, verbose=0,
-              callbacks=[Crash()])
+    _interrupt(config, out, tiny_data, epoch=1)
     with pytest.raises(TrainingDivergedError, match=r"in epoch 2\."):
         train(config, out_dir=out, data=tiny_data, verbose=0,
               callbacks=[Poison()])
