@@ -212,22 +212,21 @@ class GrpcClient(_Client):
                  timeout: float = 10.0):
         import grpc
 
-        from vae_tf.tensor_proto import (PREDICT_METHOD, PredictRequest,
-                                         PredictResponse)
+        from vae_tf import tensor_proto
 
         self.target = f"{host}:{port}"
         self.timeout = timeout
         self._grpc = grpc
-        self._request_class = PredictRequest
+        self._proto = tensor_proto
         self._channel = grpc.insecure_channel(
             self.target,
             options=[("grpc.max_receive_message_length", 256 << 20),
                      ("grpc.max_send_message_length", 256 << 20)],
         )
         self._predict = self._channel.unary_unary(
-            PREDICT_METHOD,
-            request_serializer=PredictRequest.SerializeToString,
-            response_deserializer=PredictResponse.FromString,
+            tensor_proto.PREDICT_METHOD,
+            request_serializer=tensor_proto.PredictRequest.SerializeToString,
+            response_deserializer=tensor_proto.PredictResponse.FromString,
         )
 
     def close(self) -> None:
@@ -244,15 +243,14 @@ class GrpcClient(_Client):
         signature: str = "serving_default", version: Optional[int] = None,
     ) -> dict[str, np.ndarray]:
         """Runs `signature` of `model`; returns `{output_name: array}`."""
-        from vae_tf.tensor_proto import to_ndarray, to_tensor_proto
-
-        request = self._request_class()
+        proto = self._proto
+        request = proto.PredictRequest()
         request.model_spec.name = model
         request.model_spec.signature_name = signature
         if version is not None:
             request.model_spec.version.value = int(version)
         for key, value in inputs.items():
-            request.inputs[key].CopyFrom(to_tensor_proto(value))
+            request.inputs[key].CopyFrom(proto.to_tensor_proto(value))
         grpc = self._grpc
         try:
             reply = self._predict(request, timeout=self.timeout)
@@ -274,4 +272,4 @@ class GrpcClient(_Client):
                 raise ModelNotFoundError(f"{self.target}: {details}") from None
             raise ServingError(
                 f"{self.target}: {code.name}: {details}") from None
-        return {k: to_ndarray(v) for k, v in reply.outputs.items()}
+        return {k: proto.to_ndarray(v) for k, v in reply.outputs.items()}
