@@ -1,7 +1,7 @@
 import numpy as np
 
 from vae_tf import kl_standard_normal
-from vae_tf.gaussian import kl_per_dimension
+from vae_tf.gaussian import kl_per_dimension, log_density, reparametrize
 
 
 def test_kl_shape_and_closed_form(rng):
@@ -31,3 +31,29 @@ def test_kl_matches_monte_carlo_estimate(rng):
     np.testing.assert_allclose(
         kl_standard_normal(mu, log_var).numpy()[0], mc, rtol=1e-2
     )
+
+
+def test_reparametrize_scales_and_shifts_the_noise(rng):
+    mu = rng.normal(size=(5, 3)).astype(np.float32)
+    log_var = rng.normal(size=(5, 3)).astype(np.float32)
+    eps = rng.standard_normal((4, 5, 3)).astype(np.float32)  # sample axis
+    z = np.asarray(reparametrize(mu[None], log_var[None], eps))
+    assert z.shape == (4, 5, 3)
+    np.testing.assert_allclose(z, mu + np.exp(0.5 * log_var) * eps,
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_log_density_is_the_diagonal_gaussian_in_nats(rng):
+    z = rng.normal(size=(6, 4))
+    mu = rng.normal(size=(6, 4))
+    log_var = rng.normal(size=(6, 4))
+    closed = -0.5 * np.sum(
+        (z - mu) ** 2 / np.exp(log_var) + np.log(2 * np.pi) + log_var, axis=-1
+    )
+    got = log_density(z.astype(np.float32), mu.astype(np.float32),
+                      log_var.astype(np.float32)).numpy()
+    assert got.shape == (6,)
+    np.testing.assert_allclose(got, closed, rtol=1e-5)
+    prior = -0.5 * np.sum(z**2 + np.log(2 * np.pi), axis=-1)
+    np.testing.assert_allclose(log_density(z.astype(np.float32)).numpy(),
+                               prior, rtol=1e-5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from vae_tf.gaussian import reparametrize
 
 _SEED_STATE = "seed_generator_state"
 
@@ -56,7 +57,7 @@ class Sampling(keras.layers.Layer):
         eps = keras.random.normal(
             ops.shape(z_mean), dtype=z_mean.dtype, seed=self.seed_generator
         )
-        return z_mean + ops.exp(0.5 * z_log_var) * eps
+        return reparametrize(z_mean, z_log_var, eps)
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from vae_tf.gaussian import kl_per_dimension
+from vae_tf.gaussian import kl_per_dimension, reparametrize
 from vae_tf.losses import negative_log_likelihood
 
 
@@ -47,8 +47,10 @@ def negative_elbo(
     for start in range(0, len(images), batch_size):
         mu = z_mean[start:start + batch_size]
         lv = z_log_var[start:start + batch_size]
-        z = mu + np.exp(0.5 * lv) * rng.standard_normal(mu.shape).astype(np.float32)
-        params = param_decoder(tf.constant(z), training=False)
+        eps = rng.standard_normal(mu.shape).astype(np.float32)
+        params = param_decoder(
+            tf.constant(reparametrize(mu, lv, eps)), training=False
+        )
         recon.append(negative_log_likelihood(
             images[start:start + batch_size], params, likelihood, scale
         ).numpy())

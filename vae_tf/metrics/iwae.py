@@ -16,10 +16,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from vae_tf.gaussian import log_density, reparametrize
 from vae_tf.losses import negative_log_likelihood
 from vae_tf.metrics.elbo import encode_moments
-
-_LOG_2PI = math.log(2.0 * math.pi)
 
 
 def iwae_nll(
@@ -52,16 +51,15 @@ def iwae_nll(
     @tf.function(reduce_retracing=True)
     def log_weights(x, mu, log_var, eps):
         # eps: (s, b, K); x: (b, H, W, C). Rows of z are sample-major.
-        z = mu[None] + tf.exp(0.5 * log_var)[None] * eps
+        z = reparametrize(mu[None], log_var[None], eps)
         s, b = tf.shape(eps)[0], tf.shape(eps)[1]
         params = param_decoder(tf.reshape(z, (-1, latent_dim)), training=False)
         x_rep = tf.tile(x, tf.concat([[s], tf.ones(tf.rank(x) - 1, tf.int32)], 0))
         log_px = -tf.reshape(
             negative_log_likelihood(x_rep, params, likelihood, scale), (s, b)
         )
-        log_pz = -0.5 * tf.reduce_sum(z**2 + _LOG_2PI, axis=-1)
-        log_qz = -0.5 * tf.reduce_sum(eps**2 + _LOG_2PI + log_var[None], axis=-1)
-        return log_px + log_pz - log_qz
+        log_qz = log_density(z, mu[None], log_var[None])
+        return log_px + log_density(z) - log_qz
 
     progress = keras.utils.Progbar(len(images)) if verbose else None
     per_image = []
