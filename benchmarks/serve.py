@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from flops import forward_flops_per_image, matmul_ceiling_gflops  # noqa: E402
-from vae_tf.export_check import resolve_version_dir  # noqa: E402
+from vae_tf.export.layout import resolve_version_dir  # noqa: E402
 from vae_tf.training import load_run  # noqa: E402
 
 

@@ -180,8 +180,7 @@ def test_cli_export_and_check_export(trained_run, tmp_path, capsys):
         assert code == 0, out
         for step in ("a.", "b.", "c.", "d.", "e.", "f."):
             assert f"ok   {step}" in out, (step, out)
-    assert "vae imported: False" not in out  # spelled "vae_tf imported: False"
-    assert "vae_tf imported: False" in out
+    assert "vae_tf layers/models imported: none" in out
 
 
 def test_check_export_fails_without_variables(exported, tmp_path, capsys):
@@ -195,7 +194,7 @@ def test_check_export_fails_without_variables(exported, tmp_path, capsys):
 
 
 def test_check_export_reports_models_config_base_path_missing(exported, tmp_path):
-    from vae_tf.export_check import check_models_config
+    from vae_tf.export import check_models_config
     config = tmp_path / "models.config"
     config.write_text(
         'model_config_list { config { name: "ghost" base_path: "/models/ghost" '

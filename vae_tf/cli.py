@@ -419,7 +419,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _check_export(args: argparse.Namespace) -> int:
-    from vae_tf.export_check import check_export
+    from vae_tf.export import check_export
 
     models_config = args.models_config
     if models_config is None and os.path.isfile("serving/models.config"):

@@ -25,7 +25,7 @@ Model = Union[object, str]
 
 
 def _load_saved_model(path: str):
-    from vae_tf.export_check import resolve_version_dir
+    from vae_tf.export.layout import resolve_version_dir
 
     folder = resolve_version_dir(path)
     if not os.path.isdir(os.path.join(folder, "variables")):

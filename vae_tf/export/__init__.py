@@ -1,0 +1,62 @@
+"""Export: the trained encoder and decoder as two SavedModels laid out for
+TensorFlow Serving, and the checks that they load as servers load them.
+
+- `layout`: `BASE/NAME_encoder|NAME_decoder/<version>/`, versions, atomic
+  version writes, pruning (plain `os`, no TensorFlow);
+- `archives`: the `ExportArchive` signatures (`serving_default`,
+  `encode_sample`, `sample`) with named inputs and outputs;
+- `assets`: `assets.extra/` (warmup records, `vae_tf.json`, reference
+  outputs);
+- `exporter`: `export_models` / `export_run`;
+- `check`: `check_export` (a-f, see there);
+- `fresh_load`: the check's loads in a process without vae_tf's layers,
+  `python -m vae_tf.export.fresh_load VERSION_DIR`.
+
+Names are imported on first use (PEP 562), so `python -m
+vae_tf.export.fresh_load` and the TF-free `layout` pull in nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "ASSETS_EXTRA": "vae_tf.export.layout",
+    "Check": "vae_tf.export.check",
+    "DECODER_SUFFIX": "vae_tf.export.layout",
+    "ENCODER_SUFFIX": "vae_tf.export.layout",
+    "ENCODE_SAMPLE": "vae_tf.export.archives",
+    "ExportError": "vae_tf.export.layout",
+    "ExportResult": "vae_tf.export.exporter",
+    "METADATA_FILE": "vae_tf.export.assets",
+    "REFERENCE_FILE": "vae_tf.export.assets",
+    "SAMPLE": "vae_tf.export.archives",
+    "SERVING_DEFAULT": "vae_tf.export.archives",
+    "WARMUP_FILE": "vae_tf.export.assets",
+    "check_export": "vae_tf.export.check",
+    "check_models_config": "vae_tf.export.check",
+    "export_models": "vae_tf.export.exporter",
+    "export_run": "vae_tf.export.exporter",
+    "prune_versions": "vae_tf.export.layout",
+    "read_final_metrics": "vae_tf.export.exporter",
+    "resolve_version_dir": "vae_tf.export.layout",
+    "validate_name": "vae_tf.export.layout",
+    "versions": "vae_tf.export.layout",
+    "write_warmup": "vae_tf.export.assets",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(
+            f"module 'vae_tf.export' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

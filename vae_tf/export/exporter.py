@@ -1,0 +1,112 @@
+"""`export_models` / `export_run`: encoder and decoder as two versioned
+SavedModels in TF Serving's layout (`layout`), with named signatures
+(`archives`) and `assets.extra/` (`assets`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from typing import Optional
+
+from vae_tf.config import VAEConfig
+from vae_tf.export import archives, assets, layout
+from vae_tf.export.layout import ExportError
+from vae_tf.models import VAEModels
+
+
+@dataclasses.dataclass
+class ExportResult:
+    """Where `export_models` wrote the two models."""
+
+    name: str
+    version: int
+    encoder_dir: str
+    decoder_dir: str
+
+
+def export_models(
+    models: VAEModels,
+    config: VAEConfig,
+    name: str = "vae",
+    base: str = "saved_models",
+    keep: Optional[int] = None,
+    metrics: Optional[dict[str, float]] = None,
+    sampler=None,
+) -> ExportResult:
+    """Exports encoder and decoder as `NAME_encoder` / `NAME_decoder`.
+
+    Both are written to hidden folders first and renamed into place only
+    when both are complete; an existing version is never overwritten.
+
+    Args:
+        models: the trained `VAEModels`.
+        config: the run's resolved config (input shape, latent size).
+        name: model name prefix; validated, no path parts.
+        base: base folder, one sub-folder per served model.
+        keep: if set, keep only the newest `keep` versions of each model.
+        metrics: training metrics to record in `vae_tf.json`.
+        sampler: what the decoder's `sample` signature draws z from (a
+            `vae_tf.samplers` sampler); default N(0, I).
+
+    Returns:
+        An `ExportResult` with the new version number and directories.
+
+    Raises:
+        ExportError: bad name, `keep < 1`, or an unwritable base folder.
+    """
+    layout.validate_name(name)
+    if keep is not None and (not isinstance(keep, int) or keep < 1):
+        raise ExportError(f"Expected keep >= 1. Received: keep={keep!r}")
+    model_dirs = layout.model_bases(base, name)
+    version = layout.next_version(*model_dirs)
+    if sampler is None:
+        from vae_tf.samplers import PriorSampler
+
+        sampler = PriorSampler(config.latent_dim)
+    info = assets.metadata(config, metrics or {}, name, version, sampler)
+    pending = []
+    try:
+        for model_dir, build in zip(
+            model_dirs, (archives.encoder_archive, archives.decoder_archive)
+        ):
+            tmp = layout.temp_version_dir(model_dir, version)
+            pending.append(tmp)
+            archive, reference, warmup = build(models, config, sampler)
+            archive.write_out(tmp, verbose=False)
+            assets.write_assets(tmp, os.path.basename(model_dir), reference,
+                                warmup, info)
+        final = [layout.publish(tmp, model_dir, version)
+                 for tmp, model_dir in zip(pending, model_dirs)]
+    finally:
+        for tmp in pending:
+            if os.path.exists(tmp):
+                shutil.rmtree(tmp, ignore_errors=True)
+    if keep is not None:
+        for model_dir in model_dirs:
+            layout.prune_versions(model_dir, keep)
+    return ExportResult(name, version, final[0], final[1])
+
+
+def export_run(
+    run_dir: str, name: str = "vae", base: str = "saved_models",
+    keep: Optional[int] = None, sampler: Optional[str] = None,
+) -> ExportResult:
+    """Exports the model of a `vae-tf train` run directory, with the
+    run's sampler (`config.sampler`, or `sampler`: mixture/prior) and its
+    last epoch's metrics."""
+    from vae_tf.training import HISTORY_FILE, load_run, run_sampler
+
+    config, models = load_run(run_dir)
+    return export_models(
+        models, config, name, base, keep,
+        metrics=read_final_metrics(os.path.join(run_dir, HISTORY_FILE)),
+        sampler=run_sampler(run_dir, config, sampler),
+    )
+
+
+def read_final_metrics(history_csv: str) -> dict[str, float]:
+    """The last epoch of a `history.csv` (empty if absent)."""
+    from vae_tf.training import read_history
+
+    return {k: v[-1] for k, v in read_history(history_csv).items() if v}
