@@ -25,7 +25,7 @@ import tensorflow as tf  # noqa: E402
 
 from flops import forward_flops_per_image, matmul_ceiling_gflops  # noqa: E402
 from vae_tf.export.layout import resolve_version_dir  # noqa: E402
-from vae_tf.training import load_run  # noqa: E402
+from vae_tf.runs import load_run  # noqa: E402
 
 
 def _paths(keras_model, signature, input_name):

@@ -162,7 +162,7 @@ def test_evaluate_report_matches_an_independent_computation(trained_run):
     import numpy as np
 
     from vae_tf import load_data
-    from vae_tf.evaluate import split_images
+    from vae_tf.runs import split_images
     from vae_tf.training import load_run
 
     report = evaluate_run(trained_run, split="test", k=0, verbose=False,

@@ -269,3 +269,25 @@ def test_tflite_converts_serving_default_of_both_exports(exported):
         assert set(lite) == set(saved)
         for key in lite:
             np.testing.assert_allclose(lite[key], saved[key], atol=1e-5)
+
+
+def test_export_imports_neither_training_nor_data(trained_run, tmp_path):
+    """`vae-tf export` of a run needs the run's model, not the trainer or
+    the data sets: exporting and checking, in a fresh process, import no
+    vae_tf.training and no vae_tf.data module."""
+    import subprocess
+    import sys
+
+    program = f"""
+import sys
+from vae_tf.export import check_export, export_run
+result = export_run({trained_run!r}, base={str(tmp_path)!r})
+assert all(c.ok for c in check_export(result.decoder_dir)), "check failed"
+loaded = sorted(m for m in sys.modules
+                if m == "vae_tf.training" or m.startswith("vae_tf.data"))
+print("LOADED", loaded)
+"""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True,
+                          text=True, timeout=600, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "LOADED []" in done.stdout, done.stdout

@@ -332,7 +332,7 @@ def test_evaluation_splits_are_binarized_once_with_a_fixed_seed(
     moves with the draw, not the model) or by an unseeded draw (two runs'
     numbers are not comparable); the same for evaluate's test split."""
     from vae_tf import training
-    from vae_tf.evaluate import split_images
+    from vae_tf.runs import split_images
 
     config = tiny_config.replace(likelihood="bernoulli", epochs=1)
     fed = []

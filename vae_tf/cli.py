@@ -454,12 +454,10 @@ def _sample(args: argparse.Namespace) -> int:
                 "sampler it was exported with (omit --sampler)."
             )
     else:
-        from vae_tf.training import run_sampler
-
         run = figures.Run(args.run_dir)
         out = run.path(args.out, f"samples_t{args.temperature:g}.png")
         decoder = run.models.decoder
-        sampler = run_sampler(args.run_dir, run.config, args.sampler)
+        sampler = run.sampler(args.sampler)
     return _wrote(args, figures.sample_png(
         decoder, out, args.n, args.temperature, args.seed, sampler))
 
@@ -473,8 +471,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     run = figures.Run(args.run_dir)
     report = evaluate_run(
-        args.run_dir, args.split, args.k, args.iwae_images or None,
-        args.seed, data=run.data, quality=not args.no_quality,
+        run, args.split, args.k, args.iwae_images or None,
+        args.seed, quality=not args.no_quality,
         sampler=args.sampler, served_decoder=args.decoder,
     )
     path = run.path(args.out, f"evaluation_{args.split}.json")

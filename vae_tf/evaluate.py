@@ -12,42 +12,23 @@ All likelihood numbers are nats per image.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Union
 
 import numpy as np
 
-from vae_tf.data import DataSet, load_data
-from vae_tf.data.pipeline import as_float_images
+from vae_tf.data import DataSet
 from vae_tf.data.faces import ATTRIBUTES
 from vae_tf.data.shapes import FACTORS
 from vae_tf.metrics import (active_units, iwae_nll, mutual_information_gap,
                             negative_elbo)
 from vae_tf.models import likelihood_scale
-from vae_tf.training import evaluation_images, load_run, run_sampler
+from vae_tf.runs import Run
 
 GROUND_TRUTH = {"faces": ATTRIBUTES, "shapes": FACTORS}
-SPLIT_SEEDS = {"validation": 1, "test": 2}  # fixed binarization seeds
-
-
-def split_images(config, data: DataSet, split: str) -> np.ndarray:
-    """float32 images of `split`, binarized once if the model was."""
-    if split not in ("train", "validation", "test"):
-        raise ValueError(
-            f"Unknown split {split!r}. Choose one of: train, validation, test"
-        )
-    images = getattr(data, split).images
-    if images is None:
-        from vae_tf.data import DataError
-        raise DataError(
-            f"The {split} split of {data.name!r} is streamed from shards and "
-            "not held in memory; use the validation or test split."
-        )
-    x = evaluation_images(config, images, config.seed + SPLIT_SEEDS.get(split, 3))
-    return as_float_images(x)
 
 
 def evaluate_run(
-    run_dir: str, split: str = "test", k: int = 1000,
+    run: Union[str, Run], split: str = "test", k: int = 1000,
     iwae_images: Optional[int] = 1000, seed: int = 0,
     data: Optional[DataSet] = None, verbose: bool = True,
     quality: bool = True, sampler: Optional[str] = None,
@@ -56,6 +37,7 @@ def evaluate_run(
     """Evaluates the model of a run directory.
 
     Args:
+        run: the run directory, or a `Run` already loaded.
         split: `train`, `validation` or `test`.
         k: importance samples of the IWAE bound (0 skips it).
         iwae_images: first images of the split used for the IWAE bound
@@ -71,17 +53,14 @@ def evaluate_run(
     Returns:
         A JSON-serialisable dict (see the module docstring).
     """
-    config, models = load_run(run_dir)
-    if data is None:
-        data = load_data(
-            config.data, num_examples=config.num_examples, seed=config.seed,
-            data_dir=config.data_dir, image_shape=config.input_shape,
-        )
-    x = split_images(config, data, split)
+    if not isinstance(run, Run):
+        run = Run(run, data)
+    config, models, data = run.config, run.models, run.data
+    x = run.split_images(split)
     param_decoder = models.vae.get_layer("decoder")
     scale = likelihood_scale(models.vae, config)
     report: dict[str, object] = {
-        "run_dir": run_dir, "data": config.data, "split": split,
+        "run_dir": run.dir, "data": config.data, "split": split,
         "num_images": int(len(x)), "beta": config.beta,
         "likelihood": config.likelihood,
         # Bernoulli has no scale: report none rather than a placeholder.
@@ -115,8 +94,7 @@ def evaluate_run(
         report["mig"] = None
     if quality:
         report["quality"] = run_quality(
-            run_dir, config, models, data, split, seed, verbose, sampler,
-            served_decoder,
+            run, split, seed, verbose, sampler, served_decoder,
         )
     return report
 
@@ -135,22 +113,23 @@ def summary(report: dict) -> dict:
     return digest
 
 
-def run_quality(run_dir, config, models, data, split="test", seed=0,
-                verbose=True, sampler=None, served_decoder=None) -> dict:
+def run_quality(run: Run, split: str = "test", seed: int = 0,
+                verbose: bool = True, sampler: Optional[str] = None,
+                served_decoder: Optional[str] = None) -> dict:
     """`vae_tf.quality.sample_quality` for a run on `split`; the floor is
     the validation split (the test split when `split` is validation)."""
     from vae_tf.probe import probe_for
     from vae_tf.quality import sample_quality
 
+    data = run.data
     probe = probe_for(data, seed=0, verbose=verbose)
     floor_split = "validation" if split != "validation" else "test"
     real = getattr(data, split).images
     report = sample_quality(
-        probe, models.encoder, models.decoder,
-        run_sampler(run_dir, config, sampler), real,
-        getattr(data, split).attributes,
+        probe, run.models.encoder, run.models.decoder, run.sampler(sampler),
+        real, getattr(data, split).attributes,
         floor=getattr(data, floor_split).images, seed=seed,
-        model_images=split_images(config, data, split),
+        model_images=run.split_images(split),
     )
     if served_decoder:
         from vae_tf.generate import sample_served

@@ -11,38 +11,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from vae_tf import generate, plotting
-from vae_tf.data import DataSet, load_data
-from vae_tf.training import load_run
-
-
-class Run:
-    """A run directory's config, models and (lazily) its data."""
-
-    def __init__(self, run_dir: str):
-        self.dir = run_dir
-        self.config, self.models = load_run(run_dir)
-        self._data: Optional[DataSet] = None
-
-    @property
-    def data(self) -> DataSet:
-        if self._data is None:
-            c = self.config
-            self._data = load_data(
-                c.data, num_examples=c.num_examples, seed=c.seed,
-                data_dir=c.data_dir, image_shape=c.input_shape,
-            )
-        return self._data
-
-    def images(self, split: str, n: int, seed: int) -> np.ndarray:
-        """`n` random float images of `split` (as the model sees them)."""
-        from vae_tf.evaluate import split_images
-
-        x = split_images(self.config, self.data, split)
-        index = np.random.default_rng(seed).choice(len(x), min(n, len(x)), replace=False)
-        return x[np.sort(index)]
-
-    def path(self, out: Optional[str], name: str) -> str:
-        return out or os.path.join(self.dir, name)
+from vae_tf.runs import Run
 
 
 def sample_png(decoder, out: str, n: int = 32, temperature: float = 1.0,
@@ -110,9 +79,8 @@ def traverse_png(run: Run, out: Optional[str] = None,
     if index is None:
         z = np.zeros(run.config.latent_dim, np.float32)
     else:
-        from vae_tf.evaluate import split_images
         z = generate.encoder_fn(run.models.encoder)(
-            split_images(run.config, run.data, split)[index:index + 1]
+            run.split_images(split)[index:index + 1]
         )[0]
     images = generate.traverse(run.models.decoder, z, dims, values)
     path = run.path(out, "traversal.png")
@@ -148,18 +116,16 @@ def edit_png(run: Run, attribute: str, out: Optional[str] = None,
         attribute per strength, and how often the other class factors stay
         unchanged), or `None` when the probe cannot read the attribute.
     """
-    from vae_tf.evaluate import split_images
-
     # The vector comes from the training split, or from the validation
     # split when the training split is streamed from shards.
     source = "train" if run.data.train.images is not None else "validation"
     labels_source = attribute_labels(run, source, attribute)
-    source_x = split_images(run.config, run.data, source)[:5000]
+    source_x = run.split_images(source)[:5000]
     vector = generate.attribute_vector(
         run.models.encoder, source_x, labels_source[:5000]
     )
     labels = attribute_labels(run, split, attribute)
-    x = split_images(run.config, run.data, split)
+    x = run.split_images(split)
     without = np.where(labels == 0)[0]
     pick = np.random.default_rng(seed).choice(
         without, min(n, len(without)), replace=False
@@ -215,10 +181,7 @@ def describe_edit(effect) -> str:
 def evaluation_plots(run: Run, split: str, folder: str) -> None:
     """`latent_scatter.png` (up to 2,000 codes of `split`, coloured by the
     label or first attribute) and `loss_curves.png` from `history.csv`."""
-    from vae_tf.evaluate import split_images
-    from vae_tf.training import HISTORY_FILE, read_history
-
-    x = split_images(run.config, run.data, split)[:2000]
+    x = run.split_images(split)[:2000]
     attrs = getattr(run.data, split).attributes
     name = next((n for n in ("label", "smile", "shape") if n in attrs),
                 next(iter(attrs), None))
@@ -227,7 +190,7 @@ def evaluation_plots(run: Run, split: str, folder: str) -> None:
     plotting.save_latent_scatter(
         os.path.join(folder, "latent_scatter.png"), z, color, name or "none"
     )
-    history = read_history(os.path.join(run.dir, HISTORY_FILE))
+    history = run.history()
     if history:
         plotting.save_loss_curves(
             os.path.join(folder, "loss_curves.png"), history

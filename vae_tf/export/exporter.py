@@ -95,18 +95,18 @@ def export_run(
     """Exports the model of a `vae-tf train` run directory, with the
     run's sampler (`config.sampler`, or `sampler`: mixture/prior) and its
     last epoch's metrics."""
-    from vae_tf.training import HISTORY_FILE, load_run, run_sampler
+    from vae_tf.runs import HISTORY_FILE, Run
 
-    config, models = load_run(run_dir)
+    run = Run(run_dir)
     return export_models(
-        models, config, name, base, keep,
-        metrics=read_final_metrics(os.path.join(run_dir, HISTORY_FILE)),
-        sampler=run_sampler(run_dir, config, sampler),
+        run.models, run.config, name, base, keep,
+        metrics=read_final_metrics(run.file(HISTORY_FILE)),
+        sampler=run.sampler(sampler),
     )
 
 
 def read_final_metrics(history_csv: str) -> dict[str, float]:
     """The last epoch of a `history.csv` (empty if absent)."""
-    from vae_tf.training import read_history
+    from vae_tf.runs import read_history
 
     return {k: v[-1] for k, v in read_history(history_csv).items() if v}

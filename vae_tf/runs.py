@@ -1,0 +1,303 @@
+"""The run directory that `vae-tf train` writes: its one owner.
+
+    RUN_DIR/config.json          the resolved `VAEConfig`
+            model.keras          the trained VAE (loaded in safe mode)
+            history.csv          one row per epoch, nats per image
+            sampler.json         the latent sampler fitted after training
+            reconstructions.png  validation images over reconstructions
+            samples.png          32 draws of the run's sampler
+            logs/                TensorBoard
+            backup/              training state while unfinished
+
+This module knows those names; creates, resumes or refuses a directory
+(`prepare_run_dir`); reads and trims the history; saves and loads the model
+(safe mode, clear errors); and derives a run's data and splits: the data
+set from the config (`run_data`), and each split's images as the model
+sees them, binarized for Bernoulli models with the fixed seed
+`config.seed + SPLIT_SEEDS[split]` (`evaluation_images`, `split_images`),
+the same in training, evaluation, pictures and export. `Run` bundles a
+finished run for the commands that read one.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+from typing import TYPE_CHECKING, Optional
+
+import keras
+import numpy as np
+
+from vae_tf import io_utils
+from vae_tf.config import ConfigError, VAEConfig
+from vae_tf.models import VAEModels, split_vae
+from vae_tf.pixels import as_float_images
+from vae_tf.samplers import SAMPLER_FILE, PriorSampler, load_sampler
+
+if TYPE_CHECKING:  # vae_tf.data is imported where data is loaded
+    from vae_tf.data import DataSet
+
+CONFIG_FILE = "config.json"
+MODEL_FILE = "model.keras"
+HISTORY_FILE = "history.csv"
+RECONSTRUCTIONS_FILE = "reconstructions.png"
+SAMPLES_FILE = "samples.png"
+LOGS_DIR = "logs"
+BACKUP_DIR = "backup"
+# Fields that may change when an interrupted run is resumed.
+RESUMABLE_CHANGES = ("epochs",)
+# Offsets from config.seed of each split's fixed binarization.
+SPLIT_SEEDS = {"validation": 1, "test": 2, "train": 3}
+SPLITS = ("train", "validation", "test")
+
+
+class RunExistsError(ValueError):
+    """The run directory already holds a finished run."""
+
+
+class ModelLoadError(ValueError):
+    """A model file is corrupt, truncated or refused by safe mode."""
+
+
+# -- creating and resuming ---------------------------------------------------
+
+
+def prepare_run_dir(out_dir: str, config: VAEConfig) -> Optional[int]:
+    """Checks `out_dir`; returns the epoch to resume from, or `None`.
+
+    Raises:
+        RunExistsError: a finished run (model.keras, no backup) is there.
+        ConfigError: an interrupted run with a different config is there.
+    """
+    backup = os.path.join(out_dir, BACKUP_DIR)
+    config_path = os.path.join(out_dir, CONFIG_FILE)
+    if os.path.isdir(backup) and os.path.isfile(config_path):
+        saved = VAEConfig.load(config_path)
+        changed = [
+            f.name for f in dataclasses.fields(VAEConfig)
+            if f.name not in RESUMABLE_CHANGES
+            and getattr(saved, f.name) != getattr(config, f.name)
+        ]
+        if changed:
+            raise ConfigError(
+                f"{out_dir} holds an interrupted run with a different config "
+                f"({', '.join(changed)}). Rerun with the same options to "
+                "resume it, or choose a new --out."
+            )
+        epoch = backup_epoch(backup)
+        trim_history(os.path.join(out_dir, HISTORY_FILE), epoch)
+        return epoch
+    if os.path.isfile(os.path.join(out_dir, MODEL_FILE)):
+        raise RunExistsError(
+            f"{out_dir} already holds a finished run ({MODEL_FILE}). Choose "
+            "a new --out, or delete the directory to train again."
+        )
+    os.makedirs(out_dir, exist_ok=True)
+    return None
+
+
+def backup_epoch(backup_dir: str) -> int:
+    """The epoch a `BackupAndRestore` backup restarts (0 if none)."""
+    for name in ("training_metadata.json", "training_metadata.json.bkp"):
+        path = os.path.join(backup_dir, name)
+        try:
+            with open(path, encoding="utf-8") as f:
+                return int(json.load(f)["epoch"])
+        except (OSError, ValueError, KeyError):
+            continue
+    return 0
+
+
+# -- history -------------------------------------------------------------------
+
+
+def read_history(path: str) -> dict[str, list[float]]:
+    """`history.csv` as `{column: [value per epoch]}` (without `epoch`)."""
+    if not os.path.isfile(path):
+        return {}
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return {}
+    return {k: [float(r[k]) for r in rows] for k in rows[0] if k != "epoch"}
+
+
+def trim_history(path: str, epoch: int) -> None:
+    """Drops rows of epochs >= `epoch` (written after the last backup)."""
+    if not os.path.isfile(path):
+        return
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return
+    header = rows[0]
+    # Rows of later epochs, and a half-written last line, go.
+    kept = [header] + [
+        r for r in rows[1:]
+        if len(r) == len(header) and r[0].isdigit() and int(r[0]) < epoch
+    ]
+    with io_utils.atomic_path(path) as tmp:
+        with open(tmp, "w", newline="") as f:
+            csv.writer(f).writerows(kept)
+
+
+# -- the model -----------------------------------------------------------------
+
+
+def save_model(vae: keras.Model, path: str) -> None:
+    """`vae.save(path)` through a temporary file and an atomic rename."""
+    with io_utils.atomic_path(path, suffix=".keras") as tmp:
+        vae.save(tmp)
+
+
+def load_model(path: str) -> keras.Model:
+    """`keras.saving.load_model(path)` in safe mode, with clear errors.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ModelLoadError: truncated/corrupt archive, or one that holds Python
+            code (a `Lambda` layer), which safe mode refuses to run.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"Model file not found: {path}")
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except Exception as err:  # zipfile, h5py, JSON and Keras errors alike
+        text = str(err)
+        if "safe_mode" in text or "Lambda" in text or "lambda" in text:
+            raise ModelLoadError(
+                f"Refused to load {path}: it contains Python code (e.g. a "
+                "Lambda layer), which safe mode never runs. vae_tf models "
+                "have none: rebuild the model from its config.json and "
+                "retrain."
+            ) from None
+        first = text.strip().splitlines()[0] if text.strip() else ""
+        raise ModelLoadError(
+            f"Cannot load {path}: the file is truncated or corrupt "
+            f"({type(err).__name__}: {first[:200]})."
+        ) from None
+
+
+def load_run(run_dir: str) -> tuple[VAEConfig, VAEModels]:
+    """Loads `config.json` and `model.keras` (safe mode) from a run dir."""
+    if not os.path.isdir(run_dir):
+        raise FileNotFoundError(f"Run directory not found: {run_dir}")
+    config = VAEConfig.load(os.path.join(run_dir, CONFIG_FILE))
+    vae = load_model(os.path.join(run_dir, MODEL_FILE))
+    return config, split_vae(vae, config)
+
+
+def run_sampler(run_dir: str, config: VAEConfig, kind: Optional[str] = None):
+    """The sampler a run draws with: `kind` (`mixture`/`prior`), default
+    `config.sampler`; runs without `sampler.json` use the prior."""
+    kind = kind or config.sampler
+    path = os.path.join(run_dir, SAMPLER_FILE)
+    if kind == "prior":
+        return PriorSampler(config.latent_dim)
+    if kind != "mixture":
+        raise ConfigError(
+            f"Unknown sampler {kind!r}. Choose one of: mixture, prior"
+        )
+    if not os.path.isfile(path):
+        if config.sampler == "mixture" and kind == config.sampler:
+            return PriorSampler(config.latent_dim)  # older runs
+        raise FileNotFoundError(
+            f"{path} not found: this run has no fitted mixture. Use "
+            "--sampler prior."
+        )
+    return load_sampler(path)
+
+
+# -- data and splits -----------------------------------------------------------
+
+
+def run_data(config: VAEConfig) -> DataSet:
+    """The data set a run trains on, as its config names it."""
+    from vae_tf.data import load_data
+
+    return load_data(
+        config.data, num_examples=config.num_examples, seed=config.seed,
+        data_dir=config.data_dir, image_shape=config.input_shape,
+    )
+
+
+def evaluation_images(config: VAEConfig, images: np.ndarray, split: str):
+    """`images` of `split` as the model sees them outside training: for a
+    binarized (Bernoulli) model, binarized once with the split's fixed
+    seed; otherwise unchanged (uint8 stays uint8)."""
+    if split not in SPLIT_SEEDS:
+        raise ValueError(
+            f"Unknown split {split!r}. Choose one of: {', '.join(SPLITS)}"
+        )
+    if config.use_binarization:
+        from vae_tf.data.pipeline import binarize_fixed
+
+        return binarize_fixed(images, config.seed + SPLIT_SEEDS[split])
+    return images
+
+
+def split_images(config: VAEConfig, data: DataSet, split: str) -> np.ndarray:
+    """float32 images of `split`, binarized once if the model was."""
+    if split not in SPLITS:
+        raise ValueError(
+            f"Unknown split {split!r}. Choose one of: {', '.join(SPLITS)}"
+        )
+    images = getattr(data, split).images
+    if images is None:
+        from vae_tf.data import DataError
+        raise DataError(
+            f"The {split} split of {data.name!r} is streamed from shards and "
+            "not held in memory; use the validation or test split."
+        )
+    return as_float_images(evaluation_images(config, images, split))
+
+
+class Run:
+    """A finished run directory: its config and models (loaded once, safe
+    mode) and, on first use, its data.
+
+    Args:
+        run_dir: the directory `vae-tf train` wrote.
+        data: the run's data set if already loaded (else `run_data`).
+    """
+
+    def __init__(self, run_dir: str, data: Optional[DataSet] = None):
+        self.dir = run_dir
+        self.config, self.models = load_run(run_dir)
+        self._data = data
+
+    @property
+    def data(self) -> DataSet:
+        if self._data is None:
+            self._data = run_data(self.config)
+        return self._data
+
+    def split_images(self, split: str) -> np.ndarray:
+        """Every float image of `split`, as the model sees them."""
+        return split_images(self.config, self.data, split)
+
+    def images(self, split: str, n: int, seed: int) -> np.ndarray:
+        """`n` random float images of `split` (as the model sees them)."""
+        x = self.split_images(split)
+        index = np.random.default_rng(seed).choice(
+            len(x), min(n, len(x)), replace=False
+        )
+        return x[np.sort(index)]
+
+    def sampler(self, kind: Optional[str] = None):
+        """`run_sampler` of this run."""
+        return run_sampler(self.dir, self.config, kind)
+
+    def history(self) -> dict[str, list[float]]:
+        """`read_history` of this run's `history.csv`."""
+        return read_history(self.file(HISTORY_FILE))
+
+    def file(self, name: str) -> str:
+        """The path of `name` inside the run directory."""
+        return os.path.join(self.dir, name)
+
+    def path(self, out: Optional[str], name: str) -> str:
+        """`out` if given, else `name` inside the run directory."""
+        return out or self.file(name)
