@@ -32,8 +32,14 @@ def test_fit_lowers_validation_negative_elbo_on_faces(tiny_config):
 
 
 def test_run_directory_contents_and_reload(tiny_config, tmp_path, capsys):
+    from vae_tf.config import VAEConfig
+
     out = tmp_path / "run"
-    result = train(tiny_config, out_dir=str(out), verbose=0)
+    # The config as `vae-tf train --config` reads it: its strings come from
+    # JSON, not from literals in the code.
+    tiny_config.save(tmp_path / "config.json")
+    config = VAEConfig.load(str(tmp_path / "config.json"))
+    result = train(config, out_dir=str(out), verbose=0)
     assert capsys.readouterr().out == ""  # verbose=0: no progress bars
     for name in ("config.json", "model.keras", "history.csv",
                  "reconstructions.png", "samples.png"):
@@ -199,3 +205,35 @@ def test_a_diverging_run_stops_with_a_clear_error_and_no_model(tiny_config,
     config.save(path)
     assert cli.main(["train", "--config", str(path),
                      "--out", str(tmp_path / "cli")]) == 2
+
+
+def test_verbose_auto_prints_one_line_per_epoch_when_not_a_terminal(
+        tiny_config, capsys):
+    """Logs and CI (stdout not a TTY) get Keras' one-line-per-epoch
+    output (verbose=2), not a progress bar redrawn with carriage returns."""
+    train(tiny_config.replace(epochs=2), verbose="auto")
+    out = capsys.readouterr().out
+    assert "Epoch 1/2" in out and "Epoch 2/2" in out
+    assert "val_loss" in out
+    assert "\r" not in out and "\u2501" not in out  # the bar's characters
+
+
+def test_a_run_diverging_after_its_first_epoch_is_refused(tiny_config,
+                                                         tmp_path):
+    """The last epoch's loss decides: a run whose first epoch was finite
+    and whose second was NaN is not saved as finished."""
+    import keras
+
+    from vae_tf.training import TrainingDivergedError
+
+    class Poison(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                for w in self.model.trainable_weights:
+                    w.assign(w * float("nan"))
+
+    out = tmp_path / "run"
+    with pytest.raises(TrainingDivergedError, match="nan in epoch 2"):
+        train(tiny_config.replace(epochs=3), out_dir=str(out), verbose=0,
+              callbacks=[Poison()])
+    assert not (out / "model.keras").exists()
