@@ -5,7 +5,7 @@
 
 Thin command-line wrapper over `vae_tf.client` (REST on :8501 by default,
 gRPC on :8500 with --grpc). Needs NumPy (and grpcio for --grpc), never
-TensorFlow: the PNG is written by `vae_tf.plotting` with the standard
+TensorFlow: the PNG is written by `vae_tf.pictures.png` with the standard
 library.
 """
 
@@ -15,7 +15,7 @@ import sys
 import numpy as np
 
 from vae_tf.client import GrpcClient, RestClient, ServingError
-from vae_tf.plotting import save_grid
+from vae_tf.pictures.png import save_grid
 
 
 def main(argv=None) -> int:

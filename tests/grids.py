@@ -1,4 +1,4 @@
-"""Reading the tiles back out of a saved image grid (vae_tf.plotting)."""
+"""Reading the tiles back out of a saved image grid (vae_tf.pictures.png)."""
 
 import numpy as np
 import tensorflow as tf

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from vae_tf import build_vae
-from vae_tf.plotting import save_png
+from vae_tf.pictures.png import save_png
 from vae_tf.samplers import PriorSampler, save_sampler
 from vae_tf.training import save_model
 

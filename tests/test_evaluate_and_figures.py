@@ -141,7 +141,7 @@ def test_reconstruction_png_rows_are_originals_over_reconstructions(
     import numpy as np
 
     from vae_tf import generate
-    from vae_tf.figures import Run
+    from vae_tf.runs import Run
 
     out = tmp_path / "r.png"
     assert cli.main(["reconstruct", trained_run, "--n", "5",

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from vae_tf.plotting import encode_png, image_grid, save_png
+from vae_tf.pictures.png import encode_png, image_grid, save_png
 
 
 @pytest.mark.parametrize("channels", [1, 2, 3, 4])

@@ -436,13 +436,19 @@ def _check_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_run(args: argparse.Namespace):
+    from vae_tf.runs import Run
+
+    return Run(args.run_dir)
+
+
 def _wrote(args: argparse.Namespace, path: str) -> int:
     print(f"vae-tf {args.command}: wrote {path}")
     return 0
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from vae_tf import figures
+    from vae_tf.pictures import figures
 
     if args.decoder:
         out = args.out or "samples.png"
@@ -454,7 +460,7 @@ def _sample(args: argparse.Namespace) -> int:
                 "sampler it was exported with (omit --sampler)."
             )
     else:
-        run = figures.Run(args.run_dir)
+        run = _load_run(args)
         out = run.path(args.out, f"samples_t{args.temperature:g}.png")
         decoder = run.models.decoder
         sampler = run.sampler(args.sampler)
@@ -465,11 +471,11 @@ def _sample(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from vae_tf import figures
+    from vae_tf.pictures import figures
     from vae_tf.evaluate import evaluate_run, summary
     from vae_tf.io_utils import atomic_write_text
 
-    run = figures.Run(args.run_dir)
+    run = _load_run(args)
     report = evaluate_run(
         run, args.split, args.k, args.iwae_images or None,
         args.seed, quality=not args.no_quality,
@@ -483,33 +489,33 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _reconstruct(args: argparse.Namespace) -> int:
-    from vae_tf import figures
+    from vae_tf.pictures import figures
 
     return _wrote(args, figures.reconstruct_png(
-        figures.Run(args.run_dir), args.out, args.n, args.split, args.seed))
+        _load_run(args), args.out, args.n, args.split, args.seed))
 
 
 def _interpolate(args: argparse.Namespace) -> int:
-    from vae_tf import figures
+    from vae_tf.pictures import figures
 
     return _wrote(args, figures.interpolate_png(
-        figures.Run(args.run_dir), args.out, args.pairs, args.steps,
+        _load_run(args), args.out, args.pairs, args.steps,
         args.method, args.split, args.seed))
 
 
 def _traverse(args: argparse.Namespace) -> int:
-    from vae_tf import figures
+    from vae_tf.pictures import figures
 
     return _wrote(args, figures.traverse_png(
-        figures.Run(args.run_dir), args.out, args.dims, args.values,
+        _load_run(args), args.out, args.dims, args.values,
         args.index, args.split))
 
 
 def _edit(args: argparse.Namespace) -> int:
-    from vae_tf import figures
+    from vae_tf.pictures import figures
 
     path, effect = figures.edit_png(
-        figures.Run(args.run_dir), args.attribute, args.out, args.strengths,
+        _load_run(args), args.attribute, args.out, args.strengths,
         args.n, args.split, args.seed)
     if effect is not None:
         print(figures.describe_edit(effect))

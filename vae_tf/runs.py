@@ -201,8 +201,8 @@ def run_sampler(run_dir: str, config: VAEConfig, kind: Optional[str] = None):
             f"Unknown sampler {kind!r}. Choose one of: mixture, prior"
         )
     if not os.path.isfile(path):
-        if config.sampler == "mixture" and kind == config.sampler:
-            return PriorSampler(config.latent_dim)  # older runs
+        if kind == config.sampler:  # older runs, fitted no mixture
+            return PriorSampler(config.latent_dim)
         raise FileNotFoundError(
             f"{path} not found: this run has no fitted mixture. Use "
             "--sampler prior."

@@ -1,6 +1,7 @@
-"""Pictures of a run: what `vae-tf sample|reconstruct|interpolate|traverse|
-edit` write. Each function loads what it needs, draws with `generate`, and
-saves a PNG (atomically) whose path it returns.
+"""A run's pictures: what `vae-tf sample|reconstruct|interpolate|traverse|
+edit|evaluate` draw. Each function takes a `vae_tf.runs.Run` (or a
+decoder), computes the images with `vae_tf.generate`, lays them out with
+`png` (grids) or `charts` (plots) and returns the path it wrote.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from vae_tf import generate, plotting
+from vae_tf import generate
+from vae_tf.pictures import charts, png
 from vae_tf.runs import Run
 
 
@@ -29,7 +31,7 @@ def sample_png(decoder, out: str, n: int = 32, temperature: float = 1.0,
         images, _ = generate.sample_served(decoder, n, seed)
     else:
         images, _ = generate.sample(decoder, n, temperature, seed, sampler)
-    plotting.save_grid(out, images, rows=max(1, min(4, n // 4)))
+    png.save_grid(out, images, rows=max(1, min(4, n // 4)))
     return out
 
 
@@ -39,7 +41,7 @@ def reconstruct_png(run: Run, out: Optional[str] = None, n: int = 8,
     x = run.images(split, n, seed)
     recon = generate.reconstruct(run.models.encoder, run.models.decoder, x)
     path = run.path(out, f"reconstructions_{split}.png")
-    plotting.save_rows(path, np.stack([x, recon]))
+    png.save_rows(path, np.stack([x, recon]))
     return path
 
 
@@ -53,7 +55,7 @@ def interpolate_png(run: Run, out: Optional[str] = None, pairs: int = 4,
         steps, method,
     )
     path = run.path(out, f"interpolation_{method}.png")
-    plotting.save_rows(path, images)
+    png.save_rows(path, images)
     return path
 
 
@@ -84,7 +86,7 @@ def traverse_png(run: Run, out: Optional[str] = None,
         )[0]
     images = generate.traverse(run.models.decoder, z, dims, values)
     path = run.path(out, "traversal.png")
-    plotting.save_rows(path, images)
+    png.save_rows(path, images)
     return path
 
 
@@ -136,7 +138,7 @@ def edit_png(run: Run, attribute: str, out: Optional[str] = None,
     )
     originals = x[np.sort(pick)][:, None]
     path = run.path(out, f"edit_{attribute}.png")
-    plotting.save_rows(path, np.concatenate([originals, images], axis=1))
+    png.save_rows(path, np.concatenate([originals, images], axis=1))
     return path, measure_edit(run, attribute, vector, strengths, without,
                               x, measure, seed)
 
@@ -187,11 +189,11 @@ def evaluation_plots(run: Run, split: str, folder: str) -> None:
                 next(iter(attrs), None))
     z = run.models.encoder.predict(x, verbose=0, batch_size=256)[0]
     color = attrs[name][:len(x)] if name else np.zeros(len(x))
-    plotting.save_latent_scatter(
+    charts.save_latent_scatter(
         os.path.join(folder, "latent_scatter.png"), z, color, name or "none"
     )
     history = run.history()
     if history:
-        plotting.save_loss_curves(
+        charts.save_loss_curves(
             os.path.join(folder, "loss_curves.png"), history
         )
