@@ -14,14 +14,20 @@ midpoints have atypically small norms.
 from __future__ import annotations
 
 import os
-from typing import Callable, Sequence, Union
+from typing import TYPE_CHECKING, Callable, Optional, Sequence, Union
 
 import numpy as np
 import tensorflow as tf
 
-from vae_tf.data.pipeline import as_float_images
+from vae_tf.pixels import as_float_images
 
-Model = Union[object, str]
+if TYPE_CHECKING:
+    import keras
+
+# An encoder or decoder in any form the functions here accept: a Keras
+# model, a loaded SavedModel (`tf.saved_model.load`, a `tf.Module` with
+# `signatures`) or the path of an exported one.
+ModelSource = Union["keras.Model", tf.Module, str, os.PathLike]
 
 
 def _load_saved_model(path: str):
@@ -75,7 +81,8 @@ def _model_fn(model, input_name: str, output_name: str, what: str):
 
         def run(x):
             x = _check_input(x, shape, what)
-            return signature(**{input_name: tf.constant(x)})[output_name].numpy()
+            outputs = signature(**{input_name: tf.constant(x)})
+            return outputs[output_name].numpy()
 
         return run
     shape = tuple(model.input_shape)
@@ -88,7 +95,7 @@ def _model_fn(model, input_name: str, output_name: str, what: str):
     return run_keras
 
 
-def decoder_fn(decoder: Model) -> Callable[[np.ndarray], np.ndarray]:
+def decoder_fn(decoder: ModelSource) -> Callable[[np.ndarray], np.ndarray]:
     """z `(n, K)` -> images `(n, H, W, C)` for any accepted decoder form.
 
     The returned function raises `ValueError` for a z of the wrong shape.
@@ -96,7 +103,7 @@ def decoder_fn(decoder: Model) -> Callable[[np.ndarray], np.ndarray]:
     return _model_fn(decoder, "z", "image", "decoder input z")
 
 
-def encoder_fn(encoder: Model) -> Callable[[np.ndarray], np.ndarray]:
+def encoder_fn(encoder: ModelSource) -> Callable[[np.ndarray], np.ndarray]:
     """images -> posterior means `(n, K)` for any accepted encoder form.
 
     The returned function raises `ValueError` for images of the wrong shape.
@@ -104,7 +111,7 @@ def encoder_fn(encoder: Model) -> Callable[[np.ndarray], np.ndarray]:
     return _model_fn(encoder, "image", "z_mean", "encoder input image")
 
 
-def latent_dim_of(decoder: Model) -> int:
+def latent_dim_of(decoder: ModelSource) -> int:
     """Width of the decoder's input."""
     if isinstance(decoder, (str, os.PathLike)):
         decoder = _load_saved_model(os.fspath(decoder))
@@ -114,8 +121,8 @@ def latent_dim_of(decoder: Model) -> int:
     return int(decoder.input_shape[-1])
 
 
-def sample(decoder: Model, n: int, temperature: float = 1.0, seed: int = 0,
-           sampler=None):
+def sample(decoder: ModelSource, n: int, temperature: float = 1.0,
+           seed: int = 0, sampler=None):
     """Decodes `n` latent draws of `sampler` (default: the N(0, I) prior).
 
     Draws come from `sampler.tf_sample` (stateless, from `seed`), the
@@ -151,7 +158,7 @@ def sample(decoder: Model, n: int, temperature: float = 1.0, seed: int = 0,
     return decoder_fn(decoder)(z), z
 
 
-def sample_served(decoder: Model, n: int, seed: int = 0):
+def sample_served(decoder: ModelSource, n: int, seed: int = 0):
     """Calls an exported decoder's own `sample` signature (the draws a TF
     Serving client gets).
 
@@ -174,7 +181,7 @@ def sample_served(decoder: Model, n: int, seed: int = 0):
     return out["image"].numpy(), out["z"].numpy()
 
 
-def reconstruct(encoder: Model, decoder: Model, x) -> np.ndarray:
+def reconstruct(encoder: ModelSource, decoder: ModelSource, x) -> np.ndarray:
     """Decodes the posterior means of `x`; same shape as `x`."""
     return decoder_fn(decoder)(encoder_fn(encoder)(as_float_images(x)))
 
@@ -209,7 +216,7 @@ def lerp(z_a: np.ndarray, z_b: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def interpolate(
-    encoder: Model, decoder: Model, x_a, x_b, steps: int = 8,
+    encoder: ModelSource, decoder: ModelSource, x_a, x_b, steps: int = 8,
     method: str = "slerp",
 ):
     """Images along the latent path between the codes of `x_a` and `x_b`.
@@ -245,8 +252,8 @@ def interpolate(
 
 
 def traverse(
-    decoder: Model, z, dims: Sequence[int], values: Sequence[float],
-    encoder: Model = None,
+    decoder: ModelSource, z, dims: Sequence[int], values: Sequence[float],
+    encoder: Optional[ModelSource] = None,
 ):
     """Decodes `z` with one latent dimension at a time set to each value.
 
@@ -280,7 +287,7 @@ def traverse(
     return images.reshape((len(dims), len(values)) + images.shape[1:])
 
 
-def attribute_vector(encoder: Model, images, labels) -> np.ndarray:
+def attribute_vector(encoder: ModelSource, images, labels) -> np.ndarray:
     """Mean code of images with the attribute minus mean of those without.
 
     Args:
@@ -305,7 +312,8 @@ def attribute_vector(encoder: Model, images, labels) -> np.ndarray:
 
 
 def edit(
-    encoder: Model, decoder: Model, x, vector, strengths: Sequence[float]
+    encoder: ModelSource, decoder: ModelSource, x, vector,
+    strengths: Sequence[float],
 ):
     """Adds `strength * vector` to the codes of `x` and decodes.
 
