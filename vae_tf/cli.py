@@ -231,7 +231,8 @@ def _floats(text: str) -> list[float]:
         if ":" in text:
             start, stop, count = text.split(":")
             import numpy as np
-            return [float(v) for v in np.linspace(float(start), float(stop), int(count))]
+            return [float(v) for v in
+                    np.linspace(float(start), float(stop), int(count))]
         return [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(

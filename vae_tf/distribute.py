@@ -5,8 +5,10 @@
 - `multiworker`: `tf.distribute.MultiWorkerMirroredStrategy` across
   processes/machines (currently refused: Keras 3.15's `fit` cannot reduce
   its first batch under this strategy, see `make_strategy`), configured by
-  the standard `TF_CONFIG` environment variable (`{"cluster": {"worker": ["host:port", ...]}, "task": {"type":
-  "worker", "index": i}}`); worker 0 (or the `chief` task) is the chief.
+  the standard `TF_CONFIG` environment variable
+  (`{"cluster": {"worker": ["host:port", ...]},
+  "task": {"type": "worker", "index": i}}`); worker 0 (or the `chief`
+  task) is the chief.
 
 Every worker runs the same `vae-tf train` command; the global batch
 (`batch_size`) is split across replicas and gradients are all-reduced. Only
@@ -94,9 +96,13 @@ def worker_role() -> tuple[bool, int]:
     task = config.get("task", {})
     kind, index = task.get("type", "worker"), int(task.get("index", 0))
     has_chief = "chief" in config.get("cluster", {})
-    return kind == "chief" or (kind == "worker" and index == 0 and not has_chief), index
+    is_chief = kind == "chief" or (
+        kind == "worker" and index == 0 and not has_chief)
+    return is_chief, index
 
 
 def scope(strategy):
     """`strategy.scope()`, or a no-op without a strategy."""
-    return strategy.scope() if strategy is not None else contextlib.nullcontext()
+    if strategy is None:
+        return contextlib.nullcontext()
+    return strategy.scope()

@@ -80,7 +80,8 @@ def evaluate_run(
             models.encoder, param_decoder, subset, config.likelihood,
             scale, k=k, seed=seed, verbose=verbose,
         )
-        report["iwae"] = {key: iwae[key] for key in ("iwae_nll", "k", "num_images")}
+        report["iwae"] = {key: iwae[key]
+                          for key in ("iwae_nll", "k", "num_images")}
     z_mean = models.encoder.predict(x, batch_size=256, verbose=0)[0]
     report.update(active_units(z_mean))
     names = GROUND_TRUTH.get(data.name)

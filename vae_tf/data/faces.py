@@ -137,7 +137,8 @@ def _render_chunk(a: dict[str, np.ndarray], size: int) -> np.ndarray:
         return (r - 1.0) * np.minimum(rx, ry)
 
     # Hair behind the head, then the face, then a fringe on top.
-    paint(img, cover(ellipse(cx, cy - 0.07 * scale, fa * 1.12, fb * 1.05)), hair)
+    paint(img, cover(ellipse(cx, cy - 0.07 * scale, fa * 1.12, fb * 1.05)),
+          hair)
     face = ellipse(cx, cy, fa, fb)
     paint(img, cover(face), skin)
     fringe = np.maximum(face, (v - (cy - 0.40 * fb)))

@@ -51,12 +51,14 @@ def load_fashion_mnist(data_dir: Optional[str] = None) -> dict[str, np.ndarray]:
     """
     places = fashion_mnist_search_path(data_dir)
     for folder in places:
-        paths = {k: _find_idx(folder, name) for k, name in FASHION_MNIST_FILES.items()}
+        paths = {k: _find_idx(folder, name)
+                 for k, name in FASHION_MNIST_FILES.items()}
         if all(paths.values()):
             out = {k: read_idx(p) for k, p in paths.items()}
             for split in ("train", "test"):
                 images, labels = out[f"{split}_images"], out[f"{split}_labels"]
-                if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+                if (images.ndim != 3 or labels.ndim != 1
+                        or len(images) != len(labels)):
                     raise DataError(
                         f"Fashion-MNIST {split} files in {folder} do not match:"
                         f" images {images.shape}, labels {labels.shape}"
@@ -172,7 +174,9 @@ def read_celeba_attributes(
     if len(lines) < 2:
         raise DataError(f"{path}: expected a count line and a header line.")
     # The count line is optional in hand-made files.
-    names = lines[1] if lines[0] and lines[0][0].isdigit() and len(lines[0]) == 1 else lines[0]
+    count_first = (lines[0] and lines[0][0].isdigit()
+                   and len(lines[0]) == 1)
+    names = lines[1] if count_first else lines[0]
     body = lines[2:] if names is lines[1] else lines[1:]
     table = {}
     for row in body:
@@ -184,7 +188,8 @@ def read_celeba_attributes(
         try:
             table[row[0]] = [int(v) for v in row[1:]]
         except ValueError:
-            raise DataError(f"{path}: non-integer value in row {row[0]!r}.") from None
+            raise DataError(
+                f"{path}: non-integer value in row {row[0]!r}.") from None
     missing = [f for f in files if f not in table]
     if missing:
         raise DataError(
@@ -192,7 +197,8 @@ def read_celeba_attributes(
             f"{missing[0]!r}."
         )
     values = np.array([table[f] for f in files], np.int32)
-    return {name: (values[:, j] > 0).astype(np.int32) for j, name in enumerate(names)}
+    return {name: (values[:, j] > 0).astype(np.int32)
+            for j, name in enumerate(names)}
 
 
 def load_npz(path: str) -> dict[str, np.ndarray]:

@@ -91,7 +91,8 @@ def load_data(
     if kind in ("faces", "shapes") and not path:
         size = image_shape[0] if image_shape else 64
         if image_shape and image_shape[0] != image_shape[1]:
-            raise DataError(f"{kind} images are square. Received: {image_shape}")
+            raise DataError(
+                f"{kind} images are square. Received: {image_shape}")
         make = faces.make_faces if kind == "faces" else shapes.make_shapes
         n_eval = max(num_examples // 10, 1)
         # Disjoint seeds per split: the sets never share an image by design.
@@ -108,7 +109,8 @@ def load_data(
             "fashion_mnist",
             Split(train_x[:cut], {"label": train_y[:cut].astype(np.int32)}),
             Split(train_x[cut:], {"label": train_y[cut:].astype(np.int32)}),
-            Split(raw["test_images"], {"label": raw["test_labels"].astype(np.int32)}),
+            Split(raw["test_images"],
+                  {"label": raw["test_labels"].astype(np.int32)}),
         )
     if kind == "folder" and path:
         h, w, c = image_shape or (64, 64, 3)
@@ -158,7 +160,8 @@ def _npz_dataset(name: str, path: str, seed: int) -> DataSet:
         }
         attrs = {k.replace("_train", ""): v for k, v in attrs.items()}
         train = _random_split(name, x, attrs, seed, test_fraction=0.0)
-        return DataSet(name, train.train, train.validation, Split(test, test_attrs))
+        return DataSet(name, train.train, train.validation,
+                       Split(test, test_attrs))
     return _random_split(name, x, attrs, seed)
 
 

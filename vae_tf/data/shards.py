@@ -61,15 +61,17 @@ def write_shards(data, out_dir: str, images_per_shard: int = 4096,
         files = []
         for k in range(count):
             name = f"{split}-{k:05d}-of-{count:05d}.tfrecord"
-            rows = range(k * images_per_shard, min(n, (k + 1) * images_per_shard))
+            rows = range(k * images_per_shard,
+                         min(n, (k + 1) * images_per_shard))
             with io_utils.atomic_path(os.path.join(out_dir, name)) as tmp:
                 with tf.io.TFRecordWriter(tmp) as writer:
                     for i in rows:
-                        writer.write(_example(images[i], part.attributes, names, i))
+                        writer.write(_example(images[i], part.attributes,
+                                              names, i))
             files.append(name)
             if verbose:
-                print(f"prepare: {split} shard {k + 1}/{count} ({len(rows)} images)",
-                      flush=True)
+                print(f"prepare: {split} shard {k + 1}/{count} "
+                      f"({len(rows)} images)", flush=True)
         manifest["splits"][split] = {
             "count": n, "files": files, "attributes": names,
         }
@@ -148,5 +150,8 @@ def load_split(folder: str, split: str, manifest: dict):
         raise DataError(f"Corrupt shard in {folder} ({split}): "
                         f"{err.message.splitlines()[0]}") from None
     shape = manifest["image_shape"]
-    x = np.stack(images).reshape((-1, *shape)) if images else np.zeros((0, *shape), np.uint8)
+    if images:
+        x = np.stack(images).reshape((-1, *shape))
+    else:
+        x = np.zeros((0, *shape), np.uint8)
     return x, {a: np.asarray(v, np.float32) for a, v in attrs.items()}

@@ -36,7 +36,8 @@ def check_images(
             f"{where}: images of shape {tuple(images.shape[1:])} hold no "
             "pixels; expected positive (height, width, channels)."
         )
-    if expected_shape is not None and tuple(images.shape[1:]) != tuple(expected_shape):
+    if (expected_shape is not None
+            and tuple(images.shape[1:]) != tuple(expected_shape)):
         h, w, c = expected_shape
         got = images.shape[1:]
         what = "channel count" if got[:2] == (h, w) else "image size"

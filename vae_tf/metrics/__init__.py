@@ -6,4 +6,5 @@ from vae_tf.metrics.elbo import negative_elbo
 from vae_tf.metrics.iwae import iwae_nll
 from vae_tf.metrics.mig import mutual_information_gap
 
-__all__ = ["active_units", "iwae_nll", "mutual_information_gap", "negative_elbo"]
+__all__ = ["active_units", "iwae_nll", "mutual_information_gap",
+           "negative_elbo"]

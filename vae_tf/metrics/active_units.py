@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 
-def active_units(z_mean: np.ndarray, threshold: float = 0.01) -> dict[str, object]:
+def active_units(z_mean: np.ndarray,
+                 threshold: float = 0.01) -> dict[str, object]:
     """Counts active latent dimensions.
 
     Args:

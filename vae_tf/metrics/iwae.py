@@ -42,7 +42,8 @@ def iwae_nll(
         "per_image": list[float]}`.
     """
     if not isinstance(k, int) or k < 1:
-        raise ValueError(f"Expected k >= 1 importance samples. Received: k={k!r}")
+        raise ValueError(
+            f"Expected k >= 1 importance samples. Received: k={k!r}")
     z_mean, z_log_var = encode_moments(encoder, images, 256)
     latent_dim = z_mean.shape[1]
     chunk = max(1, max_decodes // batch_size)
@@ -54,7 +55,8 @@ def iwae_nll(
         z = reparametrize(mu[None], log_var[None], eps)
         s, b = tf.shape(eps)[0], tf.shape(eps)[1]
         params = param_decoder(tf.reshape(z, (-1, latent_dim)), training=False)
-        x_rep = tf.tile(x, tf.concat([[s], tf.ones(tf.rank(x) - 1, tf.int32)], 0))
+        x_rep = tf.tile(
+            x, tf.concat([[s], tf.ones(tf.rank(x) - 1, tf.int32)], 0))
         log_px = -tf.reshape(
             negative_log_likelihood(x_rep, params, likelihood, scale), (s, b)
         )

@@ -46,7 +46,8 @@ def mutual_information(a: np.ndarray, b: np.ndarray) -> float:
     return float((joint[nz] * np.log(joint[nz] / (pa @ pb)[nz])).sum())
 
 
-def mutual_information_matrix(codes: np.ndarray, factors: np.ndarray) -> np.ndarray:
+def mutual_information_matrix(codes: np.ndarray,
+                              factors: np.ndarray) -> np.ndarray:
     """`m[i, j]` = MI(code i, factor j); inputs discrete, rows are variables."""
     return np.array(
         [[mutual_information(c, f) for f in factors] for c in codes]

@@ -32,6 +32,3 @@ def decoder_body(z, config, activation=None):
         math.prod(config.input_shape), activation=activation, name="dec_out"
     )(h)
     return layers.Reshape(tuple(config.input_shape), name="dec_image")(h)
-
-
-

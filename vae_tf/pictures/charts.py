@@ -44,7 +44,8 @@ def save_latent_scatter(
         axes = ["z_0", "z_1"]
     fig, ax = plt.subplots(figsize=(6, 5))
     color = np.asarray(color)
-    discrete = np.issubdtype(color.dtype, np.integer) and len(np.unique(color)) <= 10
+    discrete = (np.issubdtype(color.dtype, np.integer)
+                and len(np.unique(color)) <= 10)
     points = ax.scatter(xy[:, 0], xy[:, 1], c=color, s=6,
                         cmap="tab10" if discrete else "viridis")
     fig.colorbar(points, ax=ax, label=label)

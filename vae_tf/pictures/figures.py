@@ -59,7 +59,8 @@ def interpolate_png(run: Run, out: Optional[str] = None, pairs: int = 4,
     return path
 
 
-def most_informative_dims(run: Run, count: int, split: str = "test") -> list[int]:
+def most_informative_dims(run: Run, count: int,
+                          split: str = "test") -> list[int]:
     """Latent dimensions with the largest mean KL on `split` (up to 500
     images), most informative first."""
     from vae_tf.gaussian import kl_per_dimension

@@ -80,7 +80,8 @@ def save_png(path: str | os.PathLike, image: np.ndarray) -> None:
 
 
 def save_grid(
-    path: str | os.PathLike, images: np.ndarray, rows: int, min_height: int = 256
+    path: str | os.PathLike, images: np.ndarray, rows: int,
+    min_height: int = 256,
 ) -> None:
     """Saves `images` as a grid, enlarged so the grid is >= `min_height` px."""
     grid = image_grid(images, rows)
