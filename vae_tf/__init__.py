@@ -15,7 +15,7 @@ errors), or `import vae_tf.layers, vae_tf.losses` before calling
 
 from __future__ import annotations
 
-import importlib
+from vae_tf._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -50,14 +50,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'vae_tf' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports("vae_tf", _EXPORTS, globals())

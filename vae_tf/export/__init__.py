@@ -18,7 +18,7 @@ vae_tf.export.fresh_load` and the TF-free `layout` pull in nothing else.
 
 from __future__ import annotations
 
-import importlib
+from vae_tf._lazy import lazy_exports
 
 _EXPORTS = {
     "ASSETS_EXTRA": "vae_tf.export.layout",
@@ -48,15 +48,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(
-            f"module 'vae_tf.export' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports("vae_tf.export", _EXPORTS, globals())

@@ -32,8 +32,10 @@ ASSETS_EXTRA = "assets.extra"
 REFERENCE_FILE = "vae_tf_reference.npz"
 WARMUP_FILE = "tf_serving_warmup_requests"
 SIGNATURE = "serving_default"
-# The only vae_tf modules this process may import.
-LAUNCHER = ("vae_tf", "vae_tf.export", "vae_tf.export.fresh_load", "__main__")
+# The only vae_tf modules this process may import: the lazy packages that
+# `python -m` passes through, and this module.
+LAUNCHER = ("vae_tf", "vae_tf._lazy", "vae_tf.export",
+            "vae_tf.export.fresh_load", "__main__")
 
 
 def _max_abs_diff(outputs: dict, reference: dict) -> float:
