@@ -27,7 +27,8 @@ class Sampling(layers.Layer):
         z_mean, z_log_var = inputs
         batch = ops.shape(z_mean)[0]
         dim = ops.shape(z_mean)[1]
-        epsilon = keras.random.normal(shape=(batch, dim), seed=self.seed_generator)
+        epsilon = keras.random.normal(shape=(batch, dim),
+                                      seed=self.seed_generator)
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 
 
@@ -41,9 +42,12 @@ def encoder_body(x, config=None):
 def decoder_body(z, config=None, activation="sigmoid"):
     x = layers.Dense(7 * 7 * 64, activation="relu")(z)
     x = layers.Reshape((7, 7, 64))(x)
-    x = layers.Conv2DTranspose(64, 3, activation="relu", strides=2, padding="same")(x)
-    x = layers.Conv2DTranspose(32, 3, activation="relu", strides=2, padding="same")(x)
-    return layers.Conv2DTranspose(1, 3, activation=activation, padding="same")(x)
+    x = layers.Conv2DTranspose(64, 3, activation="relu", strides=2,
+                               padding="same")(x)
+    x = layers.Conv2DTranspose(32, 3, activation="relu", strides=2,
+                               padding="same")(x)
+    return layers.Conv2DTranspose(1, 3, activation=activation,
+                                  padding="same")(x)
 
 
 def build_encoder_decoder(latent_dim=LATENT_DIM):
@@ -52,9 +56,11 @@ def build_encoder_decoder(latent_dim=LATENT_DIM):
     z_mean = layers.Dense(latent_dim, name="z_mean")(h)
     z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)
     z = Sampling()([z_mean, z_log_var])
-    encoder = keras.Model(encoder_inputs, [z_mean, z_log_var, z], name="encoder")
+    encoder = keras.Model(encoder_inputs, [z_mean, z_log_var, z],
+                          name="encoder")
     latent_inputs = keras.Input(shape=(latent_dim,))
-    decoder = keras.Model(latent_inputs, decoder_body(latent_inputs), name="decoder")
+    decoder = keras.Model(latent_inputs, decoder_body(latent_inputs),
+                          name="decoder")
     return encoder, decoder
 
 
@@ -64,7 +70,8 @@ class VAE(keras.Model):
         self.encoder = encoder
         self.decoder = decoder
         self.total_loss_tracker = keras.metrics.Mean(name="total_loss")
-        self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.reconstruction_loss_tracker = keras.metrics.Mean(
+            name="reconstruction_loss")
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
 
     @property
@@ -77,9 +84,11 @@ class VAE(keras.Model):
             z_mean, z_log_var, z = self.encoder(data)
             reconstruction = self.decoder(z)
             reconstruction_loss = ops.mean(
-                ops.sum(keras.losses.binary_crossentropy(data, reconstruction), axis=(1, 2))
+                ops.sum(keras.losses.binary_crossentropy(data, reconstruction),
+                        axis=(1, 2))
             )
-            kl_loss = -0.5 * (1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var))
+            kl_loss = -0.5 * (1 + z_log_var - ops.square(z_mean)
+                              - ops.exp(z_log_var))
             kl_loss = ops.mean(ops.sum(kl_loss, axis=1))
             total_loss = reconstruction_loss + kl_loss
         grads = tape.gradient(total_loss, self.trainable_weights)

@@ -20,8 +20,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import keras_example as kx  # noqa: E402
-from vae_tf import (ReconstructionLoss, VAEConfig, build_vae, compile_vae,  # noqa: E402
-                    load_data, make_dataset)
+from vae_tf import (  # noqa: E402
+    ReconstructionLoss, VAEConfig, build_vae, compile_vae, load_data,
+    make_dataset)
 
 
 def best_of(fn, repeats=30):
@@ -64,8 +65,8 @@ def main():
     t_backward = best_of(lambda: [g.numpy() for g in grads(x)])
     t_step = best_of(lambda: vae.train_on_batch(x, y))
 
-    deconv = [l for l in models.vae.get_layer("decoder").layers
-              if "conv2d_transpose" in l.name][1]
+    deconv = [item for item in models.vae.get_layer("decoder").layers
+              if "conv2d_transpose" in item.name][1]
     h = tf.random.normal((batch, *deconv.input.shape[1:]))
     layer = tf.function(lambda h: deconv(h))
     t_layer = best_of(lambda: layer(h).numpy())

@@ -28,7 +28,8 @@ import tensorflow as tf  # noqa: E402
 
 import keras_example as kx  # noqa: E402
 from flops import matmul_ceiling_gflops, training_flops_per_image  # noqa: E402
-from vae_tf import VAEConfig, build_vae, compile_vae, load_data, make_dataset  # noqa: E402
+from vae_tf import (VAEConfig, build_vae, compile_vae, load_data,  # noqa: E402
+                    make_dataset)
 from vae_tf.data.pipeline import binarize_fixed  # noqa: E402
 from vae_tf.metrics import iwae_nll, negative_elbo  # noqa: E402
 
@@ -110,13 +111,15 @@ def main(argv=None):
             times[name].append(timer.seconds)
         elbo = negative_elbo(ours.encoder, param_decoder, test, "bernoulli")
         ours_curve.append((sum(times["vae_tf"]), elbo["neg_elbo"]))
-        print(f"epoch {epoch + 1}: keras_example {times['keras_example'][-1]:.1f} s,"
+        print(f"epoch {epoch + 1}: keras_example "
+              f"{times['keras_example'][-1]:.1f} s,"
               f" vae_tf {times['vae_tf'][-1]:.1f} s; vae_tf test -ELBO "
               f"{elbo['neg_elbo']:.2f}", flush=True)
 
     results = {}
     for name, enc, dec, model in (
-        ("keras_example", base_encoder, probability_logits(base_decoder), baseline),
+        ("keras_example", base_encoder, probability_logits(base_decoder),
+         baseline),
         ("vae_tf", ours.encoder, param_decoder, ours.vae),
     ):
         steady = times[name][1:] or times[name]
@@ -137,7 +140,8 @@ def main(argv=None):
 
     print()
     print(f"Machine: {os.cpu_count()} CPU cores, TensorFlow {tf.__version__}, "
-          f"Keras {keras.__version__}; float32 matmul ceiling {ceiling:.1f} GFLOP/s")
+          f"Keras {keras.__version__}; float32 matmul ceiling "
+          f"{ceiling:.1f} GFLOP/s")
     print(f"Fashion-MNIST, dynamic binarization, batch {args.batch_size}, "
           f"{args.epochs} epochs each, interleaved; IWAE k={args.iwae_k} on "
           f"{args.iwae_images} test images")

@@ -49,12 +49,14 @@ class ModelRepository:
     def signature(self, name: str, version, signature: str):
         folder = os.path.join(self.base, name)
         found = sorted(
-            int(d) for d in (os.listdir(folder) if os.path.isdir(folder) else [])
+            int(d) for d in
+            (os.listdir(folder) if os.path.isdir(folder) else [])
             if d.isdigit()
         )
         if version is None:
             if not found:
-                raise LookupError(f"Servable not found for request: Latest({name})")
+                raise LookupError(
+                    f"Servable not found for request: Latest({name})")
             version = found[-1]
         elif int(version) not in found:
             raise LookupError(
@@ -71,7 +73,8 @@ class ModelRepository:
             return loaded, int(version)
         if signature not in loaded.signatures:
             raise KeyError(
-                f'Serving signature name: "{signature}" not found in signature def'
+                f'Serving signature name: "{signature}" '
+                'not found in signature def'
             )
         return loaded.signatures[signature]
 
@@ -81,7 +84,8 @@ def _call(fn, arrays):
     missing = set(spec) - set(arrays)
     if missing:
         raise ValueError(f"Missing inputs: {sorted(missing)}")
-    args = {k: tf.constant(np.asarray(v), dtype=spec[k].dtype) for k, v in arrays.items()}
+    args = {k: tf.constant(np.asarray(v), dtype=spec[k].dtype)
+            for k, v in arrays.items()}
     return {k: v.numpy() for k, v in fn(**args).items()}
 
 
@@ -140,9 +144,12 @@ class RestServer:
             def do_GET(self):
                 m = RestServer._METADATA.match(self.path)
                 if not m:
-                    return self._reply(404, {"error": f"Malformed request: GET {self.path}"})
+                    return self._reply(
+                        404,
+                        {"error": f"Malformed request: GET {self.path}"})
                 try:
-                    loaded, version = repo.signature(m.group(1), m.group(2), None)
+                    loaded, version = repo.signature(m.group(1), m.group(2),
+                                                     None)
                 except LookupError as err:
                     return self._reply(404, {"error": str(err).strip("'\"")})
                 return self._reply(200, metadata(m.group(1), version, loaded))
@@ -150,14 +157,19 @@ class RestServer:
             def do_POST(self):
                 m = RestServer._PATH.match(self.path)
                 if not m:
-                    return self._reply(404, {"error": f"Malformed request: POST {self.path}"})
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                    return self._reply(
+                        404,
+                        {"error": f"Malformed request: POST {self.path}"})
+                body = json.loads(
+                    self.rfile.read(int(self.headers["Content-Length"])))
                 try:
-                    fn = repo.signature(m.group(1), m.group(2),
-                                        body.get("signature_name", "serving_default"))
+                    fn = repo.signature(
+                        m.group(1), m.group(2),
+                        body.get("signature_name", "serving_default"))
                     if "instances" in body:
                         rows = body["instances"]
-                        arrays = {k: np.array([r[k] for r in rows]) for k in rows[0]}
+                        arrays = {k: np.array([r[k] for r in rows])
+                                  for k in rows[0]}
                         out = _call(fn, arrays)
                         if len(out) == 1:  # one output: bare rows
                             return self._reply(200, {"predictions": next(
@@ -165,11 +177,13 @@ class RestServer:
                         preds = [{k: v[i].tolist() for k, v in out.items()}
                                  for i in range(len(rows))]
                         return self._reply(200, {"predictions": preds})
-                    out = _call(fn, {k: np.array(v) for k, v in body["inputs"].items()})
+                    out = _call(fn, {k: np.array(v)
+                                     for k, v in body["inputs"].items()})
                     if len(out) == 1:  # one output: a bare value
                         return self._reply(200, {"outputs": next(
                             iter(out.values())).tolist()})
-                    return self._reply(200, {"outputs": {k: v.tolist() for k, v in out.items()}})
+                    return self._reply(200, {"outputs": {
+                        k: v.tolist() for k, v in out.items()}})
                 except LookupError as err:
                     return self._reply(404, {"error": str(err).strip("'\"")})
                 except (KeyError, ValueError, tf.errors.OpError) as err:
@@ -177,7 +191,8 @@ class RestServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever,
+                                        daemon=True)
 
     def __enter__(self):
         self._thread.start()
@@ -201,16 +216,21 @@ class GrpcServer:
         class Servicer(prediction_service_pb2_grpc.PredictionServiceServicer):
             def Predict(self, request, context):
                 spec = request.model_spec
-                version = spec.version.value if spec.HasField("version") else None
+                version = (spec.version.value if spec.HasField("version")
+                           else None)
                 try:
-                    fn = repo.signature(spec.name, version,
-                                        spec.signature_name or "serving_default")
-                    arrays = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
+                    fn = repo.signature(
+                        spec.name, version,
+                        spec.signature_name or "serving_default")
+                    arrays = {k: tf.make_ndarray(v)
+                              for k, v in request.inputs.items()}
                     out = _call(fn, arrays)
                 except LookupError as err:
-                    context.abort(grpc.StatusCode.NOT_FOUND, str(err).strip("'\""))
+                    context.abort(grpc.StatusCode.NOT_FOUND,
+                                  str(err).strip("'\""))
                 except (KeyError, ValueError, tf.errors.OpError) as err:
-                    context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err).strip("'\""))
+                    context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                  str(err).strip("'\""))
                 reply = predict_pb2.PredictResponse()
                 for k, v in out.items():
                     reply.outputs[k].CopyFrom(tf.make_tensor_proto(v))

@@ -11,7 +11,8 @@ import shutil
 import numpy as np
 import pytest
 
-from vae_tf import ConfigError, DataError, DataNotFoundError, VAEConfig, cli, train
+from vae_tf import (ConfigError, DataError, DataNotFoundError, VAEConfig, cli,
+                    train)
 from vae_tf.data import load_data
 from vae_tf.data.validation import check_images
 from vae_tf.export import ExportError, export_run, validate_name
@@ -30,7 +31,8 @@ def _npz(tmp_path, name="d.npz", **arrays):
 def _cli_error(capsys, argv, code=2):
     """Runs the CLI; asserts a one-line error and returns it."""
     assert cli.main(argv) == code
-    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    err = [line for line in capsys.readouterr().err.splitlines()
+           if line.strip()]
     assert len(err) == 1, err
     assert err[0].startswith(f"vae-tf {argv[0]}: ")
     return err[0]
@@ -40,7 +42,8 @@ def _leftovers(folder):
     """Files a failed command must not leave behind."""
     found = []
     for root, _, files in os.walk(folder):
-        found += [f for f in files if f.endswith((".keras", ".png")) or ".tmp" in f]
+        found += [f for f in files
+                  if f.endswith((".keras", ".png")) or ".tmp" in f]
     return found
 
 
@@ -48,19 +51,23 @@ def _leftovers(folder):
 
 DATA_CASES = {
     # case: (arrays for the npz, API error type, message fragment)
-    "wrong rank": (dict(x=np.zeros((10, 16), np.uint8)), DataError, "Received shape (10, 16) (rank 2)"),
-    "wrong image size": (dict(x=np.zeros((10, 20, 20, 1), np.uint8)), DataError,
-                         "wrong image size"),
-    "wrong channel count": (dict(x=np.zeros((10, 16, 16, 3), np.uint8)), DataError,
-                            "wrong channel count"),
+    "wrong rank": (dict(x=np.zeros((10, 16), np.uint8)), DataError,
+                   "Received shape (10, 16) (rank 2)"),
+    "wrong image size": (dict(x=np.zeros((10, 20, 20, 1), np.uint8)),
+                         DataError, "wrong image size"),
+    "wrong channel count": (dict(x=np.zeros((10, 16, 16, 3), np.uint8)),
+                            DataError, "wrong channel count"),
     "wrong dtype": (dict(x=np.zeros((10, 16, 16, 1), np.int64)), DataError,
                     "dtype int64 is not supported"),
-    "NaN values": (dict(x=np.where(np.arange(10 * 256).reshape(10, 16, 16, 1) == 700,
-                                   np.nan, 0.5).astype(np.float32)),
+    "NaN values": (dict(x=np.where(
+                       np.arange(10 * 256).reshape(10, 16, 16, 1) == 700,
+                       np.nan, 0.5).astype(np.float32)),
                    DataError, "1 NaN/Inf value(s)"),
-    "values outside [0, 1]": (dict(x=np.full((10, 16, 16, 1), 2.0, np.float32)),
-                              DataError, "outside [0, 1]"),
-    "empty data set": (dict(x=np.zeros((0, 16, 16, 1), np.uint8)), DataError, "empty"),
+    "values outside [0, 1]": (
+        dict(x=np.full((10, 16, 16, 1), 2.0, np.float32)),
+        DataError, "outside [0, 1]"),
+    "empty data set": (dict(x=np.zeros((0, 16, 16, 1), np.uint8)), DataError,
+                       "empty"),
 }
 
 
@@ -69,11 +76,14 @@ def test_bad_data_through_api_and_cli(case, tmp_path, capsys):
     arrays, error, fragment = DATA_CASES[case]
     path = _npz(tmp_path, **arrays)
     config = VAEConfig(**{**TINY, "data": f"npz:{path}"})
-    with pytest.raises(error, match=fragment.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(error, match=fragment.replace("(", r"\(")
+                       .replace(")", r"\)").replace("[", r"\[")
+                       .replace("]", r"\]")):
         train(config, out_dir=str(tmp_path / "api_run"), verbose=0)
     cfg = tmp_path / "c.json"
     cfg.write_text(json.dumps(TINY))
-    line = _cli_error(capsys, ["train", "--config", str(cfg), "--data", f"npz:{path}",
+    line = _cli_error(capsys, ["train", "--config", str(cfg),
+                               "--data", f"npz:{path}",
                                "--out", str(tmp_path / "cli_run")])
     assert fragment in line
     assert _leftovers(tmp_path) == []
@@ -91,7 +101,9 @@ def test_nan_message_names_count_and_first_index():
     x = np.zeros((6, 4, 4, 1), np.float32)
     x[3, 0, 0, 0] = np.nan
     x[5, 1, 1, 0] = np.inf
-    with pytest.raises(DataError, match=r"2 NaN/Inf value\(s\) in 2 image\(s\); the first is image 3"):
+    with pytest.raises(DataError,
+                       match=r"2 NaN/Inf value\(s\) in 2 image\(s\); "
+                             r"the first is image 3"):
         check_images(x, "x")
 
 
@@ -118,14 +130,18 @@ def test_bad_config_values_through_cli(case, tmp_path, capsys):
     ("likelihood", "poisson"), ("architecture", "transformer"),
 ])
 def test_bad_config_values_through_api(field, value):
-    with pytest.raises(ConfigError, match=field if field not in ("likelihood", "architecture") else f"Unknown {field}"):
+    with pytest.raises(ConfigError,
+                       match=field
+                       if field not in ("likelihood", "architecture")
+                       else f"Unknown {field}"):
         VAEConfig(**{field: value})
 
 
 @pytest.mark.parametrize("flag, value", [("--likelihood", "poisson"),
                                          ("--architecture", "transformer")])
 def test_unknown_choice_through_cli(flag, value, capsys):
-    with pytest.raises(SystemExit) as exit_info:  # argparse: usage + one error line
+    # argparse: usage + one error line
+    with pytest.raises(SystemExit) as exit_info:
         cli.main(["train", flag, value])
     assert exit_info.value.code == 2
     assert f"invalid choice: '{value}'" in capsys.readouterr().err
@@ -147,11 +163,13 @@ def test_corrupt_idx_file(tmp_path, capsys):
     for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                  "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
         with gzip.open(folder / f"{name}.gz", "wb") as f:
-            f.write(b"\x00\x00\x08\x03" + (100).to_bytes(4, "big") * 3 + b"\x00" * 50)
+            f.write(b"\x00\x00\x08\x03" + (100).to_bytes(4, "big") * 3
+                    + b"\x00" * 50)
     with pytest.raises(DataError, match="truncated or corrupt"):
         load_data("fashion_mnist", data_dir=str(folder))
-    line = _cli_error(capsys, ["train", "--data", "fashion_mnist", "--data-dir",
-                               str(folder), "--out", str(tmp_path / "r")])
+    line = _cli_error(capsys, ["train", "--data", "fashion_mnist",
+                               "--data-dir", str(folder),
+                               "--out", str(tmp_path / "r")])
     assert "truncated or corrupt" in line
 
 
@@ -161,7 +179,8 @@ def test_corrupt_npz_file(tmp_path, capsys):
     with pytest.raises(DataError, match="Cannot read npz"):
         load_data(f"npz:{path}")
     assert "Cannot read npz" in _cli_error(
-        capsys, ["train", "--data", f"npz:{path}", "--out", str(tmp_path / "r")])
+        capsys,
+        ["train", "--data", f"npz:{path}", "--out", str(tmp_path / "r")])
 
 
 @pytest.mark.parametrize("text, fragment", [
@@ -189,12 +208,12 @@ def test_truncated_model_keras(trained_run, tmp_path, capsys):
                        match=r"truncated or corrupt \(\w+: \S.*\)\.$"):
         load_run(str(run))
     assert "truncated or corrupt" in _cli_error(capsys, ["sample", str(run)])
-    assert "truncated or corrupt" in _cli_error(capsys, ["export", str(run),
-                                                         "--base", str(tmp_path / "sm")])
+    assert "truncated or corrupt" in _cli_error(
+        capsys, ["export", str(run), "--base", str(tmp_path / "sm")])
     assert not (tmp_path / "sm").exists() or _leftovers(tmp_path / "sm") == []
 
 
-# -- SavedModels and export -------------------------------------------------------
+# -- SavedModels and export ---------------------------------------------------
 
 def test_savedmodel_without_variables(exported, tmp_path, capsys):
     from vae_tf import generate
@@ -205,9 +224,11 @@ def test_savedmodel_without_variables(exported, tmp_path, capsys):
     with pytest.raises(FileNotFoundError, match="no variables/ folder"):
         generate.sample(str(broken), 2)
     assert "no variables/ folder" in _cli_error(
-        capsys, ["sample", "-", "--decoder", str(broken), "--out", str(tmp_path / "s.png")])
+        capsys, ["sample", "-", "--decoder", str(broken),
+                 "--out", str(tmp_path / "s.png")])
     assert not (tmp_path / "s.png").exists()
-    assert cli.main(["check-export", str(broken)]) == 1  # check-export: exit 1 + reason
+    # check-export: exit 1 + reason
+    assert cli.main(["check-export", str(broken)]) == 1
     assert "no variables/" in capsys.readouterr().out
 
 
@@ -216,7 +237,9 @@ def test_wrong_latent_width_to_decoder_savedmodel(exported, tmp_path):
     from vae_tf import generate
     result, _ = exported
     decode = generate.decoder_fn(result.decoder_dir)
-    with pytest.raises(ValueError, match=r"expected shape \(batch, 4\). Received: \(3, 7\)"):
+    with pytest.raises(ValueError,
+                       match=r"expected shape \(batch, 4\). "
+                             r"Received: \(3, 7\)"):
         decode(np.zeros((3, 7), np.float32))
     # A client without vae_tf gets TF's signature check, not a crash inside.
     loaded = tf.saved_model.load(result.decoder_dir)
@@ -225,11 +248,12 @@ def test_wrong_latent_width_to_decoder_savedmodel(exported, tmp_path):
 
 
 @pytest.mark.parametrize("shape, fragment", [
-    ((2, 32, 32), r"expected shape \(batch, 32, 32, 3\)"),          # wrong rank
-    ((2, 16, 16, 3), r"Received: \(2, 16, 16, 3\)"),                # wrong size
-    ((2, 32, 32, 1), r"Received: \(2, 32, 32, 1\)"),                # wrong channels
+    ((2, 32, 32), r"expected shape \(batch, 32, 32, 3\)"),  # wrong rank
+    ((2, 16, 16, 3), r"Received: \(2, 16, 16, 3\)"),        # wrong size
+    ((2, 32, 32, 1), r"Received: \(2, 32, 32, 1\)"),        # wrong channels
 ])
-def test_wrong_images_to_encoder_savedmodel_and_keras(exported, trained_run, shape, fragment):
+def test_wrong_images_to_encoder_savedmodel_and_keras(exported, trained_run,
+                                                      shape, fragment):
     from vae_tf import generate
     result, _ = exported
     x = np.zeros(shape, np.float32)

@@ -32,12 +32,16 @@ def test_rest_client_round_trip(exported, keras_models, row_format):
     _, base = exported
     z = np.random.default_rng(0).standard_normal((3, 4)).astype("float32")
     with RestServer(base) as server:
-        client = RestClient("127.0.0.1", server.port, timeout=30, row_format=row_format)
+        client = RestClient("127.0.0.1", server.port, timeout=30,
+                            row_format=row_format)
         images = client.decode(z)
-        np.testing.assert_allclose(images, keras_models.decoder.predict(z, verbose=0), atol=1e-5)
+        np.testing.assert_allclose(
+            images, keras_models.decoder.predict(z, verbose=0), atol=1e-5)
         codes = client.encode(images)
-        assert set(codes) == {"z_mean", "z_log_var"} and codes["z_mean"].shape == (3, 4)
-        assert set(client.encode(images, sample=True)) == {"z_mean", "z_log_var", "z"}
+        assert (set(codes) == {"z_mean", "z_log_var"}
+                and codes["z_mean"].shape == (3, 4))
+        assert set(client.encode(images, sample=True)) == {
+            "z_mean", "z_log_var", "z"}
         assert client.decode(z, version=1).shape == (3, 32, 32, 3)
         if not row_format:
             assert client.sample(6, seed=3).shape == (6, 32, 32, 3)
@@ -52,11 +56,13 @@ def test_rest_client_errors(exported):
         with pytest.raises(ModelNotFoundError, match="Specific"):
             client.decode(np.zeros((1, 4)), version=99)
         with pytest.raises(ModelNotFoundError, match="signature"):
-            client.predict("vae_decoder", {"z": np.zeros((1, 4))}, signature="nope")
+            client.predict("vae_decoder", {"z": np.zeros((1, 4))},
+                           signature="nope")
         with pytest.raises(ServingError, match="HTTP 400"):
             client.decode(np.zeros((1, 7)))  # wrong latent width
     with pytest.raises(ServingError, match="Cannot reach TF Serving"):
-        RestClient("127.0.0.1", _free_port(), timeout=2).decode(np.zeros((1, 4)))
+        RestClient("127.0.0.1", _free_port(), timeout=2).decode(
+            np.zeros((1, 4)))
 
 
 def test_rest_client_timeout():
@@ -76,9 +82,11 @@ def test_rest_client_timeout():
 def test_grpc_client_round_trip_and_errors(exported, keras_models):
     _, base = exported
     z = np.random.default_rng(1).standard_normal((2, 4)).astype("float32")
-    with GrpcServer(base) as server, GrpcClient("127.0.0.1", server.port, timeout=30) as client:
+    with GrpcServer(base) as server, GrpcClient(
+            "127.0.0.1", server.port, timeout=30) as client:
         images = client.decode(z)
-        np.testing.assert_allclose(images, keras_models.decoder.predict(z, verbose=0), atol=1e-5)
+        np.testing.assert_allclose(
+            images, keras_models.decoder.predict(z, verbose=0), atol=1e-5)
         assert client.encode(images)["z_mean"].shape == (2, 4)
         assert client.sample(3, seed=1).shape == (3, 32, 32, 3)
         with pytest.raises(ModelNotFoundError, match="Servable not found"):
@@ -150,7 +158,8 @@ def test_live_tensorflow_model_server(exported, keras_models, tmp_path):
     _, base = exported
     config = tmp_path / "models.config"
     config.write_text("model_config_list {\n" + "".join(
-        f'  config {{ name: "{m}" base_path: "{base}/{m}" model_platform: "tensorflow" }}\n'
+        f'  config {{ name: "{m}" base_path: "{base}/{m}" '
+        f'model_platform: "tensorflow" }}\n'
         for m in ("vae_encoder", "vae_decoder")) + "}\n")
     grpc_port, rest_port = _free_port(), _free_port()
     proc = subprocess.Popen([
@@ -168,7 +177,8 @@ def test_live_tensorflow_model_server(exported, keras_models, tmp_path):
                 time.sleep(1)
         else:
             pytest.fail("tensorflow_model_server did not come up in 60 s")
-        np.testing.assert_allclose(images, keras_models.decoder.predict(z, verbose=0), atol=1e-5)
+        np.testing.assert_allclose(
+            images, keras_models.decoder.predict(z, verbose=0), atol=1e-5)
         with GrpcClient("127.0.0.1", grpc_port) as grpc_client:
             np.testing.assert_allclose(grpc_client.decode(z), images, atol=1e-5)
     finally:
@@ -204,7 +214,8 @@ def _http(port, path, body=None):
     import urllib.error
     import urllib.request
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data)
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                     data=data)
     try:
         with urllib.request.urlopen(request, timeout=30) as reply:
             return reply.status, json.loads(reply.read())
@@ -224,9 +235,11 @@ def test_rest_stand_in_answers_as_documented(half_plus_two):
         assert _http(server.port, predict, {"inputs": {"x": [1.0, 2.0]}}) == (
             200, {"outputs": [2.5, 3.0]})
         pair = {"signature_name": "pair"}
-        assert _http(server.port, predict, {**pair, "inputs": {"x": [1.0]}}) == (
+        assert _http(server.port, predict,
+                     {**pair, "inputs": {"x": [1.0]}}) == (
             200, {"outputs": {"a": [1.0], "b": [2.0]}})
-        assert _http(server.port, predict, {**pair, "instances": [{"x": 1.0}]}) == (
+        assert _http(server.port, predict,
+                     {**pair, "instances": [{"x": 1.0}]}) == (
             200, {"predictions": [{"a": 1.0, "b": 2.0}]})
         code, meta = _http(server.port, "/v1/models/half_plus_two/metadata")
         assert code == 200

@@ -54,4 +54,5 @@ def test_unknown_and_corrupt_files(tmp_path):
 def test_binarization_defaults_to_bernoulli():
     assert VAEConfig(likelihood="bernoulli").use_binarization
     assert not VAEConfig(likelihood="laplace").use_binarization
-    assert not VAEConfig(likelihood="bernoulli", binarize=False).use_binarization
+    assert not VAEConfig(likelihood="bernoulli",
+                         binarize=False).use_binarization

@@ -33,7 +33,8 @@ def test_two_seeded_runs_give_identical_weights(tmp_path):
     b = _train(config, tmp_path / "b")
     c = _train(config, tmp_path / "c", "--deterministic")
     other_seed = tmp_path / "other.json"
-    other_seed.write_text(config.read_text().replace('"seed": 11', '"seed": 12'))
+    other_seed.write_text(
+        config.read_text().replace('"seed": 11', '"seed": 12'))
     d = _train(other_seed, tmp_path / "d")
     assert len(a) == len(b) == len(c) > 10
     for wa, wb, wc in zip(a, b, c):

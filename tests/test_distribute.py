@@ -34,7 +34,8 @@ for strategy in (None, tf.distribute.MirroredStrategy()):
         # sign, which flips for noise-level gradients).
         compile_vae(m.vae, config, optimizer=keras.optimizers.SGD(1e-3))
         # A near-deterministic posterior, so replica noise cannot differ.
-        m.encoder.get_layer("z_log_var_raw").bias.assign(np.full(4, -30.0, "float32"))
+        m.encoder.get_layer("z_log_var_raw").bias.assign(
+            np.full(4, -30.0, "float32"))
         before = [w.numpy().copy() for w in m.vae.trainable_weights]
     m.vae.fit(tf.data.Dataset.from_tensor_slices((x, x)).batch(32), verbose=0)
     updates.append({w.path: w.numpy() - b
@@ -60,7 +61,8 @@ class Replicas(keras.callbacks.Callback):
     # What fit actually ran under: a train() that ignored the strategy
     # would report 1 replica and plain (unmirrored) variables.
     def on_train_begin(self, logs=None):
-        out["train_replicas"] = self.model.distribute_strategy.num_replicas_in_sync
+        out["train_replicas"] = (
+            self.model.distribute_strategy.num_replicas_in_sync)
         out["train_variables"] = sorted({
             type(w.value).__name__ for w in self.model.trainable_weights})
 
@@ -81,7 +83,8 @@ def test_multiworker_is_refused_with_the_reason(capsys):
 
 def _result(proc):
     assert proc.returncode == 0, proc.stderr[-3000:]
-    line = next(l for l in proc.stdout.splitlines() if l.startswith("RESULT "))
+    line = next(text for text in proc.stdout.splitlines()
+                if text.startswith("RESULT "))
     return json.loads(line[7:])
 
 
@@ -99,7 +102,8 @@ def test_mirrored_over_two_cpu_devices_matches_single_device():
     # tolerance: final validation -ELBO within 15% of what the single-device
     # run gained after its first epoch (the default calibrated Gaussian's
     # -ELBO is negative, so a fraction of the loss itself means nothing).
-    start, single, mirrored = res["single"][0], res["single"][-1], res["mirrored"][-1]
+    start, single, mirrored = (res["single"][0], res["single"][-1],
+                               res["mirrored"][-1])
     gained = start - single
     print(f"final val loss single {single:.1f}, mirrored {mirrored:.1f}, "
           f"start {start:.1f}")
@@ -140,7 +144,8 @@ def test_multiworker_two_local_processes(tmp_path):
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_CONFIG=json.dumps(
             {"cluster": cluster, "task": {"type": "worker", "index": index}}))
         procs.append(subprocess.Popen(
-            [sys.executable, "-m", "vae_tf.cli", "train", "--config", str(config),
+            [sys.executable, "-m", "vae_tf.cli", "train",
+             "--config", str(config),
              "--out", str(out), "--strategy", "multiworker", "--export", "vae",
              "--export-base", str(base)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))

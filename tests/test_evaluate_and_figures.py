@@ -11,9 +11,12 @@ from vae_tf.evaluate import evaluate_run
 
 
 def test_evaluate_run_report(trained_run):
-    report = evaluate_run(trained_run, split="test", k=5, iwae_images=10, verbose=False)
+    report = evaluate_run(trained_run, split="test", k=5, iwae_images=10,
+                          verbose=False)
     assert report["num_images"] == 12  # num_examples // 10
-    assert math.isclose(report["neg_elbo"], report["reconstruction"] + report["kl"], rel_tol=1e-5)
+    assert math.isclose(report["neg_elbo"],
+                        report["reconstruction"] + report["kl"],
+                        rel_tol=1e-5)
     assert len(report["kl_per_dim"]) == 4
     assert math.isclose(sum(report["kl_per_dim"]), report["kl"], rel_tol=1e-4)
     assert report["iwae"]["k"] == 5 and report["iwae"]["num_images"] == 10
@@ -36,12 +39,14 @@ def _grid_shape(rows, cols, size=32, pad=2, min_height=256):
 @pytest.mark.parametrize("args, name, rows, cols", [
     (["sample", "--n", "8"], "samples_t1.png", 2, 4),
     (["reconstruct", "--n", "5"], "reconstructions_test.png", 2, 5),
-    (["interpolate", "--pairs", "2", "--steps", "6"], "interpolation_slerp.png", 2, 6),
+    (["interpolate", "--pairs", "2", "--steps", "6"],
+     "interpolation_slerp.png", 2, 6),
     (["traverse", "--dims", "0,1,3", "--values=-2:2:5"], "traversal.png", 3, 5),
     (["edit", "--attribute", "glasses", "--strengths", "0,1,2", "--n", "3"],
      "edit_glasses.png", 3, 4),
 ])
-def test_cli_writes_pngs_of_the_expected_size(trained_run, tmp_path, capsys, args, name, rows, cols):
+def test_cli_writes_pngs_of_the_expected_size(trained_run, tmp_path, capsys,
+                                              args, name, rows, cols):
     out = tmp_path / name
     assert cli.main([args[0], trained_run, *args[1:], "--out", str(out)]) == 0
     assert f"wrote {out}" in capsys.readouterr().out
@@ -112,7 +117,8 @@ def test_evaluate_reports_mig_on_shapes(tmp_path):
                     widths=(8, 16), dense_units=16, num_examples=128,
                     batch_size=32, epochs=1), out_dir=str(run), verbose=0)
     report = evaluate_run(str(run), k=2, iwae_images=4, verbose=False)
-    assert set(report["mig_per_factor"]) == {"shape", "scale", "rotation", "x", "y"}
+    assert set(report["mig_per_factor"]) == {"shape", "scale", "rotation",
+                                             "x", "y"}
     assert 0.0 <= report["mig"] <= 1.0
 
 

@@ -19,20 +19,24 @@ def test_layout_files_and_metadata(exported):
     assert sorted(os.listdir(base)) == ["vae_decoder", "vae_encoder"]
     for folder in (result.encoder_dir, result.decoder_dir):
         assert os.path.isfile(os.path.join(folder, "saved_model.pb"))
-        assert os.path.isfile(os.path.join(folder, "variables", "variables.index"))
+        assert os.path.isfile(
+            os.path.join(folder, "variables", "variables.index"))
         extra = os.listdir(os.path.join(folder, "assets.extra"))
         assert {"tf_serving_warmup_requests", "vae_tf.json"} <= set(extra)
     import json
-    meta = json.load(open(os.path.join(result.decoder_dir, "assets.extra", "vae_tf.json")))
+    meta = json.load(open(
+        os.path.join(result.decoder_dir, "assets.extra", "vae_tf.json")))
     assert meta["config"]["latent_dim"] == 4
     assert {"vae_tf", "tensorflow", "keras"} <= set(meta["versions"])
     assert "val_loss" in meta["metrics"]
-    assert meta["signatures"]["serving_default"]["outputs"]["image"]["shape"] == [None, 32, 32, 3]
+    assert meta["signatures"]["serving_default"]["outputs"]["image"][
+        "shape"] == [None, 32, 32, 3]
 
 
 def _ops(path):
     proto = saved_model_pb2.SavedModel()
-    proto.ParseFromString(open(os.path.join(path, "saved_model.pb"), "rb").read())
+    proto.ParseFromString(
+        open(os.path.join(path, "saved_model.pb"), "rb").read())
     graph = proto.meta_graphs[0].graph_def
     ops = {n.op for n in graph.node}
     for fn in graph.library.function:
@@ -40,7 +44,8 @@ def _ops(path):
     return ops
 
 
-def test_signatures_named_dynamic_batch_and_equal_to_keras(exported, trained_run):
+def test_signatures_named_dynamic_batch_and_equal_to_keras(
+        exported, trained_run):
     result, _ = exported
     config, models = load_run(trained_run)
     enc = tf.saved_model.load(result.encoder_dir)
@@ -48,17 +53,23 @@ def test_signatures_named_dynamic_batch_and_equal_to_keras(exported, trained_run
     assert set(enc.signatures) == {"serving_default", "encode_sample"}
     assert set(dec.signatures) == {"serving_default", "sample"}
     for batch in (1, 1024):
-        x = np.random.default_rng(batch).uniform(size=(batch, 32, 32, 3)).astype("float32")
+        x = np.random.default_rng(batch).uniform(
+            size=(batch, 32, 32, 3)).astype("float32")
         out = enc.signatures["serving_default"](image=tf.constant(x))
         assert set(out) == {"z_mean", "z_log_var"}
-        keras_mean, keras_lv, _ = models.encoder.predict(x, verbose=0, batch_size=256)
+        keras_mean, keras_lv, _ = models.encoder.predict(
+            x, verbose=0, batch_size=256)
         np.testing.assert_allclose(out["z_mean"], keras_mean, atol=1e-5)
         np.testing.assert_allclose(out["z_log_var"], keras_lv, atol=1e-5)
-        image = dec.signatures["serving_default"](z=out["z_mean"])["image"].numpy()
+        image = dec.signatures["serving_default"](
+            z=out["z_mean"])["image"].numpy()
         assert image.shape == (batch, 32, 32, 3)
-        assert image.min() >= 0 and image.max() <= 1  # probabilities, not logits
+        # probabilities, not logits
+        assert image.min() >= 0 and image.max() <= 1
         np.testing.assert_allclose(
-            image, models.decoder.predict(keras_mean, verbose=0, batch_size=256), atol=1e-5
+            image,
+            models.decoder.predict(keras_mean, verbose=0, batch_size=256),
+            atol=1e-5
         )
     x = tf.constant(np.full((3, 32, 32, 3), 0.5, np.float32))
     a = enc.signatures["encode_sample"](image=x)
@@ -86,10 +97,12 @@ def test_versions_increase_and_keep_prunes(trained_run, tmp_path):
     third = export_run(trained_run, name="m", base=base, keep=1)
     assert third.version == 3
     for model in ("m_encoder", "m_decoder"):
-        assert os.listdir(os.path.join(base, model)) == ["3"]  # no temp dirs left
+        # no temp dirs left
+        assert os.listdir(os.path.join(base, model)) == ["3"]
 
 
-def test_reader_polling_the_base_never_sees_a_partial_version(trained_run, tmp_path):
+def test_reader_polling_the_base_never_sees_a_partial_version(
+        trained_run, tmp_path):
     base = str(tmp_path / "polled")
     seen, bad, stop = set(), [], threading.Event()
     required = ("saved_model.pb", "variables/variables.index",
@@ -122,7 +135,8 @@ def test_reader_polling_the_base_never_sees_a_partial_version(trained_run, tmp_p
     assert {("p_decoder", 1), ("p_decoder", 2)} <= seen
 
 
-def test_200_polls_during_exports_only_see_loadable_versions(trained_run, tmp_path):
+def test_200_polls_during_exports_only_see_loadable_versions(
+        trained_run, tmp_path):
     """A reader polls the base path 200 times while three exports run and
     loads every version the moment it first appears."""
     base = str(tmp_path / "loaded")
@@ -154,7 +168,8 @@ def test_200_polls_during_exports_only_see_loadable_versions(trained_run, tmp_pa
     assert polls[0] >= 100 and loaded  # it really polled while exporting
 
 
-@pytest.mark.parametrize("name", ["..", "../evil", "a/b", "", "/abs", "x..y", ".hidden"])
+@pytest.mark.parametrize(
+    "name", ["..", "../evil", "a/b", "", "/abs", "x..y", ".hidden"])
 def test_invalid_names_are_refused(name):
     with pytest.raises(ExportError, match="Invalid export name"):
         validate_name(name)
@@ -193,7 +208,8 @@ def test_check_export_fails_without_variables(exported, tmp_path, capsys):
     assert "no variables/" in capsys.readouterr().out
 
 
-def test_check_export_reports_models_config_base_path_missing(exported, tmp_path):
+def test_check_export_reports_models_config_base_path_missing(
+        exported, tmp_path):
     from vae_tf.export import check_models_config
     config = tmp_path / "models.config"
     config.write_text(
@@ -206,7 +222,8 @@ def test_check_export_reports_models_config_base_path_missing(exported, tmp_path
     assert not check_models_config(str(config), exported[1]).ok
 
 
-def test_sample_signature_draws_from_the_stored_sampler(exported, trained_run, tmp_path):
+def test_sample_signature_draws_from_the_stored_sampler(
+        exported, trained_run, tmp_path):
     from vae_tf import generate
     from vae_tf.export import export_models
     from vae_tf.samplers import MixtureSampler
@@ -227,23 +244,28 @@ def test_sample_signature_draws_from_the_stored_sampler(exported, trained_run, t
     covs = np.array([np.diag([1.0, 0.5, 0.2, 2.0]), np.eye(4) * 0.3])
     covs[0, 0, 1] = covs[0, 1, 0] = 0.4
     planted = MixtureSampler(weights, means, covs)
-    export = export_models(models, config, base=str(tmp_path), sampler=planted)
+    export = export_models(models, config, base=str(tmp_path),
+                           sampler=planted)
     images, z = generate.sample_served(export.decoder_dir, 20000, seed=11)
-    same_images, same_z = generate.sample(models.decoder, 20000, seed=11, sampler=planted)
+    same_images, same_z = generate.sample(models.decoder, 20000, seed=11,
+                                          sampler=planted)
     np.testing.assert_allclose(z, same_z, atol=1e-6)
     np.testing.assert_allclose(images[:256], same_images[:256], atol=1e-5)
     rng = np.random.default_rng(0)
     c = rng.choice(2, 20000, p=weights)
     numpy_z = means[c] + np.einsum(
-        "nij,nj->ni", np.linalg.cholesky(covs)[c], rng.standard_normal((20000, 4))
+        "nij,nj->ni", np.linalg.cholesky(covs)[c],
+        rng.standard_normal((20000, 4))
     )
     for draws in (z, numpy_z):
         first = draws[:, 0] > 0
         assert first.mean() == pytest.approx(0.7, abs=0.015)
     for k, side in enumerate((z[:, 0] > 0, z[:, 0] <= 0)):
         numpy_side = numpy_z[:, 0] > 0 if k == 0 else numpy_z[:, 0] <= 0
-        np.testing.assert_allclose(z[side].mean(0), numpy_z[numpy_side].mean(0), atol=0.06)
-        np.testing.assert_allclose(np.cov(z[side].T), np.cov(numpy_z[numpy_side].T),
+        np.testing.assert_allclose(z[side].mean(0),
+                                   numpy_z[numpy_side].mean(0), atol=0.06)
+        np.testing.assert_allclose(np.cov(z[side].T),
+                                   np.cov(numpy_z[numpy_side].T),
                                    atol=0.08)
 
 

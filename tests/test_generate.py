@@ -12,17 +12,20 @@ def models(trained_run):
 
 
 def _images(n, seed=0):
-    return np.random.default_rng(seed).uniform(size=(n, 32, 32, 3)).astype("float32")
+    return np.random.default_rng(seed).uniform(
+        size=(n, 32, 32, 3)).astype("float32")
 
 
 def test_slerp_returns_its_endpoints_exactly_and_keeps_the_norm():
     rng = np.random.default_rng(0)
-    a, b = rng.normal(size=16).astype("float32"), rng.normal(size=16).astype("float32")
+    a, b = (rng.normal(size=16).astype("float32"),
+            rng.normal(size=16).astype("float32"))
     path = generate.slerp(a, b, np.linspace(0, 1, 7))
     np.testing.assert_array_equal(path[0], a)
     np.testing.assert_array_equal(path[-1], b)
     b_same_norm = b / np.linalg.norm(b) * np.linalg.norm(a)
-    norms = np.linalg.norm(generate.slerp(a, b_same_norm, np.linspace(0, 1, 9)), axis=1)
+    norms = np.linalg.norm(
+        generate.slerp(a, b_same_norm, np.linspace(0, 1, 9)), axis=1)
     np.testing.assert_allclose(norms, np.linalg.norm(a), rtol=1e-5)
     mid_lerp = generate.lerp(a, b_same_norm, [0.5])[0]
     assert np.linalg.norm(mid_lerp) < norms[4]  # why slerp is the default
@@ -32,26 +35,29 @@ def test_slerp_returns_its_endpoints_exactly_and_keeps_the_norm():
 
 def test_interpolate_endpoints_are_the_reconstructions(models):
     x = _images(4)
-    images, z = generate.interpolate(models.encoder, models.decoder, x[:2], x[2:], steps=5)
+    images, z = generate.interpolate(models.encoder, models.decoder, x[:2],
+                                     x[2:], steps=5)
     assert images.shape == (2, 5, 32, 32, 3) and z.shape == (2, 5, 4)
     recon = generate.reconstruct(models.encoder, models.decoder, x)
     np.testing.assert_allclose(images[:, 0], recon[:2], atol=1e-5)
     np.testing.assert_allclose(images[:, -1], recon[2:], atol=1e-5)
     with pytest.raises(ValueError, match="Unknown method"):
-        generate.interpolate(models.encoder, models.decoder, x[0], x[1], method="cubic")
+        generate.interpolate(models.encoder, models.decoder, x[0], x[1],
+                             method="cubic")
 
 
 def test_traverse_moves_one_dimension_per_row(models):
     z = np.array([0.1, -0.2, 0.3, 0.0], np.float32)
-    grid = generate.traverse(models.decoder, z, dims=[0, 2], values=[-2.0, 0.1, 2.0])
+    grid = generate.traverse(models.decoder, z, dims=[0, 2],
+                             values=[-2.0, 0.1, 2.0])
     assert grid.shape == (2, 3, 32, 32, 3)
     # Row 0, column 1 sets dim 0 to its own value: the plain decode.
     plain = models.decoder.predict(z[None], verbose=0)[0]
     np.testing.assert_allclose(grid[0, 1], plain, atol=1e-5)
     with pytest.raises(ValueError, match="out of range"):
         generate.traverse(models.decoder, z, dims=[4], values=[0.0])
-    from_image = generate.traverse(models.decoder, _images(1)[0], [1], [0.0, 1.0],
-                                   encoder=models.encoder)
+    from_image = generate.traverse(models.decoder, _images(1)[0], [1],
+                                   [0.0, 1.0], encoder=models.encoder)
     assert from_image.shape == (1, 2, 32, 32, 3)
 
 
@@ -62,9 +68,11 @@ def test_attribute_vector_recovers_a_planted_direction():
     rng = np.random.default_rng(0)
     direction = rng.normal(size=8).astype("float32")
     labels = rng.integers(0, 2, 4000)
-    z = rng.normal(size=(4000, 8)).astype("float32") + labels[:, None] * direction
+    z = (rng.normal(size=(4000, 8)).astype("float32")
+         + labels[:, None] * direction)
     found = generate.attribute_vector(identity, z, labels)
-    cosine = found @ direction / np.linalg.norm(found) / np.linalg.norm(direction)
+    cosine = (found @ direction / np.linalg.norm(found)
+              / np.linalg.norm(direction))
     assert cosine > 0.99
     np.testing.assert_allclose(found, direction, atol=0.12)
     with pytest.raises(ValueError, match="both with and without"):
@@ -74,10 +82,12 @@ def test_attribute_vector_recovers_a_planted_direction():
 def test_edit_at_strength_zero_is_the_reconstruction(models):
     x = _images(3)
     vector = np.ones(4, np.float32)
-    edited = generate.edit(models.encoder, models.decoder, x, vector, [0.0, 1.0, 3.0])
+    edited = generate.edit(models.encoder, models.decoder, x, vector,
+                           [0.0, 1.0, 3.0])
     assert edited.shape == (3, 3, 32, 32, 3)
     np.testing.assert_allclose(
-        edited[:, 0], generate.reconstruct(models.encoder, models.decoder, x), atol=1e-5
+        edited[:, 0], generate.reconstruct(models.encoder, models.decoder, x),
+        atol=1e-5
     )
     assert not np.allclose(edited[:, 0], edited[:, 2])
 
@@ -86,15 +96,19 @@ def test_sample_and_edit_on_exported_savedmodels(exported, models):
     result, _ = exported
     images, z = generate.sample(result.decoder_dir, 5, temperature=0.5, seed=2)
     assert images.shape == (5, 32, 32, 3)
-    np.testing.assert_allclose(images, models.decoder.predict(z, verbose=0), atol=1e-5)
+    np.testing.assert_allclose(images, models.decoder.predict(z, verbose=0),
+                               atol=1e-5)
     assert np.abs(z).std() < 0.8  # temperature 0.5
     base = result.decoder_dir.rsplit("/", 1)[0]  # model base path works too
     again, _ = generate.sample(base, 5, temperature=0.5, seed=2)
     np.testing.assert_array_equal(images, again)
     x = _images(2)
-    edited = generate.edit(result.encoder_dir, result.decoder_dir, x, np.ones(4), [0.0, 1.0])
+    edited = generate.edit(result.encoder_dir, result.decoder_dir, x,
+                           np.ones(4), [0.0, 1.0])
     np.testing.assert_allclose(
-        edited, generate.edit(models.encoder, models.decoder, x, np.ones(4), [0.0, 1.0]),
+        edited,
+        generate.edit(models.encoder, models.decoder, x, np.ones(4),
+                      [0.0, 1.0]),
         atol=1e-5,
     )
 

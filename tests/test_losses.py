@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from vae_tf import ReconstructionLoss, ReconstructionMetric, negative_log_likelihood
+from vae_tf import (ReconstructionLoss, ReconstructionMetric,
+                    negative_log_likelihood)
 
 
 def test_bernoulli_matches_hand_computed_values():
@@ -54,16 +55,19 @@ def test_loss_averages_per_image_nats_over_the_batch(rng):
     np.testing.assert_allclose(float(loss), per_image.mean(), rtol=1e-6)
     metric = ReconstructionMetric("bernoulli")
     metric.update_state(x, p)
-    np.testing.assert_allclose(float(metric.result()), per_image.mean(), rtol=1e-6)
+    np.testing.assert_allclose(float(metric.result()), per_image.mean(),
+                               rtol=1e-6)
 
 
 def test_loss_and_metric_serialize():
-    for obj in (ReconstructionLoss("laplace", 0.05), ReconstructionMetric("gaussian", 0.2)):
+    for obj in (ReconstructionLoss("laplace", 0.05),
+                ReconstructionMetric("gaussian", 0.2)):
         revived = keras.saving.deserialize_keras_object(
             keras.saving.serialize_keras_object(obj)
         )
         assert type(revived) is type(obj)
-        assert (revived.likelihood, revived.scale) == (obj.likelihood, obj.scale)
+        assert (revived.likelihood, revived.scale) == (obj.likelihood,
+                                                       obj.scale)
 
 
 def test_unknown_likelihood_is_rejected():

@@ -8,7 +8,8 @@ from vae_tf.metrics.frechet import frechet_distance
 
 @pytest.fixture(scope="module")
 def faces():
-    return load_data("faces", num_examples=1500, seed=4, image_shape=(32, 32, 3))
+    return load_data("faces", num_examples=1500, seed=4,
+                     image_shape=(32, 32, 3))
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,8 @@ def probe(faces):
 def test_factor_specs_classes_and_regressions(faces):
     specs = {f.name: f for f in probe_lib.factor_specs(faces.train.attributes)}
     assert specs["glasses"].kind == "binary" and specs["beard"].kind == "binary"
-    assert specs["hair_color"].kind == "categorical" and specs["hair_color"].classes == 4
+    assert (specs["hair_color"].kind == "categorical"
+            and specs["hair_color"].classes == 4)
     assert specs["smile"].kind == "continuous"
     celeba = probe_lib.factor_specs({"Smiling": np.array([1, -1, 1]),
                                      "id": np.array(["a", "b", "c"])})
@@ -30,7 +32,8 @@ def test_factor_specs_classes_and_regressions(faces):
 
 
 def test_probe_reads_the_factors_of_real_faces(probe, faces):
-    scores = probe_lib.probe_scores(probe, faces.test.images, faces.test.attributes)
+    scores = probe_lib.probe_scores(probe, faces.test.images,
+                                    faces.test.attributes)
     assert scores["glasses"]["accuracy"] > 0.95
     assert scores["hair_color"]["accuracy"] > 0.8
     assert scores["smile"]["r2"] > 0.4  # 0 = predicting the mean
@@ -63,7 +66,8 @@ def test_probe_is_deterministic_for_a_seed(faces, probe):
                               ).weights[0].numpy())
 
 
-def test_probe_for_trains_once_and_then_loads_the_cache(faces, tmp_path, monkeypatch):
+def test_probe_for_trains_once_and_then_loads_the_cache(faces, tmp_path,
+                                                        monkeypatch):
     monkeypatch.setenv("VAE_TF_CACHE", str(tmp_path))
     first = probe_lib.probe_for(faces, epochs=1, verbose=False)
     cached = list((tmp_path / "probes").iterdir())

@@ -14,11 +14,13 @@ def _colour_probe():
     red = keras.layers.Dense(1, kernel_initializer=keras.initializers.Constant(
         [[1.0], [0.0], [0.0]]), use_bias=False)(means)
     logits = keras.layers.Dense(
-        2, kernel_initializer=keras.initializers.Constant([[0.0, 0.0], [-10.0, 10.0],
-                                                           [0.0, 0.0]]),
+        2, kernel_initializer=keras.initializers.Constant(
+            [[0.0, 0.0], [-10.0, 10.0], [0.0, 0.0]]),
         bias_initializer=keras.initializers.Constant([5.0, -5.0]))(means)
-    model = keras.Model(image, {"features": means, "smile": red, "glasses": logits})
-    return Probe(model, [Factor("smile", "continuous"), Factor("glasses", "binary", 2)])
+    model = keras.Model(image, {"features": means, "smile": red,
+                                "glasses": logits})
+    return Probe(model, [Factor("smile", "continuous"),
+                         Factor("glasses", "binary", 2)])
 
 
 def _grid(red_per_strength, green):
@@ -33,15 +35,19 @@ def _grid(red_per_strength, green):
 def test_edit_effect_sees_a_rising_attribute_and_kept_factors():
     probe = _colour_probe()
     green = np.array([0.2, 0.8, 0.9, 0.1])
-    effect = edit_effect(probe, _grid([0.1, 0.3, 0.6], green), "smile", [0, 1, 2])
-    np.testing.assert_allclose(effect["attribute_mean"], [0.1, 0.3, 0.6], rtol=1e-5)
+    effect = edit_effect(probe, _grid([0.1, 0.3, 0.6], green), "smile",
+                         [0, 1, 2])
+    np.testing.assert_allclose(effect["attribute_mean"], [0.1, 0.3, 0.6],
+                               rtol=1e-5)
     assert effect["monotonic"] and effect["min_unchanged"] == 1.0
     # A flat attribute is not monotonic; a flipped factor is counted.
-    flat = edit_effect(probe, _grid([0.3, 0.3, 0.6], green), "smile", [0, 1, 2])
+    flat = edit_effect(probe, _grid([0.3, 0.3, 0.6], green), "smile",
+                       [0, 1, 2])
     assert not flat["monotonic"]
     flipping = np.array([[0.2, 0.2, 0.8], [0.8, 0.8, 0.8], [0.9, 0.9, 0.9],
                          [0.1, 0.1, 0.1]])
-    changed = edit_effect(probe, _grid([0.1, 0.3, 0.6], flipping), "smile", [0, 1, 2])
+    changed = edit_effect(probe, _grid([0.1, 0.3, 0.6], flipping), "smile",
+                          [0, 1, 2])
     assert changed["unchanged"]["glasses"] == [1.0, 1.0, 0.75]
     assert changed["min_unchanged"] == 0.75
     with pytest.raises(ValueError, match="does not read 'beard'"):

@@ -22,7 +22,8 @@ TOLERANCE = 0.10
 
 
 def _command(config, out):
-    return [sys.executable, "-m", "vae_tf.cli", "train", "--config", str(config),
+    return [sys.executable, "-m", "vae_tf.cli", "train",
+            "--config", str(config),
             "--out", str(out), "--save-every-steps", "10"]
 
 
@@ -97,20 +98,23 @@ def test_finished_run_is_not_overwritten(tiny_run_config, tmp_path, capsys):
     config = json.loads(tiny_run_config.read_text())
     config.update(epochs=1, num_examples=64)
     tiny_run_config.write_text(json.dumps(config))
-    assert cli.main(["train", "--config", str(tiny_run_config), "--out", str(out)]) == 0
+    assert cli.main(["train", "--config", str(tiny_run_config),
+                     "--out", str(out)]) == 0
     before = (out / "model.keras").stat().st_mtime_ns
     capsys.readouterr()
-    assert cli.main(["train", "--config", str(tiny_run_config), "--out", str(out)]) == 2
+    assert cli.main(["train", "--config", str(tiny_run_config),
+                     "--out", str(out)]) == 2
     assert "already holds a finished run" in capsys.readouterr().err
     assert (out / "model.keras").stat().st_mtime_ns == before
 
 
-def test_resume_with_a_different_config_is_refused(tiny_run_config, tmp_path, capsys):
+def test_resume_with_a_different_config_is_refused(tiny_run_config, tmp_path,
+                                                   capsys):
     from vae_tf import cli
     out = tmp_path / "run"
     (out / "backup").mkdir(parents=True)
     (out / "config.json").write_text(tiny_run_config.read_text())
-    code = cli.main(["train", "--config", str(tiny_run_config), "--out", str(out),
-                     "--latent-dim", "5"])
+    code = cli.main(["train", "--config", str(tiny_run_config),
+                     "--out", str(out), "--latent-dim", "5"])
     assert code == 2
     assert "different config (latent_dim)" in capsys.readouterr().err

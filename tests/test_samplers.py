@@ -17,12 +17,14 @@ def planted(n, seed):
     rng = np.random.default_rng(seed)
     c = rng.choice(3, n, p=WEIGHTS)
     eps = rng.standard_normal((n, 2))
-    return MEANS[c] + np.einsum("nij,nj->ni", np.linalg.cholesky(COVS)[c], eps), c
+    return (MEANS[c]
+            + np.einsum("nij,nj->ni", np.linalg.cholesky(COVS)[c], eps), c)
 
 
 def _match(fitted):
     """Fitted component index nearest to each planted mean."""
-    return [int(np.argmin(np.linalg.norm(fitted.means - m, axis=1))) for m in MEANS]
+    return [int(np.argmin(np.linalg.norm(fitted.means - m, axis=1)))
+            for m in MEANS]
 
 
 def test_the_mixture_sampler_reproduces_a_planted_mixture():
@@ -43,7 +45,8 @@ def test_the_mixture_sampler_reproduces_a_planted_mixture():
     z = fitted.sample(20000, seed=3)
     reference, _ = planted(20000, 4)
     np.testing.assert_allclose(z.mean(0), reference.mean(0), atol=0.1)
-    np.testing.assert_allclose(np.cov(z.T), np.cov(reference.T), rtol=0.05, atol=0.1)
+    np.testing.assert_allclose(np.cov(z.T), np.cov(reference.T), rtol=0.05,
+                               atol=0.1)
 
 
 def test_mixture_log_prob_is_the_weighted_density():
@@ -65,8 +68,8 @@ def test_draws_repeat_per_seed_and_temperature_scales_the_deviation():
     cold = m.sample(500, seed=7, temperature=0.5)
     # Same components and noise: the deviation from each mean halves.
     nearest = np.argmin(((a[:, None] - MEANS[None]) ** 2).sum(-1), axis=1)
-    np.testing.assert_allclose(cold - MEANS[nearest], 0.5 * (a - MEANS[nearest]),
-                               atol=1e-5)
+    np.testing.assert_allclose(cold - MEANS[nearest],
+                               0.5 * (a - MEANS[nearest]), atol=1e-5)
     prior = PriorSampler(3)
     np.testing.assert_allclose(prior.sample(4, 1, temperature=0.5),
                                0.5 * prior.sample(4, 1), rtol=1e-6)

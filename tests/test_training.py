@@ -19,8 +19,10 @@ def test_fit_lowers_validation_negative_elbo_on_faces(tiny_config):
     nats (32*32*3 pixels at about 3 nats each); 320 steps bring it below
     7,500 with these seeds.
     """
-    config = tiny_config.replace(num_examples=2048, epochs=5, learning_rate=2e-3)
-    data = load_data("faces", num_examples=2048, seed=1, image_shape=(32, 32, 3))
+    config = tiny_config.replace(num_examples=2048, epochs=5,
+                                 learning_rate=2e-3)
+    data = load_data("faces", num_examples=2048, seed=1,
+                     image_shape=(32, 32, 3))
     result = train(config, data=data, verbose=0)
     history = result.history
     assert len(history["val_loss"]) == 5
@@ -55,7 +57,8 @@ def test_run_directory_contents_and_reload(tiny_config, tmp_path, capsys):
         models.encoder.predict(x, verbose=0)[0],
         result.models.encoder.predict(x, verbose=0)[0],
     )
-    assert not [p for p in os.listdir(out) if p.startswith(".")]  # no temp files
+    # no temp files
+    assert not [p for p in os.listdir(out) if p.startswith(".")]
     # reconstructions.png: rows of 8 validation images (as the model sees
     # them) over their reconstructions, images 0-7 then 8-15.
     shown_tiles = tiles(out / "reconstructions.png", rows=4, cols=8)
@@ -137,8 +140,10 @@ def test_save_every_steps_must_be_a_positive_integer(tiny_config, steps):
 
 def test_input_shape_mismatch_is_a_clear_error(tiny_config):
     data = load_data("faces", num_examples=20, seed=0, image_shape=(32, 32, 3))
-    with pytest.raises(DataError, match="wrong image size.*takes \\(64, 64, 3\\)"):
-        train(tiny_config.replace(input_shape=(64, 64, 3)), data=data, verbose=0)
+    with pytest.raises(DataError,
+                       match="wrong image size.*takes \\(64, 64, 3\\)"):
+        train(tiny_config.replace(input_shape=(64, 64, 3)), data=data,
+              verbose=0)
 
 
 def test_trim_history_drops_later_epochs_and_half_lines(tmp_path):
@@ -218,8 +223,8 @@ def test_verbose_auto_prints_one_line_per_epoch_when_not_a_terminal(
     assert "\r" not in out and "\u2501" not in out  # the bar's characters
 
 
-def test_a_run_diverging_after_its_first_epoch_is_refused(tiny_config,
-                                                         tmp_path):
+def test_a_run_diverging_after_its_first_epoch_is_refused(
+        tiny_config, tmp_path):
     """The last epoch's loss decides: a run whose first epoch was finite
     and whose second was NaN is not saved as finished."""
     import keras

@@ -36,7 +36,8 @@ def test_fashion_mnist_from_data_dir(tmp_path):
     _fake_fashion_mnist(tmp_path)
     data = load_data("fashion_mnist", data_dir=str(tmp_path))
     assert data.image_shape == (28, 28, 1)
-    assert (len(data.train), len(data.validation), len(data.test)) == (10, 5000, 20)
+    assert (len(data.train), len(data.validation), len(data.test)) == (
+        10, 5000, 20)
     assert data.test.attributes["label"].shape == (20,)
 
 
@@ -46,7 +47,8 @@ def test_fashion_mnist_from_data_dir(tmp_path):
 )
 def test_real_fashion_mnist_from_debian_package(tmp_path):
     data = load_data("fashion_mnist", data_dir=str(tmp_path / "empty"))
-    assert (len(data.train), len(data.validation), len(data.test)) == (55000, 5000, 10000)
+    assert (len(data.train), len(data.validation), len(data.test)) == (
+        55000, 5000, 10000)
     assert data.train.images.dtype == np.uint8
 
 
@@ -73,7 +75,8 @@ def test_default_search_path_order(tmp_path):
 
 def test_corrupt_idx_files(tmp_path):
     path = tmp_path / "x-idx3-ubyte"
-    path.write_bytes(b"\x00\x00\x08\x03" + (5).to_bytes(4, "big") * 3 + b"\x01" * 7)
+    path.write_bytes(b"\x00\x00\x08\x03" + (5).to_bytes(4, "big") * 3
+                     + b"\x01" * 7)
     with pytest.raises(DataError, match="truncated or corrupt"):
         read_idx(str(path))
     path.write_bytes(b"PK\x03\x04junk")

@@ -18,7 +18,10 @@ def test_position_and_scale_factors_move_and_grow_the_shape():
     base = dict(shape=0, scale=0.5, rotation=0.0, x=0.2, y=0.5)
     left = _render(**base)
     right = _render(**{**base, "x": 0.8})
-    col = lambda img: (img.astype(float).sum(0) * np.arange(64)).sum() / img.sum()
+
+    def col(img):
+        return (img.astype(float).sum(0) * np.arange(64)).sum() / img.sum()
+
     assert col(right) - col(left) > 10
     small = _render(**{**base, "scale": 0.0})
     big = _render(**{**base, "scale": 1.0})
@@ -30,4 +33,5 @@ def test_each_shape_differs():
     imgs = [_render(shape=s, **base) for s in range(3)]
     for i in range(3):
         for j in range(i + 1, 3):
-            assert np.abs(imgs[i].astype(int) - imgs[j].astype(int)).sum() > 1000
+            assert np.abs(
+                imgs[i].astype(int) - imgs[j].astype(int)).sum() > 1000

@@ -13,7 +13,8 @@ def test_shards_round_trip_and_stream_every_image_once(tmp_path):
     write_shards(data, str(tmp_path), images_per_shard=40, verbose=False)
     manifest = read_manifest(str(tmp_path))
     assert len(manifest["splits"]["train"]["files"]) == 4  # 150 / 40
-    streamed = np.stack(list(stream(str(tmp_path), "train", manifest).as_numpy_iterator()))
+    streamed = np.stack(list(
+        stream(str(tmp_path), "train", manifest).as_numpy_iterator()))
     # Shards are read interleaved: same images, each exactly once, one
     # from each of the four shards in turn (not in file order).
     written = [x.tobytes() for x in data.train.images]
@@ -43,8 +44,9 @@ def test_shards_round_trip_and_stream_every_image_once(tmp_path):
 
 def test_prepare_then_train_from_shards(tmp_path, capsys):
     shards = tmp_path / "shards"
-    assert cli.main(["prepare", "faces", "--out", str(shards), "--num-examples",
-                     "200", "--image-size", "32", "--images-per-shard", "64"]) == 0
+    assert cli.main(["prepare", "faces", "--out", str(shards),
+                     "--num-examples", "200", "--image-size", "32",
+                     "--images-per-shard", "64"]) == 0
     assert "train with --data shards:" in capsys.readouterr().out
     config = tmp_path / "c.json"
     config.write_text(json.dumps({
@@ -56,7 +58,8 @@ def test_prepare_then_train_from_shards(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Epoch 2/2" in out and "7/7" in out  # ceil(200 / 32) steps streamed
     assert (run / "model.keras").is_file()
-    assert json.loads((run / "config.json").read_text())["input_shape"] == [32, 32, 3]
+    assert json.loads((run / "config.json").read_text())["input_shape"] == [
+        32, 32, 3]
 
 
 def test_shard_errors(tmp_path, capsys):

@@ -52,7 +52,8 @@ def test_running_scale_update_rule(kind):
     np.testing.assert_allclose(out[..., 1], np.log(batch), rtol=1e-6)
 
 
-@pytest.mark.parametrize("kind, true_scale", [("gaussian", 0.07), ("laplace", 0.04)])
+@pytest.mark.parametrize("kind, true_scale",
+                         [("gaussian", 0.07), ("laplace", 0.04)])
 def test_the_scale_converges_to_the_noise_level(kind, true_scale):
     rng = np.random.default_rng(0)
     layer = CalibratedScale(kind, momentum=0.9)
@@ -111,7 +112,8 @@ def test_a_calibrated_vae_learns_the_true_noise_level():
     )
     # A fixed-scale model reports its own scale.
     fixed = VAEConfig(likelihood_scale=0.2)
-    assert likelihood_scale(result.models.vae.get_layer("encoder"), fixed) == 0.2
+    assert likelihood_scale(result.models.vae.get_layer("encoder"),
+                            fixed) == 0.2
 
 
 def test_output_shape_adds_one_channel():

@@ -5,7 +5,8 @@ from vae_tf import SoftClip, build_vae
 
 
 def test_soft_clip_basics(check_layer):
-    check_layer(SoftClip, {"limit": 5.0}, np.zeros((2, 3), np.float32), [(2, 3)])
+    check_layer(SoftClip, {"limit": 5.0}, np.zeros((2, 3), np.float32),
+                [(2, 3)])
 
 
 def test_soft_clip_bounds_and_is_identity_near_zero():

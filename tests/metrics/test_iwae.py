@@ -44,4 +44,5 @@ def test_iwae_chunking_does_not_change_the_result(model_and_images):
 def test_bad_k(model_and_images):
     config, models, x = model_and_images
     with pytest.raises(ValueError, match="k=0"):
-        iwae_nll(models.encoder, models.vae.get_layer("decoder"), x, "bernoulli", k=0)
+        iwae_nll(models.encoder, models.vae.get_layer("decoder"), x,
+                 "bernoulli", k=0)

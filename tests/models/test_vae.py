@@ -11,8 +11,10 @@ from vae_tf import build_vae, compile_vae, split_vae
     ("bernoulli", None, 3), ("laplace", 0.1, 3),
     ("laplace", None, 4), ("gaussian", None, 4),  # calibrated: + log-scale
 ])
-def test_shapes_and_ranges(tiny_config, architecture, likelihood, scale, channels):
-    config = tiny_config.replace(architecture=architecture, likelihood=likelihood,
+def test_shapes_and_ranges(tiny_config, architecture, likelihood, scale,
+                           channels):
+    config = tiny_config.replace(architecture=architecture,
+                                 likelihood=likelihood,
                                  likelihood_scale=scale)
     vae, encoder, decoder = build_vae(config)
     x = np.random.default_rng(0).uniform(size=(5, 32, 32, 3)).astype("float32")
@@ -31,8 +33,8 @@ def test_no_lambda_layers_and_only_registered_custom_layers(tiny_config):
         layer = stack.pop()
         seen.append(layer)
         stack.extend(getattr(layer, "layers", []))
-    assert not any(isinstance(l, keras.layers.Lambda) for l in seen)
-    custom = {type(l).__module__.split(".")[0] for l in seen} - {"keras"}
+    assert not any(isinstance(item, keras.layers.Lambda) for item in seen)
+    custom = {type(item).__module__.split(".")[0] for item in seen} - {"keras"}
     assert custom == {"vae_tf"}
 
 
@@ -88,7 +90,8 @@ def test_save_load_round_trip_in_safe_mode(tiny_config, tmp_path):
     )
     z = np.zeros((2, 4), np.float32)
     np.testing.assert_allclose(again.decoder(z), models.decoder(z), atol=1e-6)
-    assert isinstance(revived.get_layer("encoder").get_layer("z"), vae_tf.Sampling)
+    assert isinstance(revived.get_layer("encoder").get_layer("z"),
+                      vae_tf.Sampling)
 
 
 def test_cosine_learning_rate_decays_to_zero_over_the_whole_run(tiny_config):
