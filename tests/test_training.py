@@ -92,15 +92,21 @@ def test_run_directory_contents_and_reload(tiny_config, tmp_path, capsys):
     os.remove(out / "sampler.json")
     assert type(run_sampler(str(out), config)) is PriorSampler
     assert type(run_sampler(str(out), config, "mixture")) is PriorSampler
+    # The same for a config built in code rather than read from JSON.
+    literal = config.replace(sampler="mixture")
+    assert type(run_sampler(str(out), literal)) is PriorSampler
     with pytest.raises(FileNotFoundError, match="no fitted mixture"):
         run_sampler(str(out), config.replace(sampler="prior"), "mixture")
 
 
+@pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
 def test_the_mixture_is_fitted_to_the_codes_z_mean(
-        tiny_config, tmp_path, monkeypatch):
+        tiny_config, tmp_path, monkeypatch, likelihood):
     """The ex-post mixture models the training codes and picks its size on
-    the validation codes: both the encoder's z_mean, not sampled z."""
-    from vae_tf import training
+    the validation codes: both the encoder's z_mean, not sampled z, of the
+    images as the model sees them (a Bernoulli model's binarized once with
+    each split's fixed seed, as evaluation and pictures see them)."""
+    from vae_tf import runs, training
 
     seen = {}
     real = training.select_mixture
@@ -110,10 +116,15 @@ def test_the_mixture_is_fitted_to_the_codes_z_mean(
         return real(z_train, z_val, **kwargs)
 
     monkeypatch.setattr(training, "select_mixture", spy)
-    result = train(tiny_config, out_dir=str(tmp_path / "run"), verbose=0)
+    config = tiny_config.replace(likelihood=likelihood)
+    result = train(config, out_dir=str(tmp_path / "run"), verbose=0)
+    assert result.config.use_binarization == (likelihood == "bernoulli")
     encode = result.models.encoder.predict
     for split, z in (("train", seen["train"]), ("validation", seen["val"])):
-        x = getattr(result.data, split).images / 255.0
+        x = runs.split_images(result.config, result.data, split)
+        if likelihood == "gaussian":
+            np.testing.assert_array_equal(
+                x, getattr(result.data, split).images / np.float32(255))
         np.testing.assert_allclose(z, encode(x, verbose=0)[0], atol=1e-6)
 
 
@@ -157,6 +168,11 @@ def test_trim_history_drops_later_epochs_and_half_lines(tmp_path):
     path.write_text("epoch,kl,loss\n0,1.0,10.0\n1,2.0\n")
     trim_history(str(path), 5)
     assert read_history(str(path)) == {"kl": [1.0], "loss": [10.0]}
+    # So does a garbled line with extra fields; every column is read,
+    # whatever its name.
+    path.write_text("epoch,beta,loss\n0,1.0,10.0\n1,2.0,9.0,7\n")
+    trim_history(str(path), 5)
+    assert read_history(str(path)) == {"beta": [1.0], "loss": [10.0]}
 
 
 def test_backup_epoch_reads_the_metadata_or_its_backup_copy(tmp_path):
