@@ -93,37 +93,54 @@ def render_faces(
     )
 
 
-def _render_chunk(a: dict[str, np.ndarray], size: int) -> np.ndarray:
-    n = len(a["smile"])
-    # Pixel centres in [-1, 1]; u to the right, v downwards. Shapes (1, S, S)
-    # broadcast against per-image parameters of shape (n, 1, 1).
-    coords = (np.arange(size, dtype=np.float32) + 0.5) / size * 2.0 - 1.0
-    u = coords[None, None, :]
-    v = coords[None, :, None]
-    px = 2.0 / size  # one pixel in these units, for anti-aliasing
+class _Canvas:
+    """`n` RGB images of `size` px being painted, float32 in [0, 1].
 
+    Pixel centres are in [-1, 1]: `u` to the right, shape (1, 1, S), `v`
+    downwards, shape (1, S, 1); they broadcast against per-image
+    parameters of shape (n, 1, 1). Shapes are signed distance functions
+    (negative inside), painted with anti-aliased coverage.
+    """
+
+    def __init__(self, n: int, size: int, background: np.ndarray):
+        coords = (np.arange(size, dtype=np.float32) + 0.5) / size * 2.0 - 1.0
+        self.u = coords[None, None, :]
+        self.v = coords[None, :, None]
+        self.px = 2.0 / size  # one pixel in these units, for anti-aliasing
+        self.img = np.broadcast_to(
+            background * np.array([0.85, 0.92, 1.0], np.float32),
+            (n, size, size, 3),
+        ).copy()
+
+    def cover(self, sdf):
+        """Anti-aliased coverage of the region sdf < 0, shape (n, S, S)."""
+        return np.clip(0.5 - sdf / self.px, 0.0, 1.0, dtype=np.float32)
+
+    def paint(self, alpha, rgb) -> None:
+        rgb = np.asarray(rgb, np.float32)
+        self.img += alpha[..., None] * (rgb - self.img)
+
+    def ellipse(self, x0, y0, rx, ry):
+        r = np.sqrt(((self.u - x0) / rx) ** 2 + ((self.v - y0) / ry) ** 2)
+        return (r - 1.0) * np.minimum(rx, ry)
+
+
+def _render_chunk(a: dict[str, np.ndarray], size: int) -> np.ndarray:
     def col(name):
         return np.asarray(a[name], np.float32)[:, None, None]
 
-    def cover(sdf):
-        """Anti-aliased coverage of the region sdf < 0, shape (n, S, S)."""
-        return np.clip(0.5 - sdf / px, 0.0, 1.0, dtype=np.float32)
-
-    def paint(img, alpha, rgb):
-        rgb = np.asarray(rgb, np.float32)
-        img += alpha[..., None] * (rgb - img)
-
     scale = MIN_SIZE + (1.0 - MIN_SIZE) * col("size")
-    cx = MAX_SHIFT * col("x")
-    cy = MAX_SHIFT * col("y") + 0.05
-    fa, fb = 0.58 * scale, 0.74 * scale  # face half-width, half-height
-    yaw = 0.13 * scale * col("pose")
-
-    bg = 0.45 + 0.45 * col("background")[..., None]
-    img = np.broadcast_to(
-        bg * np.array([0.85, 0.92, 1.0], np.float32), (n, size, size, 3)
-    ).copy()
-
+    geometry = {
+        "scale": scale,
+        "cx": MAX_SHIFT * col("x"),
+        "cy": MAX_SHIFT * col("y") + 0.05,
+        "fa": 0.58 * scale,  # face half-width
+        "fb": 0.74 * scale,  # face half-height
+        "yaw": 0.13 * scale * col("pose"),
+        "feat": 1.2 * scale,  # facial features grow with the face
+    }
+    canvas = _Canvas(len(a["smile"]), size,
+                     0.45 + 0.45 * col("background")[..., None])
     skin_t = col("skin_tone")[..., None]
     skin = (1 - skin_t) * np.array(LIGHT_SKIN, np.float32) + skin_t * np.array(
         DARK_SKIN, np.float32
@@ -131,57 +148,62 @@ def _render_chunk(a: dict[str, np.ndarray], size: int) -> np.ndarray:
     hair = np.array(list(HAIR_COLORS.values()), np.float32)[
         np.asarray(a["hair_color"])
     ][:, None, None, :]
+    face = _paint_head(canvas, geometry, skin, hair)
+    _paint_features(canvas, geometry, face, skin, hair, col("beard"),
+                    col("smile"))
+    _paint_glasses(canvas, geometry, col("glasses"))
+    return np.round(np.clip(canvas.img, 0.0, 1.0) * 255.0).astype(np.uint8)
 
-    def ellipse(x0, y0, rx, ry):
-        r = np.sqrt(((u - x0) / rx) ** 2 + ((v - y0) / ry) ** 2)
-        return (r - 1.0) * np.minimum(rx, ry)
 
-    # Hair behind the head, then the face, then a fringe on top.
-    paint(img, cover(ellipse(cx, cy - 0.07 * scale, fa * 1.12, fb * 1.05)),
-          hair)
-    face = ellipse(cx, cy, fa, fb)
-    paint(img, cover(face), skin)
-    fringe = np.maximum(face, (v - (cy - 0.40 * fb)))
-    paint(img, cover(fringe), hair)
+def _paint_head(c: _Canvas, g: dict, skin, hair):
+    """Hair behind the head, then the face, then a fringe on top; returns
+    the face's signed distance."""
+    cx, cy, fa, fb, scale = g["cx"], g["cy"], g["fa"], g["fb"], g["scale"]
+    c.paint(c.cover(c.ellipse(cx, cy - 0.07 * scale, fa * 1.12, fb * 1.05)),
+            hair)
+    face = c.ellipse(cx, cy, fa, fb)
+    c.paint(c.cover(face), skin)
+    fringe = np.maximum(face, (c.v - (cy - 0.40 * fb)))
+    c.paint(c.cover(fringe), hair)
+    return face
 
-    feat = 1.2 * scale  # facial features grow with the face
-    eye_y = cy - 0.14 * feat
-    eye_dx = 0.20 * feat
-    mouth_y = cy + 0.30 * feat
 
-    beard = col("beard")[..., None]
-    beard_region = np.maximum(face, (cy + 0.17 * feat) - v)
-    paint(img, cover(beard_region) * beard[..., 0], hair * np.float32(0.85))
-
+def _paint_features(c: _Canvas, g: dict, face, skin, hair, beard,
+                    smile) -> None:
+    """Beard, eyes, nose and mouth."""
+    cx, cy, yaw, feat = g["cx"], g["cy"], g["yaw"], g["feat"]
+    eye_y, eye_dx = cy - 0.14 * feat, 0.20 * feat
+    beard_region = np.maximum(face, (cy + 0.17 * feat) - c.v)
+    c.paint(c.cover(beard_region) * beard, hair * np.float32(0.85))
     for side in (-1.0, 1.0):
         ex = cx + side * eye_dx + yaw
-        paint(img, cover(ellipse(ex, eye_y, 0.085 * feat, 0.055 * feat)),
-              (0.97, 0.97, 0.97))
-        paint(img, cover(ellipse(ex + 0.3 * yaw, eye_y, 0.04 * feat,
-                                 0.04 * feat)), (0.12, 0.10, 0.10))
-
+        c.paint(c.cover(c.ellipse(ex, eye_y, 0.085 * feat, 0.055 * feat)),
+                (0.97, 0.97, 0.97))
+        c.paint(c.cover(c.ellipse(ex + 0.3 * yaw, eye_y, 0.04 * feat,
+                                  0.04 * feat)), (0.12, 0.10, 0.10))
     nose = np.maximum(
-        np.abs(u - (cx + 1.3 * yaw)) - 0.025 * feat,
-        np.abs(v - (cy + 0.08 * feat)) - 0.06 * feat,
+        np.abs(c.u - (cx + 1.3 * yaw)) - 0.025 * feat,
+        np.abs(c.v - (cy + 0.08 * feat)) - 0.06 * feat,
     )
-    paint(img, cover(nose), skin * np.float32(0.8))
-
+    c.paint(c.cover(nose), skin * np.float32(0.8))
     # Mouth: a thick parabola whose centre dips by `smile` (corners up).
     mw = 0.24 * feat
-    du = u - (cx + yaw)
-    curve = mouth_y + 0.14 * feat * col("smile") * (1.0 - (du / mw) ** 2)
-    mouth = np.maximum(np.abs(v - curve) - 0.045 * feat, np.abs(du) - mw)
-    paint(img, cover(mouth), (0.72, 0.12, 0.15))
+    du = c.u - (cx + yaw)
+    curve = cy + 0.30 * feat + 0.14 * feat * smile * (1.0 - (du / mw) ** 2)
+    mouth = np.maximum(np.abs(c.v - curve) - 0.045 * feat, np.abs(du) - mw)
+    c.paint(c.cover(mouth), (0.72, 0.12, 0.15))
 
-    glasses = col("glasses")
+
+def _paint_glasses(c: _Canvas, g: dict, glasses) -> None:
+    """Two rings and a bridge, opaque where `glasses` is 1."""
+    cx, yaw, feat = g["cx"], g["yaw"], g["feat"]
+    eye_y, eye_dx = g["cy"] - 0.14 * feat, 0.20 * feat
     for side in (-1.0, 1.0):
         ex = cx + side * eye_dx + yaw
-        ring = np.abs(ellipse(ex, eye_y, 0.13 * feat, 0.11 * feat)) - 0.035
-        paint(img, cover(ring) * glasses, GLASSES_COLOR)
+        ring = np.abs(c.ellipse(ex, eye_y, 0.13 * feat, 0.11 * feat)) - 0.035
+        c.paint(c.cover(ring) * glasses, GLASSES_COLOR)
     bridge = np.maximum(
-        np.abs(u - (cx + yaw)) - (eye_dx - 0.12 * feat),
-        np.abs(v - eye_y) - 0.03,
+        np.abs(c.u - (cx + yaw)) - (eye_dx - 0.12 * feat),
+        np.abs(c.v - eye_y) - 0.03,
     )
-    paint(img, cover(bridge) * glasses, GLASSES_COLOR)
-
-    return np.round(np.clip(img, 0.0, 1.0) * 255.0).astype(np.uint8)
+    c.paint(c.cover(bridge) * glasses, GLASSES_COLOR)

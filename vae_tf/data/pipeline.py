@@ -99,53 +99,73 @@ def make_training_dataset(
         seed: seeds every epoch's order and draws.
     """
     if isinstance(images, tf.data.Dataset):
-        stream, count = images, None
+        count = None
         if images.cardinality() >= 0:
             count = int(images.cardinality())
+        ds = _stream_epochs(images, batch_size, first_epoch, epochs, binarize,
+                            seed, shuffle_buffer)
     else:
-        stream, count = None, len(images)
-        table = tf.constant(images)
-    base = tf.constant(seed, tf.int64)
-
-    def finish(ds, pair):
-        ds = ds.map(to_float)
-        if not binarize:
-            return ds
-
-        return tf.data.Dataset.zip((ds, tf.data.Dataset.range(2**62))).map(
-            lambda x, batch: _bernoulli_draw(
-                x, tf.random.experimental.stateless_fold_in(pair, batch))
-        )
-
-    def one_epoch(epoch):  # arrays: the whole set, permuted statelessly
-        pair = tf.stack([base, epoch])
-        order = tf.random.experimental.stateless_shuffle(
-            tf.range(count, dtype=tf.int64), seed=pair
-        )
-        ds = tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
-        return finish(ds.map(lambda i: tf.gather(table, i)), pair)
-
-    if stream is None:
-        ds = tf.data.Dataset.range(first_epoch, epochs).flat_map(one_epoch)
-    else:
-        # `Dataset.shuffle` takes no tensor seed when a global seed is set,
-        # so each epoch's buffer shuffle is built with a Python seed.
-        parts = []
-        for epoch in range(first_epoch, epochs):
-            pair = tf.constant([seed, epoch], tf.int64)
-            epoch_seed = int(np.random.SeedSequence(
-                [seed & (2**63 - 1), epoch]).generate_state(1)[0])
-            parts.append(finish(
-                stream.shuffle(shuffle_buffer, seed=epoch_seed)
-                .batch(batch_size), pair,
-            ))
-        ds = parts[0] if parts else finish(
-            stream.batch(batch_size).take(0), tf.constant([seed, 0], tf.int64))
-        for part in parts[1:]:
-            ds = ds.concatenate(part)
+        count = len(images)
+        ds = _array_epochs(images, batch_size, first_epoch, epochs, binarize,
+                           seed)
     if count is not None:
         ds = ds.apply(tf.data.experimental.assert_cardinality(
             max(epochs - first_epoch, 0) * -(-count // batch_size)
         ))
     ds = ds.map(lambda x: (x, x), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _to_float_batches(ds, pair, binarize: bool):
+    """uint8/float batches -> float32; with `binarize`, batch b of the
+    epoch seeded `pair` gets Bernoulli draws seeded (pair, b)."""
+    ds = ds.map(to_float)
+    if not binarize:
+        return ds
+    return tf.data.Dataset.zip((ds, tf.data.Dataset.range(2**62))).map(
+        lambda x, batch: _bernoulli_draw(
+            x, tf.random.experimental.stateless_fold_in(pair, batch))
+    )
+
+
+def _array_epochs(images, batch_size, first_epoch, epochs, binarize, seed):
+    """An array's epochs: the whole set permuted statelessly per epoch."""
+    table = tf.constant(images)
+    base = tf.constant(seed, tf.int64)
+    count = len(images)
+
+    def one_epoch(epoch):
+        pair = tf.stack([base, epoch])
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(count, dtype=tf.int64), seed=pair
+        )
+        ds = tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+        return _to_float_batches(ds.map(lambda i: tf.gather(table, i)), pair,
+                                 binarize)
+
+    return tf.data.Dataset.range(first_epoch, epochs).flat_map(one_epoch)
+
+
+def _stream_epochs(stream, batch_size, first_epoch, epochs, binarize, seed,
+                   shuffle_buffer):
+    """A stream's epochs, each shuffled through a buffer.
+
+    `Dataset.shuffle` takes no tensor seed when a global seed is set, so
+    each epoch's buffer shuffle is built with a Python seed.
+    """
+    parts = []
+    for epoch in range(first_epoch, epochs):
+        pair = tf.constant([seed, epoch], tf.int64)
+        epoch_seed = int(np.random.SeedSequence(
+            [seed & (2**63 - 1), epoch]).generate_state(1)[0])
+        parts.append(_to_float_batches(
+            stream.shuffle(shuffle_buffer, seed=epoch_seed)
+            .batch(batch_size), pair, binarize,
+        ))
+    if not parts:
+        return _to_float_batches(stream.batch(batch_size).take(0),
+                                 tf.constant([seed, 0], tf.int64), binarize)
+    ds = parts[0]
+    for part in parts[1:]:
+        ds = ds.concatenate(part)
+    return ds
