@@ -119,6 +119,12 @@ class VAEConfig:
 
     def validate(self) -> None:
         """Raises `ConfigError` naming the first invalid field."""
+        self._validate_model()
+        self._validate_objective()
+        self._validate_training()
+        self._validate_conv_shape()
+
+    def _validate_model(self) -> None:
         if self.input_shape is not None:
             if len(self.input_shape) != 3 or not all(
                 _is_int(d) and d > 0 for d in self.input_shape
@@ -143,6 +149,8 @@ class VAEConfig:
                 "Expected `dense_units` to be a non-negative integer. "
                 f"Received: dense_units={self.dense_units}"
             )
+
+    def _validate_objective(self) -> None:
         _check_choice("likelihood", self.likelihood, LIKELIHOODS)
         if self.likelihood_scale is not None:
             _check_positive_float("likelihood_scale", self.likelihood_scale)
@@ -165,6 +173,8 @@ class VAEConfig:
                 f"Received: capacity_max={self.capacity_max}"
             )
         _check_positive_int("capacity_steps", self.capacity_steps)
+
+    def _validate_training(self) -> None:
         if not isinstance(self.data, str) or not self.data:
             raise ConfigError(
                 "Expected `data` to be a data set name such as 'faces'. "
@@ -192,6 +202,9 @@ class VAEConfig:
                 "Expected `seed` to be a non-negative integer. "
                 f"Received: seed={self.seed}"
             )
+
+    def _validate_conv_shape(self) -> None:
+        """Conv encoders halve the image once per width."""
         if (
             self.architecture != "mlp"
             and self.input_shape is not None

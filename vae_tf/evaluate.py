@@ -55,23 +55,37 @@ def evaluate_run(
     """
     if not isinstance(run, Run):
         run = Run(run, data)
-    config, models, data = run.config, run.models, run.data
+    config = run.config
     x = run.split_images(split)
-    param_decoder = models.vae.get_layer("decoder")
-    scale = likelihood_scale(models.vae, config)
     report: dict[str, object] = {
         "run_dir": run.dir, "data": config.data, "split": split,
         "num_images": int(len(x)), "beta": config.beta,
         "likelihood": config.likelihood,
-        # Bernoulli has no scale: report none rather than a placeholder.
-        "likelihood_scale": (
-            None if config.likelihood == "bernoulli" else scale),
     }
-    elbo = negative_elbo(
+    report.update(_likelihood_report(run, x, k, iwae_images, seed, verbose))
+    report.update(_latent_report(run, x, split))
+    if quality:
+        report["quality"] = run_quality(
+            run, split, seed, verbose, sampler, served_decoder,
+        )
+    return report
+
+
+def _likelihood_report(run: Run, x: np.ndarray, k: int,
+                       iwae_images: Optional[int], seed: int,
+                       verbose: bool) -> dict:
+    """The likelihood's scale, -ELBO and its parts, and the IWAE bound on
+    the first `iwae_images` of `x` (none if `k` is 0)."""
+    config, models = run.config, run.models
+    param_decoder = models.vae.get_layer("decoder")
+    scale = likelihood_scale(models.vae, config)
+    # Bernoulli has no scale: report none rather than a placeholder.
+    report = {"likelihood_scale": (
+        None if config.likelihood == "bernoulli" else scale)}
+    report.update(negative_elbo(
         models.encoder, param_decoder, x, config.likelihood, scale,
         seed=seed,
-    )
-    report.update(elbo)
+    ))
     if k:
         subset = x if iwae_images is None else x[:iwae_images]
         if verbose:
@@ -82,22 +96,22 @@ def evaluate_run(
         )
         report["iwae"] = {key: iwae[key]
                           for key in ("iwae_nll", "k", "num_images")}
-    z_mean = models.encoder.predict(x, batch_size=256, verbose=0)[0]
-    report.update(active_units(z_mean))
-    names = GROUND_TRUTH.get(data.name)
-    if names:
-        split_data = getattr(data, split)
-        factors = np.stack([split_data.attributes[n] for n in names], axis=1)
-        mig = mutual_information_gap(z_mean, factors)
-        report["mig"] = mig["mig"]
-        report["mig_per_factor"] = dict(zip(names, mig["mig_per_factor"]))
-    else:
-        report["mig"] = None
-    if quality:
-        report["quality"] = run_quality(
-            run, split, seed, verbose, sampler, served_decoder,
-        )
     return report
+
+
+def _latent_report(run: Run, x: np.ndarray, split: str) -> dict:
+    """Active units of the codes of `x` and, for data with known
+    generative factors, the MIG (else `mig: None`)."""
+    z_mean = run.models.encoder.predict(x, batch_size=256, verbose=0)[0]
+    report = active_units(z_mean)
+    names = GROUND_TRUTH.get(run.data.name)
+    if not names:
+        return {**report, "mig": None}
+    split_data = getattr(run.data, split)
+    factors = np.stack([split_data.attributes[n] for n in names], axis=1)
+    mig = mutual_information_gap(z_mean, factors)
+    return {**report, "mig": mig["mig"],
+            "mig_per_factor": dict(zip(names, mig["mig_per_factor"]))}
 
 
 def summary(report: dict) -> dict:

@@ -49,20 +49,8 @@ def iwae_nll(
     chunk = max(1, max_decodes // batch_size)
     generator = tf.random.Generator.from_seed(seed)
 
-    @tf.function(reduce_retracing=True)
-    def log_weights(x, mu, log_var, eps):
-        # eps: (s, b, K); x: (b, H, W, C). Rows of z are sample-major.
-        z = reparametrize(mu[None], log_var[None], eps)
-        s, b = tf.shape(eps)[0], tf.shape(eps)[1]
-        params = param_decoder(tf.reshape(z, (-1, latent_dim)), training=False)
-        x_rep = tf.tile(
-            x, tf.concat([[s], tf.ones(tf.rank(x) - 1, tf.int32)], 0))
-        log_px = -tf.reshape(
-            negative_log_likelihood(x_rep, params, likelihood, scale), (s, b)
-        )
-        log_qz = log_density(z, mu[None], log_var[None])
-        return log_px + log_density(z) - log_qz
-
+    log_weights = _log_weights_fn(param_decoder, likelihood, scale,
+                                  latent_dim)
     progress = keras.utils.Progbar(len(images)) if verbose else None
     per_image = []
     for start in range(0, len(images), batch_size):
@@ -86,3 +74,25 @@ def iwae_nll(
         "num_images": len(images),
         "per_image": per_image,
     }
+
+
+def _log_weights_fn(param_decoder, likelihood: str, scale: float,
+                    latent_dim: int):
+    """`(x, mu, log_var, eps) -> log p(x|z) + log p(z) - log q(z|x)` for
+    the draws z of `eps`, shape `(s, b)` (a traced function)."""
+
+    @tf.function(reduce_retracing=True)
+    def log_weights(x, mu, log_var, eps):
+        # eps: (s, b, K); x: (b, H, W, C). Rows of z are sample-major.
+        z = reparametrize(mu[None], log_var[None], eps)
+        s, b = tf.shape(eps)[0], tf.shape(eps)[1]
+        params = param_decoder(tf.reshape(z, (-1, latent_dim)), training=False)
+        x_rep = tf.tile(
+            x, tf.concat([[s], tf.ones(tf.rank(x) - 1, tf.int32)], 0))
+        log_px = -tf.reshape(
+            negative_log_likelihood(x_rep, params, likelihood, scale), (s, b)
+        )
+        log_qz = log_density(z, mu[None], log_var[None])
+        return log_px + log_density(z) - log_qz
+
+    return log_weights
