@@ -140,6 +140,12 @@ def test_a_prior_run_pictures_prior_draws(tiny_config, tmp_path):
     samples = result.models.decoder.predict(z, verbose=0)
     assert np.abs(tiles(out / "samples.png", rows=4, cols=8)
                   - np.round(np.clip(samples, 0, 1) * 255)).max() <= 1
+    # What `vae-tf sample|export|evaluate` draw with afterwards: the prior
+    # of the config read back from the run (its strings come from JSON).
+    from vae_tf.training import run_sampler
+
+    config, _ = load_run(str(out))
+    assert type(run_sampler(str(out), config)) is PriorSampler
 
 
 @pytest.mark.parametrize("steps", [0, -5, 2.5, "10"])
