@@ -148,6 +148,12 @@ def test_a_prior_run_pictures_prior_draws(tiny_config, tmp_path):
     assert type(run_sampler(str(out), config)) is PriorSampler
 
 
+def test_a_backup_every_step_is_allowed(tiny_config, tmp_path):
+    out = tmp_path / "run"
+    train(tiny_config, out_dir=str(out), verbose=0, save_every_steps=1)
+    assert (out / "model.keras").is_file()
+
+
 @pytest.mark.parametrize("steps", [0, -5, 2.5, "10"])
 def test_save_every_steps_must_be_a_positive_integer(tiny_config, steps):
     with pytest.raises(ConfigError, match="save_every_steps to be a positive "
@@ -209,6 +215,9 @@ def test_a_crash_after_fit_keeps_the_backup(tiny_config, tmp_path,
         train(tiny_config.replace(epochs=2), out_dir=str(out), verbose=0)
     assert training.backup_epoch(str(out / "backup")) == 2
     assert not (out / "model.keras").exists()
+    # The previous backup is kept beside the last one (double_checkpoint):
+    # a crash while a backup is written leaves the other.
+    assert (out / "backup" / "training_metadata.json.bkp").is_file()
 
 
 def test_a_diverging_run_stops_with_a_clear_error_and_no_model(tiny_config,
