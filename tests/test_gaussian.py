@@ -57,3 +57,13 @@ def test_log_density_is_the_diagonal_gaussian_in_nats(rng):
     prior = -0.5 * np.sum(z**2 + np.log(2 * np.pi), axis=-1)
     np.testing.assert_allclose(log_density(z.astype(np.float32)).numpy(),
                                prior, rtol=1e-5)
+    # A leading sample axis (IWAE's (k, batch, latent) draws) sums over the
+    # latent axis only.
+    draws = rng.normal(size=(3, 6, 4)).astype(np.float32)
+    got = log_density(draws, mu.astype(np.float32)[None],
+                      log_var.astype(np.float32)[None]).numpy()
+    assert got.shape == (3, 6)
+    np.testing.assert_allclose(
+        got, -0.5 * np.sum((draws - mu) ** 2 / np.exp(log_var)
+                           + np.log(2 * np.pi) + log_var, axis=-1),
+        rtol=1e-5)
