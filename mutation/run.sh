@@ -67,7 +67,7 @@ print(f"resume: {gone} jobs that ran no test are pending again")
 PY
   else
     rm -f "$session"  # init keeps old results in an existing session
-    git rev-parse HEAD > "$top/mutation/sessions/$name.rev"  # for recheck.py
+    git -C "$work" rev-parse HEAD > "$top/mutation/sessions/$name.rev"  # the run's code, for recheck.py
   fi
   config="$work.$name.toml"
   map="$work.$name.map.json"  # which tests run each line (coverage_map.py)
