@@ -334,7 +334,8 @@ def test_evaluation_splits_are_binarized_once_with_a_fixed_seed(
     from vae_tf import training
     from vae_tf.runs import split_images
 
-    config = tiny_config.replace(likelihood="bernoulli", epochs=1)
+    # seed 3: no other operator on (seed, 1) gives seed + 1 (1 << 1 == 2).
+    config = tiny_config.replace(likelihood="bernoulli", epochs=1, seed=3)
     fed = []
     real = training.make_dataset
 
