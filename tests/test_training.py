@@ -1,5 +1,6 @@
 import csv
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -148,8 +149,10 @@ def test_a_prior_run_pictures_prior_draws(tiny_config, tmp_path):
     assert type(run_sampler(str(out), config)) is PriorSampler
 
 
-def test_a_backup_every_step_is_allowed(tiny_config, tmp_path):
+def test_a_backup_every_step_into_an_existing_empty_folder(tiny_config,
+                                                           tmp_path):
     out = tmp_path / "run"
+    out.mkdir()  # made by the user beforehand
     train(tiny_config, out_dir=str(out), verbose=0, save_every_steps=1)
     assert (out / "model.keras").is_file()
 
@@ -244,7 +247,7 @@ def test_a_diverging_run_stops_with_a_clear_error_and_no_model(tiny_config,
 
 
 def test_verbose_auto_prints_one_line_per_epoch_when_not_a_terminal(
-        tiny_config, capsys):
+        tiny_config, capsys, monkeypatch):
     """Logs and CI (stdout not a TTY) get Keras' one-line-per-epoch
     output (verbose=2), not a progress bar redrawn with carriage returns."""
     train(tiny_config.replace(epochs=2), verbose="auto")
@@ -252,6 +255,10 @@ def test_verbose_auto_prints_one_line_per_epoch_when_not_a_terminal(
     assert "Epoch 1/2" in out and "Epoch 2/2" in out
     assert "val_loss" in out
     assert "\r" not in out and "\u2501" not in out  # the bar's characters
+    # On a terminal: Keras' progress bar.
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    train(tiny_config, verbose="auto")
+    assert "\u2501" in capsys.readouterr().out
 
 
 def test_a_run_diverging_after_its_first_epoch_is_refused(
