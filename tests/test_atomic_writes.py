@@ -11,7 +11,7 @@ import pytest
 from vae_tf import build_vae
 from vae_tf.pictures.png import save_png
 from vae_tf.samplers import PriorSampler, save_sampler
-from vae_tf.training import save_model
+from vae_tf.runs import save_model
 
 
 def _crash_on_rename(monkeypatch):

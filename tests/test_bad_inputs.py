@@ -16,7 +16,7 @@ from vae_tf import (ConfigError, DataError, DataNotFoundError, VAEConfig, cli,
 from vae_tf.data import load_data
 from vae_tf.data.validation import check_images
 from vae_tf.export import ExportError, export_run, validate_name
-from vae_tf.training import ModelLoadError, load_run
+from vae_tf.runs import ModelLoadError, load_run
 
 TINY = {"input_shape": [16, 16, 1], "latent_dim": 2, "widths": [4],
         "dense_units": 8, "num_examples": 32, "batch_size": 8, "epochs": 1}

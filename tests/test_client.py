@@ -11,7 +11,7 @@ import pytest
 from serving_fakes import GrpcServer, RestServer
 from vae_tf.client import (GrpcClient, ModelNotFoundError, RestClient,
                            ServingError)
-from vae_tf.training import load_run
+from vae_tf.runs import load_run
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 

@@ -127,7 +127,7 @@ def test_sample_png_tiles_are_the_decoded_samples(trained_run, tmp_path):
     import numpy as np
 
     from vae_tf import generate
-    from vae_tf.training import load_run, run_sampler
+    from vae_tf.runs import load_run, run_sampler
 
     out = tmp_path / "s.png"
     assert cli.main(["sample", trained_run, "--n", "8", "--seed", "5",
@@ -169,7 +169,7 @@ def test_evaluate_report_matches_an_independent_computation(trained_run):
 
     from vae_tf import load_data
     from vae_tf.runs import split_images
-    from vae_tf.training import load_run
+    from vae_tf.runs import load_run
 
     report = evaluate_run(trained_run, split="test", k=0, verbose=False,
                           quality=False)

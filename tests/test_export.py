@@ -8,7 +8,7 @@ from tensorflow.core.protobuf import saved_model_pb2
 
 from vae_tf import cli
 from vae_tf.export import (ExportError, export_run, validate_name, versions)
-from vae_tf.training import load_run
+from vae_tf.runs import load_run
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -227,7 +227,7 @@ def test_sample_signature_draws_from_the_stored_sampler(
     from vae_tf import generate
     from vae_tf.export import export_models
     from vae_tf.samplers import MixtureSampler
-    from vae_tf.training import run_sampler
+    from vae_tf.runs import run_sampler
 
     config, models = load_run(trained_run)
     # export_run bakes the run's sampler.json into the decoder.

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from vae_tf import generate
-from vae_tf.training import load_run
+from vae_tf.runs import load_run
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import vae_tf
-from vae_tf.training import ModelLoadError, load_model
+from vae_tf.runs import ModelLoadError, load_model
 
 
 def test_archive_with_a_lambda_layer_is_refused(tmp_path):

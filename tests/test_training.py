@@ -72,7 +72,7 @@ def test_run_directory_contents_and_reload(tiny_config, tmp_path, capsys):
     # The run draws with the mixture it saved, or the prior when asked;
     # samples.png shows 32 draws of it with the run's seed.
     from vae_tf.samplers import MixtureSampler, PriorSampler
-    from vae_tf.training import run_sampler
+    from vae_tf.runs import run_sampler
 
     mixture = run_sampler(str(out), config)
     assert isinstance(mixture, MixtureSampler)
@@ -143,7 +143,7 @@ def test_a_prior_run_pictures_prior_draws(tiny_config, tmp_path):
                   - np.round(np.clip(samples, 0, 1) * 255)).max() <= 1
     # What `vae-tf sample|export|evaluate` draw with afterwards: the prior
     # of the config read back from the run (its strings come from JSON).
-    from vae_tf.training import run_sampler
+    from vae_tf.runs import run_sampler
 
     config, _ = load_run(str(out))
     assert type(run_sampler(str(out), config)) is PriorSampler
@@ -173,7 +173,7 @@ def test_input_shape_mismatch_is_a_clear_error(tiny_config):
 
 
 def test_trim_history_drops_later_epochs_and_half_lines(tmp_path):
-    from vae_tf.training import read_history, trim_history
+    from vae_tf.runs import read_history, trim_history
     path = tmp_path / "history.csv"
     path.write_text("epoch,kl,loss\n0,1.0,10.0\n1,2.0,9.0\n2,3.0,8.0\n"
                     "3,4.0,7.0\n4,5.0\n")
@@ -191,7 +191,7 @@ def test_trim_history_drops_later_epochs_and_half_lines(tmp_path):
 
 
 def test_backup_epoch_reads_the_metadata_or_its_backup_copy(tmp_path):
-    from vae_tf.training import backup_epoch
+    from vae_tf.runs import backup_epoch
 
     assert backup_epoch(str(tmp_path)) == 0  # nothing backed up yet
     meta = tmp_path / "training_metadata.json"
@@ -207,7 +207,7 @@ def test_a_crash_after_fit_keeps_the_backup(tiny_config, tmp_path,
                                             monkeypatch):
     """Training state must outlive fit until model.keras is written: a
     crash in between (disk full, kill) must not cost the whole run."""
-    from vae_tf import training
+    from vae_tf import runs, training
 
     def full_disk(*args, **kwargs):
         raise OSError("No space left on device")
@@ -216,7 +216,7 @@ def test_a_crash_after_fit_keeps_the_backup(tiny_config, tmp_path,
     out = tmp_path / "run"
     with pytest.raises(OSError, match="No space"):
         train(tiny_config.replace(epochs=2), out_dir=str(out), verbose=0)
-    assert training.backup_epoch(str(out / "backup")) == 2
+    assert runs.backup_epoch(str(out / "backup")) == 2
     assert not (out / "model.keras").exists()
     # The previous backup is kept beside the last one (double_checkpoint):
     # a crash while a backup is written leaves the other.

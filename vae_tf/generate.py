@@ -131,7 +131,7 @@ def sample(decoder: ModelSource, n: int, temperature: float = 1.0,
 
     Args:
         sampler: a `vae_tf.samplers` sampler, e.g. the run's
-            `MixtureSampler` (`vae_tf.training.run_sampler`).
+            `MixtureSampler` (`vae_tf.runs.run_sampler`).
         temperature: scales the deviation of z from the sampler's
             component means (the prior's is 0).
 

@@ -2,19 +2,14 @@
 
 This is the wiring the CLI runs; scripts can call it, or do the same in
 five lines with `build_vae`, `compile_vae`, `make_dataset` and `fit`.
-
-A run directory holds `config.json` (the resolved config), `model.keras`,
-`history.csv`, TensorBoard `logs/`, `sampler.json` (the latent sampler
-fitted after training, `vae_tf.samplers`), `reconstructions.png`
-(validation images over their reconstructions) and `samples.png` (decoded
-draws of the run's sampler). Every file is written atomically.
+The run directory it fills (config, model, history, TensorBoard logs, the
+fitted sampler, two pictures; every file written atomically) is laid out,
+resumed and read by `vae_tf.runs`.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import json
 import math
 import os
 import shutil
@@ -24,29 +19,24 @@ from typing import Optional, Sequence
 import keras
 import numpy as np
 
-from vae_tf import distribute, io_utils, plotting
+from vae_tf import distribute
 from vae_tf.config import ConfigError, VAEConfig
-from vae_tf.data import (
-    DataSet, load_data, make_dataset, make_training_dataset,
-)
-from vae_tf.data.pipeline import as_float_images, binarize_fixed
+from vae_tf.data import DataSet, make_dataset, make_training_dataset
 from vae_tf.data.validation import check_images
 from vae_tf.distribute import make_strategy, worker_role
-from vae_tf.models import VAEModels, build_vae, compile_vae, split_vae
-from vae_tf.samplers import (SAMPLER_FILE, PriorSampler, load_sampler,
-                             save_sampler, select_mixture)
+from vae_tf.models import VAEModels, build_vae, compile_vae
+from vae_tf.pictures import png
+from vae_tf.pixels import as_float_images
+from vae_tf.runs import (BACKUP_DIR, CONFIG_FILE, HISTORY_FILE, LOGS_DIR,
+                         MODEL_FILE, RECONSTRUCTIONS_FILE, SAMPLES_FILE,
+                         evaluation_images, prepare_run_dir, read_history,
+                         run_data, save_model)
+from vae_tf.samplers import (SAMPLER_FILE, PriorSampler, save_sampler,
+                             select_mixture)
 from vae_tf.schedules import schedule_callbacks
 
-CONFIG_FILE = "config.json"
-MODEL_FILE = "model.keras"
-HISTORY_FILE = "history.csv"
-BACKUP_DIR = "backup"
-# Fields that may change when an interrupted run is resumed.
-RESUMABLE_CHANGES = ("epochs",)
-
-
-class RunExistsError(ValueError):
-    """The run directory already holds a finished run."""
+# The ex-post mixture is fitted to at most this many training codes.
+MAX_SAMPLER_CODES = 20000
 
 
 class TrainingDivergedError(ValueError):
@@ -63,6 +53,28 @@ class TrainResult:
     data: DataSet
 
 
+@dataclasses.dataclass
+class _Job:
+    """One `train` call's settings, as its helpers need them."""
+
+    config: VAEConfig
+    data: DataSet
+    out_dir: Optional[str]
+    strategy: Optional[str]
+    dist: object  # the tf.distribute strategy, or None
+    is_chief: bool
+    task_index: int
+    resume_epoch: Optional[int]
+    steps: int  # batches per epoch
+    save_every_steps: Optional[int]
+    val_images: np.ndarray  # as the model sees them (`runs`)
+
+    @property
+    def writes_run(self) -> bool:
+        """Only the chief writes the run directory's artefacts."""
+        return self.out_dir is not None and self.is_chief
+
+
 def resolve_config(config: VAEConfig, data: DataSet) -> VAEConfig:
     """Fills `input_shape` and `widths` from the data, or checks agreement."""
     shape = data.image_shape
@@ -75,13 +87,6 @@ def resolve_config(config: VAEConfig, data: DataSet) -> VAEConfig:
     config = config.resolve(shape)
     config.validate()
     return config
-
-
-def evaluation_images(config: VAEConfig, images: np.ndarray, seed: int):
-    """Validation/test images as the model sees them (fixed binarization)."""
-    if config.use_binarization:
-        return binarize_fixed(images, seed)
-    return images
 
 
 def train(
@@ -108,7 +113,8 @@ def train(
         out_dir: run directory to create/fill/resume, or `None`.
         data: a loaded `DataSet`, or `None` to load `config.data`.
         callbacks: extra Keras callbacks for `fit`.
-        verbose: Keras `fit` verbosity.
+        verbose: Keras `fit` verbosity; `"auto"`: a progress bar on a
+            terminal, one line per epoch otherwise.
         save_every_steps: back up every N steps instead of every epoch.
         deterministic: `tf.config.experimental.enable_op_determinism()`
             (process-wide). Needed on GPUs only: seeded CPU runs give
@@ -123,7 +129,26 @@ def train(
     Raises:
         ConfigError, DataError: invalid config or data (checked first).
         RunExistsError: `out_dir` holds a finished run.
+        TrainingDivergedError: the loss became NaN or infinite.
     """
+    job = _start(config, out_dir, data, save_every_steps, deterministic,
+                 strategy)
+    with distribute.scope(job.dist):
+        models = build_vae(job.config)
+        compile_vae(models.vae, job.config, steps_per_epoch=job.steps)
+    history = _fit(models, job, list(callbacks), verbose)
+    if not job.writes_run:
+        return TrainResult(job.config, models, history, job.data)
+    _finish_run(models, job)
+    return TrainResult(job.config, models,
+                       read_history(os.path.join(out_dir, HISTORY_FILE)),
+                       job.data)
+
+
+def _start(config, out_dir, data, save_every_steps, deterministic,
+           strategy) -> _Job:
+    """Checks the arguments and the data, resolves the config, and
+    creates, resumes or refuses the run directory (chief only)."""
     if save_every_steps is not None and (
         not isinstance(save_every_steps, int) or save_every_steps <= 0
     ):
@@ -138,10 +163,7 @@ def train(
 
         tf.config.experimental.enable_op_determinism()
     if data is None:
-        data = load_data(
-            config.data, num_examples=config.num_examples, seed=config.seed,
-            data_dir=config.data_dir, image_shape=config.input_shape,
-        )
+        data = run_data(config)
     for split in ("train", "validation"):
         images = getattr(data, split).images
         if images is None:  # streamed from shards, checked when written
@@ -149,186 +171,110 @@ def train(
         check_images(images, f"{data.name} {split} split", config.input_shape)
     config = resolve_config(config, data)
     resume_epoch = None
-    writer_dir = out_dir if is_chief else None  # artefacts: chief only
-    if writer_dir is not None:
+    if out_dir is not None and is_chief:
         resume_epoch = prepare_run_dir(out_dir, config)
         config.save(os.path.join(out_dir, CONFIG_FILE))
-
     steps = -(-len(data.train) // config.batch_size)
-    with distribute.scope(dist):
-        models = build_vae(config)
-        compile_vae(models.vae, config, steps_per_epoch=steps)
-    steps_per_epoch = steps
-    if strategy == "multiworker":
+    val_images = evaluation_images(config, data.validation.images,
+                                   "validation")
+    return _Job(config, data, out_dir, strategy, dist, is_chief, task_index,
+                resume_epoch, steps, save_every_steps, val_images)
+
+
+def _training_dataset(job: _Job):
+    """`(dataset, steps_per_epoch)` for `fit`."""
+    config, source = job.config, job.data.train.source()
+    if job.strategy == "multiworker":
         # Workers shard the batches, so one stream spanning every epoch
         # would split unevenly at epoch boundaries: let `fit` iterate a
         # one-epoch dataset per epoch (a resumed epoch is reshuffled).
-        steps_per_epoch = None
-        train_ds = make_dataset(
-            data.train.source(), config.batch_size, shuffle=True,
+        return make_dataset(
+            source, config.batch_size, shuffle=True,
             binarize=config.use_binarization, seed=config.seed,
-        )
-    else:
-        # Epoch k's batches depend on (seed, k) only: resuming replays them.
-        train_ds = make_training_dataset(
-            data.train.source(), config.batch_size, config.epochs,
-            resume_epoch or 0, binarize=config.use_binarization,
-            seed=config.seed,
-        )
-    val_images = evaluation_images(config, data.validation.images, config.seed + 1)
-    val_ds = make_dataset(val_images, config.batch_size)
+        ), None
+    # Epoch k's batches depend on (seed, k) only: resuming replays them.
+    return make_training_dataset(
+        source, config.batch_size, config.epochs, job.resume_epoch or 0,
+        binarize=config.use_binarization, seed=config.seed,
+    ), job.steps
 
-    all_callbacks = list(schedule_callbacks(config, steps))
-    all_callbacks.append(keras.callbacks.TerminateOnNaN())
-    if out_dir is not None and not is_chief:
+
+def _callbacks(job: _Job) -> list[keras.callbacks.Callback]:
+    """Schedules, `TerminateOnNaN`, and the run directory's writers."""
+    out_dir, every = job.out_dir, job.save_every_steps or "epoch"
+    found = list(schedule_callbacks(job.config, job.steps))
+    found.append(keras.callbacks.TerminateOnNaN())
+    if out_dir is not None and not job.is_chief:
         # Other workers keep their own backup so they can resume too.
-        all_callbacks.append(keras.callbacks.BackupAndRestore(
-            os.path.join(out_dir, BACKUP_DIR, f"worker_{task_index}"),
-            save_freq=save_every_steps or "epoch", double_checkpoint=True,
-            delete_checkpoint=False,
+        found.append(keras.callbacks.BackupAndRestore(
+            os.path.join(out_dir, BACKUP_DIR, f"worker_{job.task_index}"),
+            save_freq=every, double_checkpoint=True, delete_checkpoint=False,
         ))
-    if writer_dir is not None:
+    if job.writes_run:
         # CSVLogger before BackupAndRestore: a crash between the two leaves
         # a row that prepare_run_dir trims on resume, never a missing one.
-        all_callbacks += [
+        found += [
             keras.callbacks.CSVLogger(
                 os.path.join(out_dir, HISTORY_FILE),
-                append=resume_epoch is not None,
+                append=job.resume_epoch is not None,
             ),
             keras.callbacks.BackupAndRestore(
-                os.path.join(out_dir, BACKUP_DIR),
-                save_freq=save_every_steps or "epoch",
+                os.path.join(out_dir, BACKUP_DIR), save_freq=every,
                 double_checkpoint=True, delete_checkpoint=False,
             ),
-            keras.callbacks.TensorBoard(os.path.join(out_dir, "logs")),
+            keras.callbacks.TensorBoard(os.path.join(out_dir, LOGS_DIR)),
         ]
-    all_callbacks += list(callbacks)
+    return found
+
+
+def _fit(models: VAEModels, job: _Job, callbacks: list,
+         verbose: int | str) -> dict[str, list[float]]:
+    """Runs `fit`; raises `TrainingDivergedError` on a NaN/Inf loss."""
+    train_ds, steps_per_epoch = _training_dataset(job)
+    val_ds = make_dataset(job.val_images, job.config.batch_size)
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2
-    if resume_epoch is not None and verbose:
-        print(f"vae-tf: resuming {out_dir} from epoch {resume_epoch + 1}",
-              flush=True)
+    if job.resume_epoch is not None and verbose:
+        print(f"vae-tf: resuming {job.out_dir} from epoch "
+              f"{job.resume_epoch + 1}", flush=True)
     history = models.vae.fit(
-        train_ds, validation_data=val_ds, epochs=config.epochs,
-        steps_per_epoch=steps_per_epoch, callbacks=all_callbacks,
-        verbose=verbose, shuffle=False,
-    )
-    _check_finite(history.history.get("loss", []), resume_epoch, config,
-                  out_dir)
-    if writer_dir is not None:
-        save_model(models.vae, os.path.join(out_dir, MODEL_FILE))
-        mixture = fit_sampler(models, data, config, val_images)
-        save_sampler(mixture, os.path.join(out_dir, SAMPLER_FILE))
-        sampler = mixture if config.sampler == "mixture" else PriorSampler(
-            config.latent_dim
-        )
-        save_pictures(models, val_images, out_dir, config.seed, sampler)
-        # Only now is the run safely finished.
-        shutil.rmtree(os.path.join(out_dir, BACKUP_DIR), ignore_errors=True)
-        full_history = read_history(os.path.join(out_dir, HISTORY_FILE))
-    else:
-        full_history = history.history
-    return TrainResult(config, models, full_history, data)
+        train_ds, validation_data=val_ds, epochs=job.config.epochs,
+        steps_per_epoch=steps_per_epoch,
+        callbacks=_callbacks(job) + callbacks, verbose=verbose,
+        shuffle=False,
+    ).history
+    _check_finite(history.get("loss", []), job)
+    return history
 
 
-def _check_finite(losses, resume_epoch, config, out_dir) -> None:
+def _check_finite(losses, job: _Job) -> None:
     """Raises `TrainingDivergedError` if `fit` stopped on a NaN/Inf loss,
     before anything marks the run as finished."""
     if not losses or math.isfinite(losses[-1]):
         return
-    epoch = (resume_epoch or 0) + len(losses)
+    epoch = (job.resume_epoch or 0) + len(losses)
     where = (f" Nothing was saved as {MODEL_FILE}; train into a new run "
-             f"directory (or delete {out_dir})." if out_dir else "")
+             f"directory (or delete {job.out_dir})." if job.out_dir else "")
     raise TrainingDivergedError(
         f"Training diverged: the loss became {losses[-1]} in epoch {epoch}."
         f"{where} Lower the learning rate (learning_rate="
-        f"{config.learning_rate:g}) or check the data for extreme values."
+        f"{job.config.learning_rate:g}) or check the data for extreme "
+        "values."
     )
 
 
-def prepare_run_dir(out_dir: str, config: VAEConfig) -> Optional[int]:
-    """Checks `out_dir`; returns the epoch to resume from, or `None`.
-
-    Raises:
-        RunExistsError: a finished run (model.keras, no backup) is there.
-        ConfigError: an interrupted run with a different config is there.
-    """
-    backup = os.path.join(out_dir, BACKUP_DIR)
-    config_path = os.path.join(out_dir, CONFIG_FILE)
-    if os.path.isdir(backup) and os.path.isfile(config_path):
-        saved = VAEConfig.load(config_path)
-        changed = [
-            f.name for f in dataclasses.fields(VAEConfig)
-            if f.name not in RESUMABLE_CHANGES
-            and getattr(saved, f.name) != getattr(config, f.name)
-        ]
-        if changed:
-            raise ConfigError(
-                f"{out_dir} holds an interrupted run with a different config "
-                f"({', '.join(changed)}). Rerun with the same options to "
-                "resume it, or choose a new --out."
-            )
-        epoch = backup_epoch(backup)
-        trim_history(os.path.join(out_dir, HISTORY_FILE), epoch)
-        return epoch
-    if os.path.isfile(os.path.join(out_dir, MODEL_FILE)):
-        raise RunExistsError(
-            f"{out_dir} already holds a finished run ({MODEL_FILE}). Choose "
-            "a new --out, or delete the directory to train again."
-        )
-    os.makedirs(out_dir, exist_ok=True)
-    return None
-
-
-def backup_epoch(backup_dir: str) -> int:
-    """The epoch a `BackupAndRestore` backup restarts (0 if none)."""
-    for name in ("training_metadata.json", "training_metadata.json.bkp"):
-        path = os.path.join(backup_dir, name)
-        try:
-            with open(path, encoding="utf-8") as f:
-                return int(json.load(f)["epoch"])
-        except (OSError, ValueError, KeyError):
-            continue
-    return 0
-
-
-def read_history(path: str) -> dict[str, list[float]]:
-    """`history.csv` as `{column: [value per epoch]}` (without `epoch`)."""
-    if not os.path.isfile(path):
-        return {}
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        return {}
-    return {k: [float(r[k]) for r in rows] for k in rows[0] if k != "epoch"}
-
-
-def trim_history(path: str, epoch: int) -> None:
-    """Drops rows of epochs >= `epoch` (written after the last backup)."""
-    if not os.path.isfile(path):
-        return
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    if not rows:
-        return
-    header = rows[0]
-    # Rows of later epochs, and a half-written last line, go.
-    kept = [header] + [
-        r for r in rows[1:]
-        if len(r) == len(header) and r[0].isdigit() and int(r[0]) < epoch
-    ]
-    with io_utils.atomic_path(path) as tmp:
-        with open(tmp, "w", newline="") as f:
-            csv.writer(f).writerows(kept)
-
-
-def save_model(vae: keras.Model, path: str) -> None:
-    """`vae.save(path)` through a temporary file and an atomic rename."""
-    with io_utils.atomic_path(path, suffix=".keras") as tmp:
-        vae.save(tmp)
-
-
-MAX_SAMPLER_CODES = 20000
+def _finish_run(models: VAEModels, job: _Job) -> None:
+    """Writes the model, the fitted sampler and the pictures; then deletes
+    the backup, which marks the run as finished."""
+    config, out_dir, val_images = job.config, job.out_dir, job.val_images
+    save_model(models.vae, os.path.join(out_dir, MODEL_FILE))
+    mixture = fit_sampler(models, job.data, config, val_images)
+    save_sampler(mixture, os.path.join(out_dir, SAMPLER_FILE))
+    sampler = mixture if config.sampler == "mixture" else PriorSampler(
+        config.latent_dim
+    )
+    save_pictures(models, val_images, out_dir, config.seed, sampler)
+    shutil.rmtree(os.path.join(out_dir, BACKUP_DIR), ignore_errors=True)
 
 
 def fit_sampler(models: VAEModels, data: DataSet, config: VAEConfig,
@@ -340,9 +286,8 @@ def fit_sampler(models: VAEModels, data: DataSet, config: VAEConfig,
     if source is None:  # streamed from shards: take the first images
         stream = data.train.stream.take(MAX_SAMPLER_CODES).batch(1000)
         source = np.concatenate([b.numpy() for b in stream])
-    x = as_float_images(source[:MAX_SAMPLER_CODES])
-    if config.use_binarization:
-        x = binarize_fixed(x, config.seed + 3)
+    x = as_float_images(
+        evaluation_images(config, source[:MAX_SAMPLER_CODES], "train"))
     z_train = models.encoder.predict(x, batch_size=256, verbose=0)[0]
     z_val = models.encoder.predict(
         as_float_images(val_images), batch_size=256, verbose=0
@@ -350,84 +295,17 @@ def fit_sampler(models: VAEModels, data: DataSet, config: VAEConfig,
     return select_mixture(z_train, z_val, seed=config.seed)
 
 
-def run_sampler(run_dir: str, config: VAEConfig, kind: Optional[str] = None):
-    """The sampler a run draws with: `kind` (`mixture`/`prior`), default
-    `config.sampler`; runs without `sampler.json` use the prior."""
-    kind = kind or config.sampler
-    path = os.path.join(run_dir, SAMPLER_FILE)
-    if kind == "prior":
-        return PriorSampler(config.latent_dim)
-    if kind != "mixture":
-        raise ConfigError(
-            f"Unknown sampler {kind!r}. Choose one of: mixture, prior"
-        )
-    if not os.path.isfile(path):
-        if config.sampler == "mixture" and kind == config.sampler:
-            return PriorSampler(config.latent_dim)  # older runs
-        raise FileNotFoundError(
-            f"{path} not found: this run has no fitted mixture. Use "
-            "--sampler prior."
-        )
-    return load_sampler(path)
-
-
-def save_pictures(
-    models: VAEModels, images: np.ndarray, out_dir: str, seed: int,
-    sampler=None,
-) -> None:
-    """Writes `reconstructions.png` and `samples.png` (32 draws of
-    `sampler`, default the prior) into `out_dir`."""
+def save_pictures(models: VAEModels, images: np.ndarray, out_dir: str,
+                  seed: int, sampler) -> None:
+    """Writes `reconstructions.png` (16 of `images` over their
+    reconstructions) and `samples.png` (32 draws of `sampler`)."""
     x = as_float_images(images[:16])
     z_mean = models.encoder.predict(x, verbose=0)[0]
     recon = models.decoder.predict(z_mean, verbose=0)
     rows = [x[:8], recon[:8], x[8:16], recon[8:16]]
-    plotting.save_grid(
-        os.path.join(out_dir, "reconstructions.png"),
+    png.save_grid(
+        os.path.join(out_dir, RECONSTRUCTIONS_FILE),
         np.concatenate([r for r in rows if len(r)]), rows=4,
     )
-    if sampler is None:
-        sampler = PriorSampler(models.decoder.input_shape[-1])
-    z = sampler.sample(32, seed)
-    samples = models.decoder.predict(z, verbose=0)
-    plotting.save_grid(os.path.join(out_dir, "samples.png"), samples, rows=4)
-
-
-class ModelLoadError(ValueError):
-    """A model file is corrupt, truncated or refused by safe mode."""
-
-
-def load_model(path: str) -> keras.Model:
-    """`keras.saving.load_model(path)` in safe mode, with clear errors.
-
-    Raises:
-        FileNotFoundError: no such file.
-        ModelLoadError: truncated/corrupt archive, or one that holds Python
-            code (a `Lambda` layer), which safe mode refuses to run.
-    """
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"Model file not found: {path}")
-    try:
-        return keras.saving.load_model(path, safe_mode=True)
-    except Exception as err:  # zipfile, h5py, JSON and Keras errors alike
-        text = str(err)
-        if "safe_mode" in text or "Lambda" in text or "lambda" in text:
-            raise ModelLoadError(
-                f"Refused to load {path}: it contains Python code (e.g. a "
-                "Lambda layer), which safe mode never runs. vae_tf models "
-                "have none: rebuild the model from its config.json and "
-                "retrain."
-            ) from None
-        first = text.strip().splitlines()[0] if text.strip() else ""
-        raise ModelLoadError(
-            f"Cannot load {path}: the file is truncated or corrupt "
-            f"({type(err).__name__}: {first[:200]})."
-        ) from None
-
-
-def load_run(run_dir: str) -> tuple[VAEConfig, VAEModels]:
-    """Loads `config.json` and `model.keras` (safe mode) from a run dir."""
-    if not os.path.isdir(run_dir):
-        raise FileNotFoundError(f"Run directory not found: {run_dir}")
-    config = VAEConfig.load(os.path.join(run_dir, CONFIG_FILE))
-    vae = load_model(os.path.join(run_dir, MODEL_FILE))
-    return config, split_vae(vae, config)
+    samples = models.decoder.predict(sampler.sample(32, seed), verbose=0)
+    png.save_grid(os.path.join(out_dir, SAMPLES_FILE), samples, rows=4)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from vae_tf.metrics import iwae_nll, negative_elbo
-from vae_tf.training import load_run
+from vae_tf.runs import load_run
 
 
 @pytest.fixture(scope="module")
