@@ -128,7 +128,7 @@ def train(
 
     Raises:
         ConfigError, DataError: invalid config or data (checked first).
-        RunExistsError: `out_dir` holds a finished run.
+        vae_tf.runs.RunExistsError: `out_dir` holds a finished run.
         TrainingDivergedError: the loss became NaN or infinite.
     """
     job = _start(config, out_dir, data, save_every_steps, deterministic,
