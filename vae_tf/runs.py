@@ -223,14 +223,18 @@ def run_data(config: VAEConfig) -> DataSet:
     )
 
 
+def _check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise ValueError(
+            f"Unknown split {split!r}. Choose one of: {', '.join(SPLITS)}"
+        )
+
+
 def evaluation_images(config: VAEConfig, images: np.ndarray, split: str):
     """`images` of `split` as the model sees them outside training: for a
     binarized (Bernoulli) model, binarized once with the split's fixed
     seed; otherwise unchanged (uint8 stays uint8)."""
-    if split not in SPLIT_SEEDS:
-        raise ValueError(
-            f"Unknown split {split!r}. Choose one of: {', '.join(SPLITS)}"
-        )
+    _check_split(split)
     if config.use_binarization:
         from vae_tf.data.pipeline import binarize_fixed
 
@@ -240,10 +244,7 @@ def evaluation_images(config: VAEConfig, images: np.ndarray, split: str):
 
 def split_images(config: VAEConfig, data: DataSet, split: str) -> np.ndarray:
     """float32 images of `split`, binarized once if the model was."""
-    if split not in SPLITS:
-        raise ValueError(
-            f"Unknown split {split!r}. Choose one of: {', '.join(SPLITS)}"
-        )
+    _check_split(split)
     images = getattr(data, split).images
     if images is None:
         from vae_tf.data import DataError
