@@ -21,11 +21,8 @@ import tensorflow as tf
 from vae_tf import __version__
 from vae_tf.config import VAEConfig
 from vae_tf.export.archives import signature_specs
-from vae_tf.export.layout import ASSETS_EXTRA
-
-WARMUP_FILE = "tf_serving_warmup_requests"
-METADATA_FILE = "vae_tf.json"
-REFERENCE_FILE = "vae_tf_reference.npz"
+from vae_tf.export.layout import (ASSETS_EXTRA, METADATA_FILE,  # noqa: F401
+                                  REFERENCE_FILE, WARMUP_FILE)
 
 
 def metadata(config: VAEConfig, metrics: dict, name: str, version: int,

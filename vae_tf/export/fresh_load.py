@@ -26,16 +26,15 @@ import sys
 import numpy as np
 import tensorflow as tf
 
-# Literal names, not imports from vae_tf.export: this module must not pull
-# in the exporter (and with it Keras and vae_tf's layers).
-ASSETS_EXTRA = "assets.extra"
-REFERENCE_FILE = "vae_tf_reference.npz"
-WARMUP_FILE = "tf_serving_warmup_requests"
+# layout is plain os: importing it pulls in neither Keras nor the
+# exporter.
+from vae_tf.export.layout import ASSETS_EXTRA, REFERENCE_FILE, WARMUP_FILE
+
 SIGNATURE = "serving_default"
 # The only vae_tf modules this process may import: the lazy packages that
-# `python -m` passes through, and this module.
+# `python -m` passes through, the TF-free layout, and this module.
 LAUNCHER = ("vae_tf", "vae_tf._lazy", "vae_tf.export",
-            "vae_tf.export.fresh_load", "__main__")
+            "vae_tf.export.layout", "vae_tf.export.fresh_load", "__main__")
 
 
 def _max_abs_diff(outputs: dict, reference: dict) -> float:

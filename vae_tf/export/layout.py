@@ -20,6 +20,11 @@ import uuid
 ENCODER_SUFFIX = "_encoder"
 DECODER_SUFFIX = "_decoder"
 ASSETS_EXTRA = "assets.extra"
+# Files in assets.extra/ (written by `assets`, read by `check` and
+# `fresh_load`).
+WARMUP_FILE = "tf_serving_warmup_requests"
+METADATA_FILE = "vae_tf.json"
+REFERENCE_FILE = "vae_tf_reference.npz"
 TMP_PREFIX = ".tmp-"
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
