@@ -6,9 +6,7 @@ SavedModel (`tf.saved_model.load`, as exported by `vae_tf.export`), or the
 path of an exported model (base path or version folder). Images are float32
 `(n, H, W, C)` in [0, 1]; uint8 inputs are scaled by 1/255.
 
-Interpolation uses spherical linear interpolation (slerp; White 2016,
-arXiv:1609.04468) by default: under a Gaussian prior, straight-line
-midpoints have atypically small norms.
+Interpolation follows `vae_tf.interpolation`'s paths, slerp by default.
 """
 
 from __future__ import annotations
@@ -19,6 +17,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Sequence, Union
 import numpy as np
 import tensorflow as tf
 
+from vae_tf.interpolation import INTERPOLATIONS, lerp, slerp
 from vae_tf.pixels import as_float_images
 
 if TYPE_CHECKING:
@@ -186,35 +185,6 @@ def reconstruct(encoder: ModelSource, decoder: ModelSource, x) -> np.ndarray:
     return decoder_fn(decoder)(encoder_fn(encoder)(as_float_images(x)))
 
 
-def slerp(z_a: np.ndarray, z_b: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Spherical interpolation between two `(K,)` vectors at fractions `t`.
-
-    Returns `(len(t), K)`; exactly `z_a` at t=0 and `z_b` at t=1. Falls back
-    to lerp when the vectors are (anti)parallel or one of them is zero.
-    """
-    z_a, z_b = np.asarray(z_a, np.float64), np.asarray(z_b, np.float64)
-    t = np.asarray(t, np.float64)[:, None]
-    na, nb = np.linalg.norm(z_a), np.linalg.norm(z_b)
-    cos = np.dot(z_a, z_b) / max(na * nb, 1e-12)
-    omega = np.arccos(np.clip(cos, -1.0, 1.0))
-    # No angle to follow from a zero vector, or between (anti)parallel ones.
-    if min(na, nb) < 1e-12 or np.sin(omega) < 1e-6:
-        out = lerp(z_a, z_b, t[:, 0])
-    else:
-        out = (
-            np.sin((1 - t) * omega) * z_a + np.sin(t * omega) * z_b
-        ) / np.sin(omega)
-    out[t[:, 0] == 0] = z_a
-    out[t[:, 0] == 1] = z_b
-    return out.astype(np.float32)
-
-
-def lerp(z_a: np.ndarray, z_b: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Straight-line interpolation, `(len(t), K)`."""
-    t = np.asarray(t, np.float64)[:, None]
-    return ((1 - t) * np.asarray(z_a) + t * np.asarray(z_b)).astype(np.float32)
-
-
 def interpolate(
     encoder: ModelSource, decoder: ModelSource, x_a, x_b, steps: int = 8,
     method: str = "slerp",
@@ -224,14 +194,15 @@ def interpolate(
     Args:
         x_a, x_b: single images `(H, W, C)` or batches `(n, H, W, C)`.
         steps: points on the path, endpoints included (>= 2).
-        method: `"slerp"` or `"lerp"`.
+        method: one of `vae_tf.interpolation.INTERPOLATIONS`.
 
     Returns:
         `(images, z)`: `(n, steps, H, W, C)` and `(n, steps, K)`.
     """
-    if method not in ("slerp", "lerp"):
+    if method not in INTERPOLATIONS:
         raise ValueError(
-            f"Unknown method {method!r}. Choose one of: slerp, lerp"
+            f"Unknown method {method!r}. Choose one of: "
+            f"{', '.join(INTERPOLATIONS)}"
         )
     if not isinstance(steps, int) or steps < 2:
         raise ValueError(f"Expected steps >= 2. Received: steps={steps!r}")
