@@ -42,7 +42,7 @@ _EXPORTS = {
     "load_model": "vae_tf.runs",
     "load_run": "vae_tf.runs",
     "make_dataset": "vae_tf.data",
-    "negative_log_likelihood": "vae_tf.losses",
+    "negative_log_likelihood": "vae_tf.likelihoods",
     "split_vae": "vae_tf.models",
     "train": "vae_tf.training",
 }
