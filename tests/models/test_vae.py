@@ -97,7 +97,7 @@ def test_save_load_round_trip_in_safe_mode(tiny_config, tmp_path):
 def test_cosine_learning_rate_decays_to_zero_over_the_whole_run(tiny_config):
     """Bug: the decay spread over the wrong number of steps (the estimate
     from `num_examples` when `fit`'s step count is not given)."""
-    from vae_tf.models.vae import learning_rate_schedule
+    from vae_tf.schedules import learning_rate_schedule
 
     config = tiny_config.replace(lr_schedule="cosine", learning_rate=1e-3,
                                  epochs=3, num_examples=100, batch_size=32)
@@ -116,7 +116,7 @@ def test_cosine_learning_rate_decays_to_zero_over_the_whole_run(tiny_config):
 def test_constant_learning_rate_from_a_json_config(tiny_config, tmp_path):
     """Bug: the schedule name compared by identity: config.json's fresh
     string would then get the cosine decay."""
-    from vae_tf.models.vae import learning_rate_schedule
+    from vae_tf.schedules import learning_rate_schedule
 
     path = tmp_path / "config.json"
     tiny_config.replace(lr_schedule="constant", learning_rate=3e-4).save(

@@ -27,8 +27,8 @@ from keras import layers
 from vae_tf.config import VAEConfig
 from vae_tf.layers import CalibratedScale, KLDivergence, Sampling, SoftClip
 from vae_tf.losses import ReconstructionLoss, ReconstructionMetric
-from vae_tf.networks import ARCHITECTURES
-from vae_tf.schedules import initial_kl_weights
+from vae_tf.networks import architecture
+from vae_tf.schedules import initial_kl_weights, learning_rate_schedule
 
 
 LOG_VAR_LIMIT = 10.0  # |z_log_var| < 10, see `SoftClip`
@@ -98,7 +98,7 @@ def _initializer_seeds(seed: int) -> Iterator[None]:
 
 
 def _build(config: VAEConfig, encoder_body, decoder_body) -> VAEModels:
-    net = ARCHITECTURES[config.architecture]
+    net = architecture(config.architecture)
 
     image = keras.Input(shape=config.input_shape, name="image")
     h = (encoder_body or net.encoder_body)(image, config)
@@ -196,16 +196,3 @@ def compile_vae(
     kwargs.update(compile_kwargs)
     vae.compile(**kwargs)
     return vae
-
-
-def learning_rate_schedule(
-    config: VAEConfig, steps_per_epoch: Optional[int] = None
-):
-    """`config.learning_rate`, or its cosine decay over the whole run."""
-    if config.lr_schedule == "constant":
-        return config.learning_rate
-    if steps_per_epoch is None:
-        steps_per_epoch = -(-config.num_examples // config.batch_size)
-    return keras.optimizers.schedules.CosineDecay(
-        config.learning_rate, decay_steps=config.epochs * steps_per_epoch
-    )

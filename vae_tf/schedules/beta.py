@@ -124,20 +124,11 @@ class CapacitySchedule(_KLSchedule):
         return self.capacity_max * min(1.0, step / self.capacity_steps)
 
 
-def initial_kl_weights(config) -> tuple[float, float]:
-    """`(beta, capacity)` a model built from `config` starts with: each
-    schedule's value at step 0 (warm-up and cyclical beta start at 0, the
-    capacity at 0 nats), so an evaluation before the first step, or a
-    custom `fit` without the callback, sees what training would."""
-    if config.beta_schedule in ("linear", "cyclical"):
-        return 0.0, 0.0
-    return config.beta, 0.0
-
-
 def schedule_callbacks(
     config, steps_per_epoch: int
 ) -> list[keras.callbacks.Callback]:
-    """The callback `config.beta_schedule` asks for (empty for constant)."""
+    """The callback `config.beta_schedule` asks for (empty for constant);
+    `vae_tf.schedules.BETA_SCHEDULES` lists the names."""
     if config.beta_schedule == "linear":
         return [LinearBetaWarmup(config.warmup_steps, config.beta)]
     if config.beta_schedule == "cyclical":
