@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from vae_tf import cli, runs
+from vae_tf.data import SPLITS
 
 
 def test_every_command_that_reads_a_run_loads_its_model_once(
@@ -34,7 +35,7 @@ def test_split_seeds_are_fixed_per_split_and_distinct():
                        likelihood="bernoulli", input_shape=(32, 32, 3))
     assert config.use_binarization
     data = runs.run_data(config)
-    first = {s: runs.split_images(config, data, s) for s in runs.SPLITS}
+    first = {s: runs.split_images(config, data, s) for s in SPLITS}
     for split, x in first.items():
         assert x.dtype == np.float32 and set(np.unique(x)) == {0.0, 1.0}
         np.testing.assert_array_equal(x, runs.split_images(config, data, split))

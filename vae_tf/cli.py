@@ -10,8 +10,15 @@ import time
 
 from typing import Optional, Sequence
 
-from vae_tf.config import (ARCHITECTURES, BETA_SCHEDULES, LIKELIHOODS,
-                           LR_SCHEDULES, SAMPLERS)
+# Choice names, each from the module that implements it (none of these
+# imports TensorFlow, so `vae-tf --help` stays fast and quiet).
+from vae_tf.data import SPLITS
+from vae_tf.distribute import STRATEGIES
+from vae_tf.interpolation import INTERPOLATIONS
+from vae_tf.likelihoods import LIKELIHOODS
+from vae_tf.networks import ARCHITECTURES
+from vae_tf.samplers import SAMPLERS
+from vae_tf.schedules import BETA_SCHEDULES, LR_SCHEDULES
 
 # Flags that map one-to-one onto VAEConfig fields.
 _CONFIG_FLAGS = (
@@ -72,7 +79,7 @@ def _add_train(commands) -> None:
              "epoch)",
     )
     train.add_argument(
-        "--strategy", choices=("mirrored", "multiworker"), default=None,
+        "--strategy", choices=STRATEGIES, default=None,
         help="tf.distribute data parallelism: mirrored (this machine's "
              "devices) or multiworker (processes/machines from TF_CONFIG; "
              "run the same command on every worker)",
@@ -283,7 +290,7 @@ def _image_command(commands, name: str, help_text: str, handler):
     """A RUN_DIR subcommand that draws images from --split."""
     p = _run_command(commands, name, help_text, handler)
     p.add_argument("--split", default="test",
-                   choices=("train", "validation", "test"),
+                   choices=SPLITS,
                    help="where images come from (default test)")
     return p
 
@@ -299,7 +306,9 @@ def _add_image_commands(commands) -> None:
     p.add_argument("--pairs", type=int, default=4, help="strips")
     p.add_argument("--steps", type=int, default=10,
                    help="points per strip, endpoints included")
-    p.add_argument("--method", default="slerp", choices=("slerp", "lerp"))
+    p.add_argument("--method", default=INTERPOLATIONS[0],
+                   choices=INTERPOLATIONS,
+                   help="latent path (default slerp, which keeps the norm)")
     p = _image_command(commands, "traverse",
                        "one row per latent dimension, moved across values",
                        _traverse)
@@ -328,8 +337,7 @@ def _add_evaluate(commands) -> None:
     p = _run_command(commands, "evaluate",
                      "-ELBO, IWAE bound, KL per dim, active units, MIG; "
                      "writes a JSON report and plots", _evaluate)
-    p.add_argument("--split", default="test",
-                   choices=("train", "validation", "test"))
+    p.add_argument("--split", default="test", choices=SPLITS)
     p.add_argument("--k", type=int, default=1000,
                    help="IWAE importance samples (0 skips; default 1000)")
     p.add_argument("--iwae-images", type=int, default=1000,
@@ -393,12 +401,12 @@ def _train(args: argparse.Namespace) -> int:
 
 def _prepare(args: argparse.Namespace) -> int:
     from vae_tf.data import load_data
+    from vae_tf.data.registry import square_image_shape
     from vae_tf.data.shards import write_shards
 
     shape = None
     if args.image_size:
-        channels = 1 if args.data == "shapes" else 3
-        shape = (args.image_size, args.image_size, channels)
+        shape = square_image_shape(args.data, args.image_size)
     data = load_data(args.data, num_examples=args.num_examples,
                      seed=args.seed, data_dir=args.data_dir,
                      image_shape=shape)

@@ -12,12 +12,12 @@ import os
 from typing import Any, Optional
 
 from vae_tf import io_utils
-
-ARCHITECTURES = ("mlp", "conv", "resconv")
-LIKELIHOODS = ("bernoulli", "gaussian", "laplace")
-BETA_SCHEDULES = ("constant", "linear", "cyclical", "capacity")
-LR_SCHEDULES = ("constant", "cosine")
-SAMPLERS = ("mixture", "prior")
+# Each choice's names live with the code that implements it; these modules
+# load without TensorFlow.
+from vae_tf.likelihoods import LIKELIHOODS
+from vae_tf.networks import ARCHITECTURES
+from vae_tf.samplers import SAMPLERS
+from vae_tf.schedules import BETA_SCHEDULES, LR_SCHEDULES
 
 
 class ConfigError(ValueError):

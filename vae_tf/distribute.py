@@ -22,9 +22,9 @@ import json
 import os
 from typing import Optional
 
-import keras
-import tensorflow as tf
-
+# TensorFlow and Keras are imported where a strategy is made, so that
+# `STRATEGIES` and `worker_role` load without them (the `vae-tf` parser
+# reads STRATEGIES).
 STRATEGIES = ("mirrored", "multiworker")
 
 
@@ -36,6 +36,8 @@ def make_strategy(name: Optional[str]):
     """
     if name is None or name == "none":
         return None
+    import tensorflow as tf
+
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multiworker":
@@ -72,6 +74,8 @@ def check_multiworker_supported() -> None:
     reduction dimension 0 for input with 0 dimensions". So any `fit` with
     metrics fails under this strategy on these versions.
     """
+    import keras
+
     version = tuple(int(p) for p in keras.__version__.split(".")[:2])
     low, high = _KERAS_MULTIWORKER_BROKEN
     if low <= version <= high:

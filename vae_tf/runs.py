@@ -50,7 +50,6 @@ BACKUP_DIR = "backup"
 RESUMABLE_CHANGES = ("epochs",)
 # Offsets from config.seed of each split's fixed binarization.
 SPLIT_SEEDS = {"validation": 1, "test": 2, "train": 3}
-SPLITS = ("train", "validation", "test")
 
 
 class RunExistsError(ValueError):
@@ -224,6 +223,8 @@ def run_data(config: VAEConfig) -> DataSet:
 
 
 def _check_split(split: str) -> None:
+    from vae_tf.data import SPLITS  # the names only: no TensorFlow
+
     if split not in SPLITS:
         raise ValueError(
             f"Unknown split {split!r}. Choose one of: {', '.join(SPLITS)}"

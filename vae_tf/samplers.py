@@ -22,14 +22,17 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
-import tensorflow as tf
 
 from vae_tf import io_utils
 
-SAMPLERS = ("mixture", "prior")
+# TensorFlow is imported by the methods that draw, so that `SAMPLERS` and
+# the NumPy fitting load without it (the `vae-tf` parser reads SAMPLERS).
+if TYPE_CHECKING:
+    import tensorflow as tf
+
 COMPONENT_CANDIDATES = (1, 2, 5, 10, 20, 40)
 SAMPLER_FILE = "sampler.json"
 
@@ -44,6 +47,8 @@ class PriorSampler:
 
     def tf_sample(self, num_samples, seed, temperature=1.0) -> tf.Tensor:
         """Graph-friendly draw: int32 `num_samples`, int64 `seed`."""
+        import tensorflow as tf
+
         seed = tf.cast(seed, tf.int64)
         z = tf.random.stateless_normal(
             tf.stack([num_samples, self.latent_dim]),
@@ -53,6 +58,8 @@ class PriorSampler:
 
     def sample(self, n: int, seed: int = 0, temperature: float = 1.0):
         """`(n, latent_dim)` float32 draws."""
+        import tensorflow as tf
+
         return self.tf_sample(
             tf.constant(n, tf.int32), tf.constant(seed, tf.int64), temperature
         ).numpy()
@@ -104,6 +111,8 @@ class MixtureSampler(PriorSampler):
         ))
 
     def tf_sample(self, num_samples, seed, temperature=1.0) -> tf.Tensor:
+        import tensorflow as tf
+
         seed = tf.cast(seed, tf.int64)
         logits = tf.constant(np.log(self.weights)[None], tf.float32)
         component = tf.random.stateless_categorical(
@@ -128,6 +137,10 @@ class MixtureSampler(PriorSampler):
             "covariances": self.covariances.tolist(),
             "selection": self.selection,
         }
+
+
+# Config and CLI names, one per sampler class.
+SAMPLERS = (MixtureSampler.kind, PriorSampler.kind)
 
 
 def sampler_from_dict(values: dict):

@@ -1,11 +1,26 @@
 """Data sets (procedural `faces` and `shapes`, Fashion-MNIST, folders,
-`.npz`) and their `tf.data` pipelines."""
+`.npz`, TFRecord shards) and their `tf.data` pipelines.
 
-from vae_tf.data.errors import DataError, DataNotFoundError
-from vae_tf.data.pipeline import make_dataset, make_training_dataset
-from vae_tf.data.registry import DATA_NAMES, DataSet, Split, load_data
+The names below are imported on first use (PEP 562), so that reading the
+data set names (`DATA_NAMES`, `SPLITS`) does not load TensorFlow.
+"""
 
-__all__ = [
-    "DATA_NAMES", "DataError", "DataNotFoundError", "DataSet", "Split",
-    "load_data", "make_dataset", "make_training_dataset",
-]
+from __future__ import annotations
+
+from vae_tf._lazy import lazy_exports
+
+_EXPORTS = {
+    "DATA_NAMES": "vae_tf.data.registry",
+    "DataError": "vae_tf.data.errors",
+    "DataNotFoundError": "vae_tf.data.errors",
+    "DataSet": "vae_tf.data.registry",
+    "SPLITS": "vae_tf.data.registry",
+    "Split": "vae_tf.data.registry",
+    "load_data": "vae_tf.data.registry",
+    "make_dataset": "vae_tf.data.pipeline",
+    "make_training_dataset": "vae_tf.data.pipeline",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -1,8 +1,10 @@
 """`load_data(config)`: one entry point for every data set by name.
 
 Names: `faces` (default), `shapes`, `fashion_mnist`, `folder:PATH`,
-`npz:PATH`. Each gives train / validation / test splits of images
-`(n, H, W, C)` (uint8, or float32 in [0, 1]) with per-image attributes.
+`npz:PATH`, `shards:DIR`. Each gives train / validation / test splits
+(`SPLITS`) of images `(n, H, W, C)` (uint8, or float32 in [0, 1]) with
+per-image attributes. Only `shards:DIR` needs TensorFlow (imported when
+used), so the names load without it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Optional
 
 import numpy as np
 
-from vae_tf.data import faces, images, shapes, shards
+from vae_tf.data import faces, images, shapes
 from vae_tf.data.errors import DataError
 from vae_tf.data.validation import check_images
 
@@ -20,6 +22,8 @@ DATA_NAMES = (
     "faces", "shapes", "fashion_mnist", "folder:PATH", "npz:PATH",
     "shards:PATH",
 )
+# The splits of every data set, as the fields of `DataSet` name them.
+SPLITS = ("train", "validation", "test")
 
 
 @dataclasses.dataclass
@@ -125,8 +129,16 @@ def load_data(
     )
 
 
+def square_image_shape(name: str, size: int) -> tuple[int, int, int]:
+    """`(size, size, channels)` of data set `name` drawn or resized to
+    `size` pixels: `shapes` is grey, the others RGB."""
+    return (size, size, 1 if name == "shapes" else 3)
+
+
 def _shards_dataset(name: str, folder: str) -> DataSet:
     """Training split streamed from disk; validation/test in memory."""
+    from vae_tf.data import shards
+
     manifest = shards.read_manifest(folder)
     train = Split(
         None, {}, stream=shards.stream(folder, "train", manifest),

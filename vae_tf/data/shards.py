@@ -25,9 +25,9 @@ import tensorflow as tf
 from vae_tf import io_utils
 from vae_tf.data.errors import DataError, DataNotFoundError
 from vae_tf.data.pipeline import as_uint8_images
+from vae_tf.data.registry import SPLITS
 
 MANIFEST = "manifest.json"
-SPLITS = ("train", "validation", "test")
 
 
 def write_shards(data, out_dir: str, images_per_shard: int = 4096,
