@@ -10,6 +10,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tempfile  # noqa: E402
 
 os.environ["VAE_TF_CACHE"] = tempfile.mkdtemp(prefix="vae_tf_test_cache_")
+# The usual umask, whatever the CI's: file-mode tests expect 0644 / 0755.
+os.umask(0o022)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

@@ -1,7 +1,10 @@
 """Atomic file writes: write to a temporary name beside the target, rename.
 
 A reader (or a crash) never sees a half-written file: either the old file,
-or nothing, or the complete new one.
+or nothing, or the complete new one. The file ends with the mode a plain
+`open(path, "w")` would give it (0644 under umask 022), not the 0600 of
+the private temporary file, so other users and a TF Serving container
+running under another uid can read it.
 """
 
 from __future__ import annotations
@@ -29,11 +32,27 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[str]:
     os.close(fd)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
         raise
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux shows it
+    (`/proc/self/status`); elsewhere set and restored at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
