@@ -16,6 +16,7 @@ from vae_tf.data import SPLITS
 from vae_tf.distribute import STRATEGIES
 from vae_tf.interpolation import INTERPOLATIONS
 from vae_tf.likelihoods import LIKELIHOODS
+from vae_tf.native_logs import hide_native_logs
 from vae_tf.networks import ARCHITECTURES
 from vae_tf.samplers import SAMPLERS
 from vae_tf.schedules import BETA_SCHEDULES, LR_SCHEDULES
@@ -54,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     for add in (_add_train, _add_export, _add_check_export, _add_sample,
                 _add_image_commands, _add_evaluate, _add_prepare):
         add(commands)
+    for command in commands.choices.values():
+        command.add_argument(
+            "--verbose", action="store_true",
+            help="show TensorFlow's C++ log lines (hidden by default, "
+                 "unless TF_CPP_MIN_LOG_LEVEL is set)")
     return parser
 
 
@@ -532,9 +538,17 @@ def _edit(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    if args.verbose or "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+        return _run(args)
+    # Before TensorFlow loads: it reads the level once.
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    with hide_native_logs():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """`args.func(args)`, with errors as one line and exit status 2."""
     from vae_tf.config import ConfigError
     from vae_tf.data import DataError
 
