@@ -399,7 +399,8 @@ def _train(args: argparse.Namespace) -> int:
     )
     if args.export and is_chief:
         from vae_tf.export import export_run
-        exported = export_run(out, args.export, args.export_base)
+        exported = export_run(out, args.export, args.export_base,
+                              verbose="auto")
         print(f"vae-tf: exported version {exported.version} to "
               f"{exported.encoder_dir} and {exported.decoder_dir}", flush=True)
     return 0
@@ -415,7 +416,7 @@ def _prepare(args: argparse.Namespace) -> int:
         shape = square_image_shape(args.data, args.image_size)
     data = load_data(args.data, num_examples=args.num_examples,
                      seed=args.seed, data_dir=args.data_dir,
-                     image_shape=shape)
+                     image_shape=shape, verbose="auto")
     manifest = write_shards(data, args.out, args.images_per_shard)
     counts = {k: v["count"] for k, v in manifest["splits"].items()}
     print(f"vae-tf prepare: wrote {args.out} ({counts}); train with "
@@ -427,7 +428,7 @@ def _export(args: argparse.Namespace) -> int:
     from vae_tf.export import export_run
 
     result = export_run(args.run_dir, args.name, args.base, args.keep,
-                        args.sampler)
+                        args.sampler, verbose="auto")
     print(f"vae-tf: exported version {result.version}:\n  {result.encoder_dir}"
           f"\n  {result.decoder_dir}")
     return 0

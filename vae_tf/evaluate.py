@@ -88,8 +88,6 @@ def _likelihood_report(run: Run, x: np.ndarray, k: int,
     ))
     if k:
         subset = x if iwae_images is None else x[:iwae_images]
-        if verbose:
-            print(f"IWAE bound, k={k}, {len(subset)} images:", flush=True)
         iwae = iwae_nll(
             models.encoder, param_decoder, subset, config.likelihood,
             scale, k=k, seed=seed, verbose=verbose,

@@ -34,6 +34,7 @@ from vae_tf import io_utils
 from vae_tf.config import ConfigError, VAEConfig
 from vae_tf.models import VAEModels, split_vae
 from vae_tf.pixels import as_float_images
+from vae_tf.progress import Verbosity
 from vae_tf.samplers import SAMPLER_FILE, PriorSampler, load_sampler
 
 if TYPE_CHECKING:  # vae_tf.data is imported where data is loaded
@@ -212,13 +213,15 @@ def run_sampler(run_dir: str, config: VAEConfig, kind: Optional[str] = None):
 # -- data and splits -----------------------------------------------------------
 
 
-def run_data(config: VAEConfig) -> DataSet:
-    """The data set a run trains on, as its config names it."""
+def run_data(config: VAEConfig, verbose: Verbosity = 0) -> DataSet:
+    """The data set a run trains on, as its config names it (`verbose`:
+    a progress bar while procedural images are drawn)."""
     from vae_tf.data import load_data
 
     return load_data(
         config.data, num_examples=config.num_examples, seed=config.seed,
         data_dir=config.data_dir, image_shape=config.input_shape,
+        verbose=verbose,
     )
 
 

@@ -13,7 +13,6 @@ import dataclasses
 import math
 import os
 import shutil
-import sys
 from typing import Optional, Sequence
 
 import keras
@@ -27,6 +26,7 @@ from vae_tf.distribute import make_strategy, worker_role
 from vae_tf.models import VAEModels, build_vae, compile_vae
 from vae_tf.pictures import png
 from vae_tf.pixels import as_float_images
+from vae_tf.progress import resolve_verbose
 from vae_tf.runs import (BACKUP_DIR, CONFIG_FILE, HISTORY_FILE, LOGS_DIR,
                          MODEL_FILE, RECONSTRUCTIONS_FILE, SAMPLES_FILE,
                          evaluation_images, prepare_run_dir, read_history,
@@ -131,8 +131,9 @@ def train(
         vae_tf.runs.RunExistsError: `out_dir` holds a finished run.
         TrainingDivergedError: the loss became NaN or infinite.
     """
+    verbose = resolve_verbose(verbose)
     job = _start(config, out_dir, data, save_every_steps, deterministic,
-                 strategy)
+                 strategy, verbose)
     with distribute.scope(job.dist):
         models = build_vae(job.config)
         compile_vae(models.vae, job.config, steps_per_epoch=job.steps)
@@ -146,7 +147,7 @@ def train(
 
 
 def _start(config, out_dir, data, save_every_steps, deterministic,
-           strategy) -> _Job:
+           strategy, verbose: int) -> _Job:
     """Checks the arguments and the data, resolves the config, and
     creates, resumes or refuses the run directory (chief only)."""
     if save_every_steps is not None and (
@@ -163,7 +164,7 @@ def _start(config, out_dir, data, save_every_steps, deterministic,
 
         tf.config.experimental.enable_op_determinism()
     if data is None:
-        data = run_data(config)
+        data = run_data(config, verbose)
     for split in ("train", "validation"):
         images = getattr(data, split).images
         if images is None:  # streamed from shards, checked when written
@@ -228,12 +229,10 @@ def _callbacks(job: _Job) -> list[keras.callbacks.Callback]:
 
 
 def _fit(models: VAEModels, job: _Job, callbacks: list,
-         verbose: int | str) -> dict[str, list[float]]:
+         verbose: int) -> dict[str, list[float]]:
     """Runs `fit`; raises `TrainingDivergedError` on a NaN/Inf loss."""
     train_ds, steps_per_epoch = _training_dataset(job)
     val_ds = make_dataset(job.val_images, job.config.batch_size)
-    if verbose == "auto":
-        verbose = 1 if sys.stdout.isatty() else 2
     if job.resume_epoch is not None and verbose:
         print(f"vae-tf: resuming {job.out_dir} from epoch "
               f"{job.resume_epoch + 1}", flush=True)

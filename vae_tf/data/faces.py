@@ -20,9 +20,12 @@ Attributes (one array of shape `(n,)` each):
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 from vae_tf.data import procedural
+from vae_tf.progress import Progress
 
 HAIR_COLORS = {
     "black": (0.10, 0.08, 0.07),
@@ -63,9 +66,11 @@ def sample_attributes(n: int, seed: int) -> dict[str, np.ndarray]:
 
 
 def make_faces(
-    n: int, seed: int = 0, image_size: int = 64
+    n: int, seed: int = 0, image_size: int = 64,
+    progress: Optional[Progress] = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Samples attributes and draws `n` faces.
+    """Samples attributes and draws `n` faces (`progress` advances per
+    image drawn).
 
     Returns:
         `(images, attributes)`: uint8 images of shape
@@ -73,11 +78,12 @@ def make_faces(
     """
     procedural.check_count(n)
     attributes = sample_attributes(n, seed)
-    return render_faces(attributes, image_size), attributes
+    return render_faces(attributes, image_size, progress), attributes
 
 
 def render_faces(
-    attributes: dict[str, np.ndarray], image_size: int = 64
+    attributes: dict[str, np.ndarray], image_size: int = 64,
+    progress: Optional[Progress] = None,
 ) -> np.ndarray:
     """Draws one face per attribute set.
 
@@ -89,7 +95,8 @@ def render_faces(
         uint8 images of shape `(n, image_size, image_size, 3)`.
     """
     return procedural.render_in_chunks(
-        attributes, ATTRIBUTES, _render_chunk, image_size, 3, _CHUNK
+        attributes, ATTRIBUTES, _render_chunk, image_size, 3, _CHUNK,
+        progress,
     )
 
 

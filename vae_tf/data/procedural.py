@@ -7,9 +7,11 @@ the chunk loop they share.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
+
+from vae_tf.progress import Progress
 
 
 def check_count(n) -> None:
@@ -26,13 +28,15 @@ def render_in_chunks(
     image_size: int,
     channels: int,
     chunk: int,
+    progress: Optional[Progress] = None,
 ) -> np.ndarray:
     """Renders `(n, S, S, channels)` uint8 images, `chunk` images at a time.
 
     `render_chunk(part, S)` gets the factor arrays of up to `chunk` images
     and returns their uint8 pixels, `(m, S, S, channels)` or `(m, S, S)`.
     Small chunks keep the temporaries in cache, which is what makes
-    10,000 64x64 images take seconds.
+    10,000 64x64 images take seconds. `progress` advances by each chunk's
+    images.
     """
     missing = [name for name in required if name not in factors]
     if missing:
@@ -52,4 +56,6 @@ def render_in_chunks(
         out[start:start + chunk] = pixels.reshape(
             (-1, image_size, image_size, channels)
         )
+        if progress is not None:
+            progress.advance(len(pixels))
     return out

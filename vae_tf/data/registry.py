@@ -17,6 +17,7 @@ import numpy as np
 from vae_tf.data import faces, images, shapes
 from vae_tf.data.errors import DataError
 from vae_tf.data.validation import check_images
+from vae_tf.progress import Progress, Verbosity
 
 DATA_NAMES = (
     "faces", "shapes", "fashion_mnist", "folder:PATH", "npz:PATH",
@@ -75,6 +76,7 @@ def load_data(
     seed: int = 0,
     data_dir: Optional[str] = None,
     image_shape: Optional[tuple[int, int, int]] = None,
+    verbose: Verbosity = 0,
 ) -> DataSet:
     """Loads data set `name`.
 
@@ -86,6 +88,8 @@ def load_data(
         data_dir: first place to look for `fashion_mnist`.
         image_shape: `(H, W, C)` to draw procedural sets and resize folder
             images to; default 64x64 (RGB for faces and folders).
+        verbose: a progress bar while procedural images are drawn (see
+            `vae_tf.progress`; 0 draws none).
 
     Raises:
         DataNotFoundError: missing files (the message says where we looked).
@@ -99,9 +103,14 @@ def load_data(
                 f"{kind} images are square. Received: {image_shape}")
         make = faces.make_faces if kind == "faces" else shapes.make_shapes
         n_eval = max(num_examples // 10, 1)
+        progress = Progress(
+            num_examples + 2 * n_eval,
+            f"Drawing {num_examples + 2 * n_eval:,} {kind!r} images "
+            f"({size}x{size})", verbose, unit="image")
         # Disjoint seeds per split: the sets never share an image by design.
         splits = [
-            Split(*make(n, seed=seed * 3 + k, image_size=size))
+            Split(*make(n, seed=seed * 3 + k, image_size=size,
+                        progress=progress))
             for k, n in enumerate((num_examples, n_eval, n_eval))
         ]
         return DataSet(kind, *splits)

@@ -9,9 +9,12 @@ seed gives the same images everywhere.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 from vae_tf.data import procedural
+from vae_tf.progress import Progress
 
 SHAPES = ("square", "ellipse", "heart")
 FACTORS = ("shape", "scale", "rotation", "x", "y")
@@ -32,24 +35,27 @@ def sample_factors(n: int, seed: int) -> dict[str, np.ndarray]:
 
 
 def make_shapes(
-    n: int, seed: int = 0, image_size: int = 64
+    n: int, seed: int = 0, image_size: int = 64,
+    progress: Optional[Progress] = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Samples factors and draws `n` images.
+    """Samples factors and draws `n` images (`progress` advances per
+    image drawn).
 
     Returns:
         `(images, factors)`: uint8 images `(n, image_size, image_size, 1)`.
     """
     procedural.check_count(n)
     factors = sample_factors(n, seed)
-    return render_shapes(factors, image_size), factors
+    return render_shapes(factors, image_size, progress), factors
 
 
 def render_shapes(
-    factors: dict[str, np.ndarray], image_size: int = 64
+    factors: dict[str, np.ndarray], image_size: int = 64,
+    progress: Optional[Progress] = None,
 ) -> np.ndarray:
     """Draws one shape per factor set; uint8 `(n, S, S, 1)`."""
     return procedural.render_in_chunks(
-        factors, FACTORS, _render_chunk, image_size, 1, _CHUNK
+        factors, FACTORS, _render_chunk, image_size, 1, _CHUNK, progress
     )
 
 

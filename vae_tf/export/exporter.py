@@ -13,6 +13,7 @@ from vae_tf.config import VAEConfig
 from vae_tf.export import archives, assets, layout
 from vae_tf.export.layout import ExportError
 from vae_tf.models import VAEModels
+from vae_tf.progress import Progress, Verbosity
 
 
 @dataclasses.dataclass
@@ -33,6 +34,7 @@ def export_models(
     keep: Optional[int] = None,
     metrics: Optional[dict[str, float]] = None,
     sampler=None,
+    verbose: Verbosity = 0,
 ) -> ExportResult:
     """Exports encoder and decoder as `NAME_encoder` / `NAME_decoder`.
 
@@ -48,6 +50,8 @@ def export_models(
         metrics: training metrics to record in `vae_tf.json`.
         sampler: what the decoder's `sample` signature draws z from (a
             `vae_tf.samplers` sampler); default N(0, I).
+        verbose: a progress bar over the four steps (trace and write each
+            model; see `vae_tf.progress`).
 
     Returns:
         An `ExportResult` with the new version number and directories.
@@ -65,6 +69,20 @@ def export_models(
 
         sampler = PriorSampler(config.latent_dim)
     info = assets.metadata(config, metrics or {}, name, version, sampler)
+    progress = Progress(4, f"Exporting {name!r} version {version} to "
+                           f"{base}", verbose)
+    final = _write_both(models, config, sampler, model_dirs, version, info,
+                        progress)
+    if keep is not None:
+        for model_dir in model_dirs:
+            layout.prune_versions(model_dir, keep)
+    return ExportResult(name, version, final[0], final[1])
+
+
+def _write_both(models, config, sampler, model_dirs, version: int,
+                info: dict, progress: Progress) -> list[str]:
+    """Writes encoder and decoder into hidden folders, then publishes both
+    as `version`; a failure leaves neither (and no hidden folder)."""
     pending = []
     try:
         for model_dir, build in zip(
@@ -73,35 +91,34 @@ def export_models(
             tmp = layout.temp_version_dir(model_dir, version)
             pending.append(tmp)
             archive, reference, warmup = build(models, config, sampler)
+            progress.advance()
             archive.write_out(tmp, verbose=False)
             assets.write_assets(tmp, os.path.basename(model_dir), reference,
                                 warmup, info)
-        final = [layout.publish(tmp, model_dir, version)
-                 for tmp, model_dir in zip(pending, model_dirs)]
+            progress.advance()
+        return [layout.publish(tmp, model_dir, version)
+                for tmp, model_dir in zip(pending, model_dirs)]
     finally:
         for tmp in pending:
             if os.path.exists(tmp):
                 shutil.rmtree(tmp, ignore_errors=True)
-    if keep is not None:
-        for model_dir in model_dirs:
-            layout.prune_versions(model_dir, keep)
-    return ExportResult(name, version, final[0], final[1])
 
 
 def export_run(
     run_dir: str, name: str = "vae", base: str = "saved_models",
     keep: Optional[int] = None, sampler: Optional[str] = None,
+    verbose: Verbosity = 0,
 ) -> ExportResult:
     """Exports the model of a `vae-tf train` run directory, with the
     run's sampler (`config.sampler`, or `sampler`: mixture/prior) and its
-    last epoch's metrics."""
+    last epoch's metrics; `verbose` as in `export_models`."""
     from vae_tf.runs import HISTORY_FILE, Run
 
     run = Run(run_dir)
     return export_models(
         run.models, run.config, name, base, keep,
         metrics=read_final_metrics(run.file(HISTORY_FILE)),
-        sampler=run.sampler(sampler),
+        sampler=run.sampler(sampler), verbose=verbose,
     )
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from vae_tf.gaussian import kl_per_dimension, reparametrize
-from vae_tf.losses import negative_log_likelihood
+from vae_tf.likelihoods import negative_log_likelihood
 
 
 def encode_moments(encoder, images: np.ndarray, batch_size: int = 256):

@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import math
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from vae_tf.gaussian import log_density, reparametrize
-from vae_tf.losses import negative_log_likelihood
+from vae_tf.likelihoods import negative_log_likelihood
 from vae_tf.metrics.elbo import encode_moments
+from vae_tf.progress import Progress, Verbosity
 
 
 def iwae_nll(
     encoder, param_decoder, images: np.ndarray, likelihood: str,
     scale: float = 1.0, k: int = 1000, batch_size: int = 16,
-    max_decodes: int = 2048, seed: int = 0, verbose: bool = False,
+    max_decodes: int = 2048, seed: int = 0, verbose: Verbosity = False,
 ) -> dict[str, object]:
     """The k-sample IWAE bound on -log p(x), nats per image.
 
@@ -35,7 +35,7 @@ def iwae_nll(
             `vae-tf evaluate --k`).
         batch_size: images per step; `max_decodes // batch_size` samples
             of each are decoded at once.
-        verbose: show a Keras progress bar over images.
+        verbose: a progress bar over images (`vae_tf.progress`).
 
     Returns:
         `{"iwae_nll": float, "k": k, "num_images": n,
@@ -51,7 +51,9 @@ def iwae_nll(
 
     log_weights = _log_weights_fn(param_decoder, likelihood, scale,
                                   latent_dim)
-    progress = keras.utils.Progbar(len(images)) if verbose else None
+    progress = Progress(
+        len(images), f"IWAE bound, k={k}, {len(images)} images:", verbose,
+        unit="image")
     per_image = []
     for start in range(0, len(images), batch_size):
         x = tf.constant(images[start:start + batch_size], tf.float32)
@@ -66,8 +68,7 @@ def iwae_nll(
         log_w = tf.concat(parts, axis=0)  # (k, b)
         bound = tf.reduce_logsumexp(log_w, axis=0) - math.log(k)
         per_image.extend((-bound).numpy().tolist())
-        if progress is not None:
-            progress.update(min(start + batch_size, len(images)))
+        progress.advance(x.shape[0])
     return {
         "iwae_nll": float(np.mean(per_image)),
         "k": k,
