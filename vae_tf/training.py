@@ -34,6 +34,7 @@ from vae_tf.runs import (BACKUP_DIR, CONFIG_FILE, HISTORY_FILE, LOGS_DIR,
 from vae_tf.samplers import (SAMPLER_FILE, PriorSampler, save_sampler,
                              select_mixture)
 from vae_tf.schedules import schedule_callbacks
+from vae_tf.summaries import LatentSummaries
 
 # The ex-post mixture is fitted to at most this many training codes.
 MAX_SAMPLER_CODES = 20000
@@ -200,7 +201,8 @@ def _training_dataset(job: _Job):
     ), job.steps
 
 
-def _callbacks(job: _Job) -> list[keras.callbacks.Callback]:
+def _callbacks(job: _Job,
+               models: VAEModels) -> list[keras.callbacks.Callback]:
     """Schedules, `TerminateOnNaN`, and the run directory's writers."""
     out_dir, every = job.out_dir, job.save_every_steps or "epoch"
     found = list(schedule_callbacks(job.config, job.steps))
@@ -224,6 +226,9 @@ def _callbacks(job: _Job) -> list[keras.callbacks.Callback]:
                 double_checkpoint=True, delete_checkpoint=False,
             ),
             keras.callbacks.TensorBoard(os.path.join(out_dir, LOGS_DIR)),
+            LatentSummaries(
+                models, os.path.join(out_dir, LOGS_DIR), job.val_images,
+                job.data.validation.attributes, seed=job.config.seed),
         ]
     return found
 
@@ -239,7 +244,7 @@ def _fit(models: VAEModels, job: _Job, callbacks: list,
     history = models.vae.fit(
         train_ds, validation_data=val_ds, epochs=job.config.epochs,
         steps_per_epoch=steps_per_epoch,
-        callbacks=_callbacks(job) + callbacks, verbose=verbose,
+        callbacks=_callbacks(job, models) + callbacks, verbose=verbose,
         shuffle=False,
     ).history
     _check_finite(history.get("loss", []), job)
