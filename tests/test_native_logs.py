@@ -22,6 +22,7 @@ NOISE = [
     "W1126 07:14:05.123456  123 tf_xla.cc:3] a warning",
     "E0000 00:00:1795676431.715156    7504 cuda_platform.cc:52] failed call "
     "to cuInit: INTERNAL: CUDA error",
+    "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.",
 ]
 KEPT = [
     "E0000 00:00:1795676431.715156    7504 bfc_allocator.cc:52] Allocator "

@@ -180,6 +180,10 @@ def _add_export(commands) -> None:
     export.add_argument("--sampler", choices=SAMPLERS, default=None,
                         help="z source of the decoder's sample signature "
                              "(default: the run's)")
+    export.add_argument("--tflite", action="store_true",
+                        help="also write the decoder (z -> image) as "
+                             "model.tflite in its version folder, checked "
+                             "against the SavedModel")
     export.set_defaults(func=_export)
 
 
@@ -425,12 +429,14 @@ def _prepare(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from vae_tf.export import export_run
+    from vae_tf.export import TFLITE_FILE, export_run
 
     result = export_run(args.run_dir, args.name, args.base, args.keep,
-                        args.sampler, verbose="auto")
+                        args.sampler, verbose="auto", tflite=args.tflite)
     print(f"vae-tf: exported version {result.version}:\n  {result.encoder_dir}"
           f"\n  {result.decoder_dir}")
+    if args.tflite:
+        print(f"  {os.path.join(result.decoder_dir, TFLITE_FILE)}")
     return 0
 
 

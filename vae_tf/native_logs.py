@@ -32,6 +32,8 @@ _OTHER_LINES = (
     b"WARNING: All log messages before absl::InitializeLog() is called",
     # The second line of cpu_feature_guard's INFO message.
     b"To enable the following instructions:",
+    # TFLite's own logger, when an interpreter starts.
+    b"INFO: Created TensorFlow Lite XNNPACK delegate",
 )
 
 

@@ -8,7 +8,8 @@ TensorFlow Serving, and the checks that they load as servers load them.
 - `assets`: `assets.extra/` (warmup records, `vae_tf.json`, reference
   outputs);
 - `exporter`: `export_models` / `export_run`;
-- `check`: `check_export` (a-f, see there);
+- `tflite`: the decoder's `serving_default` as `model.tflite`;
+- `check`: `check_export` (a-g, see there);
 - `fresh_load`: the check's loads in a process without vae_tf's layers,
   `python -m vae_tf.export.fresh_load VERSION_DIR`.
 
@@ -32,6 +33,7 @@ _EXPORTS = {
     "REFERENCE_FILE": "vae_tf.export.layout",
     "SAMPLE": "vae_tf.export.archives",
     "SERVING_DEFAULT": "vae_tf.export.archives",
+    "TFLITE_FILE": "vae_tf.export.layout",
     "WARMUP_FILE": "vae_tf.export.layout",
     "check_export": "vae_tf.export.check",
     "check_models_config": "vae_tf.export.check",
@@ -40,6 +42,7 @@ _EXPORTS = {
     "prune_versions": "vae_tf.export.layout",
     "read_final_metrics": "vae_tf.export.exporter",
     "resolve_version_dir": "vae_tf.export.layout",
+    "tflite_decode": "vae_tf.export.tflite",
     "validate_name": "vae_tf.export.layout",
     "versions": "vae_tf.export.layout",
     "write_warmup": "vae_tf.export.assets",

@@ -16,7 +16,9 @@ d. in the same process, a TF1 session load
    signature tensors with the same results;
 e. a TF Serving `models.config` parses and every base path it names exists
    (container paths under `/models/` map to the local `base` folder);
-f. the warmup file parses and every request in it runs.
+f. the warmup file parses and every request in it runs;
+g. where the version holds a `model.tflite` (`vae-tf export --tflite`), it
+   runs and matches the Keras decoder's reference outputs within `atol`.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ import numpy as np
 
 from vae_tf.export.archives import SERVING_DEFAULT
 from vae_tf.export.assets import METADATA_FILE
-from vae_tf.export.layout import ASSETS_EXTRA, resolve_version_dir, versions
+from vae_tf.export.layout import (ASSETS_EXTRA, TFLITE_FILE,
+                                  resolve_version_dir, versions)
 
 SERVING_MOUNT = "/models/"
 _FRESH = ("c. fresh tf.saved_model.load", "d. TF1 session load",
@@ -96,6 +99,8 @@ def check_export(
     checks = [_check_signatures(path, metadata),
               _check_cli_run(path, metadata["signatures"][SERVING_DEFAULT])]
     checks += _check_fresh_process(path, atol)
+    if os.path.isfile(os.path.join(path, TFLITE_FILE)):
+        checks.append(_check_tflite(path, atol))
     if models_config is not None:
         model_base = os.path.dirname(path)
         checks.append(check_models_config(
@@ -200,6 +205,19 @@ def _check_cli_run(path: str, spec: dict) -> Check:
     return Check("b. saved_model_cli run", ok,
                  f"outputs {outputs} produced" if ok
                  else _last_line(run.stderr))
+
+
+def _check_tflite(path: str, atol: float) -> Check:
+    """(g) `model.tflite` against the reference outputs."""
+    from vae_tf.export.tflite import reference_diff
+
+    name = f"g. {TFLITE_FILE}"
+    try:
+        with open(os.path.join(path, TFLITE_FILE), "rb") as f:
+            diff = reference_diff(f.read(), path)
+    except Exception as err:  # a corrupt flatbuffer raises many kinds
+        return Check(name, False, f"does not run: {err}")
+    return Check(name, diff <= atol, f"max abs diff vs Keras {diff:.3g}")
 
 
 def _check_fresh_process(path: str, atol: float) -> list[Check]:

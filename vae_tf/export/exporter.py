@@ -35,6 +35,7 @@ def export_models(
     metrics: Optional[dict[str, float]] = None,
     sampler=None,
     verbose: Verbosity = 0,
+    tflite: bool = False,
 ) -> ExportResult:
     """Exports encoder and decoder as `NAME_encoder` / `NAME_decoder`.
 
@@ -50,8 +51,11 @@ def export_models(
         metrics: training metrics to record in `vae_tf.json`.
         sampler: what the decoder's `sample` signature draws z from (a
             `vae_tf.samplers` sampler); default N(0, I).
-        verbose: a progress bar over the four steps (trace and write each
-            model; see `vae_tf.progress`).
+        verbose: a progress bar over the steps (trace and write each
+            model, convert to TFLite; see `vae_tf.progress`).
+        tflite: also write the decoder's `serving_default` as
+            `model.tflite` in its version folder, checked against the
+            SavedModel (`vae_tf.export.tflite`).
 
     Returns:
         An `ExportResult` with the new version number and directories.
@@ -69,10 +73,10 @@ def export_models(
 
         sampler = PriorSampler(config.latent_dim)
     info = assets.metadata(config, metrics or {}, name, version, sampler)
-    progress = Progress(4, f"Exporting {name!r} version {version} to "
-                           f"{base}", verbose)
+    progress = Progress(4 + tflite, f"Exporting {name!r} version {version} "
+                                    f"to {base}", verbose)
     final = _write_both(models, config, sampler, model_dirs, version, info,
-                        progress)
+                        progress, tflite)
     if keep is not None:
         for model_dir in model_dirs:
             layout.prune_versions(model_dir, keep)
@@ -80,7 +84,7 @@ def export_models(
 
 
 def _write_both(models, config, sampler, model_dirs, version: int,
-                info: dict, progress: Progress) -> list[str]:
+                info: dict, progress: Progress, tflite: bool) -> list[str]:
     """Writes encoder and decoder into hidden folders, then publishes both
     as `version`; a failure leaves neither (and no hidden folder)."""
     pending = []
@@ -96,6 +100,11 @@ def _write_both(models, config, sampler, model_dirs, version: int,
             assets.write_assets(tmp, os.path.basename(model_dir), reference,
                                 warmup, info)
             progress.advance()
+        if tflite:
+            from vae_tf.export.tflite import write_tflite
+
+            write_tflite(pending[1])
+            progress.advance()
         return [layout.publish(tmp, model_dir, version)
                 for tmp, model_dir in zip(pending, model_dirs)]
     finally:
@@ -107,18 +116,18 @@ def _write_both(models, config, sampler, model_dirs, version: int,
 def export_run(
     run_dir: str, name: str = "vae", base: str = "saved_models",
     keep: Optional[int] = None, sampler: Optional[str] = None,
-    verbose: Verbosity = 0,
+    verbose: Verbosity = 0, tflite: bool = False,
 ) -> ExportResult:
     """Exports the model of a `vae-tf train` run directory, with the
     run's sampler (`config.sampler`, or `sampler`: mixture/prior) and its
-    last epoch's metrics; `verbose` as in `export_models`."""
+    last epoch's metrics; `verbose` and `tflite` as in `export_models`."""
     from vae_tf.runs import HISTORY_FILE, Run
 
     run = Run(run_dir)
     return export_models(
         run.models, run.config, name, base, keep,
         metrics=read_final_metrics(run.file(HISTORY_FILE)),
-        sampler=run.sampler(sampler), verbose=verbose,
+        sampler=run.sampler(sampler), verbose=verbose, tflite=tflite,
     )
 
 

@@ -1,7 +1,7 @@
 """TensorFlow Serving's folder layout, and writing a version atomically.
 
     BASE/NAME_encoder/<version>/  saved_model.pb, variables/, assets.extra/
-    BASE/NAME_decoder/<version>/  ...
+    BASE/NAME_decoder/<version>/  ..., and model.tflite with --tflite
 
 TF Serving serves the all-digit folders of a model's base path. A version
 is written into a hidden temporary folder (`.tmp-...`, which the server
@@ -25,6 +25,8 @@ ASSETS_EXTRA = "assets.extra"
 WARMUP_FILE = "tf_serving_warmup_requests"
 METADATA_FILE = "vae_tf.json"
 REFERENCE_FILE = "vae_tf_reference.npz"
+# Beside the decoder's saved_model.pb (`vae-tf export --tflite`).
+TFLITE_FILE = "model.tflite"
 TMP_PREFIX = ".tmp-"
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
