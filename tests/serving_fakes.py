@@ -1,28 +1,44 @@
 """Small TF Serving stand-ins for tests: the real REST and gRPC protocols,
 answered by running the exported SavedModels from a base folder.
 
-They implement what `vae_tf.client` uses: `POST /v1/models/NAME[/versions/
-V]:predict` with `inputs` or `instances`, `GET .../metadata`, and
-`PredictionService/Predict`, with TF Serving's error shapes (404 / NOT_FOUND
-for an unknown model or version, 400 / INVALID_ARGUMENT for an unknown
-signature or bad input). Both bind to 127.0.0.1 on a free port and stop when
-the test ends.
+They implement what `vae_tf.client` uses, as TF Serving 2.x does it:
+`POST /v1/models/NAME[/versions/V]:predict` with `inputs` or `instances`,
+`GET /v1/models/NAME[/versions/V]` (version status) and `GET .../metadata`,
+and `PredictionService/Predict`; the versions a `models.config`'s
+`model_version_policy` names (default: the newest only). Both bind to
+127.0.0.1 on a free port and stop when the test ends.
 
-A stand-in must answer as the real server's documentation says, or the
-client is tested against a server that does not exist (an earlier stand-in
-always named its outputs, and the REST `decode` then failed against a real
-TF Serving). From https://www.tensorflow.org/tfx/serving/api_rest:
+A stand-in must answer as the real server does, or the client is tested
+against a server that does not exist (an earlier stand-in always named its
+outputs, and the REST `decode` then failed against a real TF Serving).
+From https://www.tensorflow.org/tfx/serving/api_rest:
 - row format: "If the output of the model contains only one named tensor,
   we omit the name and predictions key maps to a list of scalar or list
   values. If the model outputs multiple named tensors, we output a list of
   objects instead";
 - columnar format: the same, with `outputs` mapping to the bare value, or
   to an object of the named outputs;
+- status: `{"model_version_status": [{"version": "1", "state":
+  "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}]}`;
 - metadata: a JSON `GetModelMetadataResponse`, `{"model_spec": ...,
   "metadata": {"signature_def": {"signature_def": {NAME: {"inputs": ...,
   "outputs": ..., "method_name": ...}}}}}`;
 - errors: `{"error": <error message string>}`.
-`tests/test_serving.py::test_rest_stand_in_answers_as_documented` pins these.
+And from TF Serving's sources (the messages are theirs):
+- unknown model or version: 404 / NOT_FOUND, "Servable not found for
+  request: Specific(NAME, V)"; status of nothing served: "Could not find
+  any versions of model NAME" (get_model_status_impl.cc);
+- unknown signature: REST 400 'Serving signature name: "x" not found in
+  signature def'; gRPC FAILED_PRECONDITION 'Serving signature key "x" not
+  found.' (predict_util.cc);
+- gRPC inputs: an extra or missing key is INVALID_ARGUMENT "input size does
+  not match signature: ..." and a tensor of another dtype "Expects arg[0]
+  to be float but double is provided" (never cast);
+- REST `instances` objects must have exactly the signature's keys (400
+  "... does not have named input: x"); REST `inputs` reads the signature's
+  names and ignores other keys (json_tensor.cc FillTensorMapFromInputsMap);
+  JSON numbers take the signature's dtype.
+`tests/test_client.py` pins each of these.
 """
 
 from __future__ import annotations
@@ -33,32 +49,70 @@ import re
 import threading
 from concurrent import futures
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Optional
 
 import numpy as np
 import tensorflow as tf
 
 
 class ModelRepository:
-    """Loads `base/NAME/<version>` SavedModels on demand (cached)."""
+    """The SavedModels under `base/NAME/<version>` that a TF Serving
+    started on `base` would serve, loaded on demand (cached).
 
-    def __init__(self, base: str):
+    Without `models_config` every folder of `base` is a model served with
+    TF Serving's default version policy, the newest version only. With
+    one (a `ModelServerConfig` text proto such as `serving/models.config`)
+    exactly its models are served, from their `base_path` (`/models/...`
+    stands for `base`), with their `model_version_policy`: `latest
+    {num_versions: N}`, `specific {versions: ...}` or `all {}`.
+    """
+
+    def __init__(self, base: str, models_config: Optional[str] = None):
         self.base = base
+        self._policies = None
+        if models_config is not None:
+            self._policies = _read_models_config(models_config, base)
         self._cache = {}
         self._lock = threading.Lock()
 
-    def signature(self, name: str, version, signature: str):
-        folder = os.path.join(self.base, name)
+    def served_versions(self, name: str) -> list[int]:
+        """The versions of `name` being served, ascending (may be empty)."""
+        if self._policies is None:
+            folder, policy = os.path.join(self.base, name), None
+        elif name in self._policies:
+            folder, policy = self._policies[name]
+        else:
+            return []
         found = sorted(
             int(d) for d in
             (os.listdir(folder) if os.path.isdir(folder) else [])
             if d.isdigit()
         )
+        kind = None if policy is None else policy.WhichOneof("policy_choice")
+        if kind == "all":
+            return found
+        if kind == "specific":
+            return [v for v in found if v in set(policy.specific.versions)]
+        keep = 1  # TF Serving's default: the newest version
+        if kind == "latest" and policy.latest.num_versions:
+            keep = policy.latest.num_versions
+        return found[-keep:]
+
+    def _folder(self, name: str) -> str:
+        if self._policies is None:
+            return os.path.join(self.base, name)
+        return self._policies[name][0]
+
+    def load(self, name: str, version):
+        """`(loaded SavedModel, version)`; `LookupError` with TF Serving's
+        message if that version is not served."""
+        served = self.served_versions(name)
         if version is None:
-            if not found:
+            if not served:
                 raise LookupError(
                     f"Servable not found for request: Latest({name})")
-            version = found[-1]
-        elif int(version) not in found:
+            version = served[-1]
+        elif int(version) not in served:
             raise LookupError(
                 f"Servable not found for request: Specific({name}, {version})"
             )
@@ -66,27 +120,146 @@ class ModelRepository:
         with self._lock:
             if key not in self._cache:
                 self._cache[key] = tf.saved_model.load(
-                    os.path.join(folder, str(version))
-                )
-        loaded = self._cache[key]
-        if signature is None:
-            return loaded, int(version)
+                    os.path.join(self._folder(name), str(version)))
+        return self._cache[key], int(version)
+
+    def signature(self, name: str, version, signature: str):
+        """The signature function; `KeyError` (a `LookupError`: catch it
+        first) if the model lacks it."""
+        loaded, _ = self.load(name, version)
         if signature not in loaded.signatures:
-            raise KeyError(
-                f'Serving signature name: "{signature}" '
-                'not found in signature def'
-            )
+            raise KeyError(signature)
         return loaded.signatures[signature]
 
 
-def _call(fn, arrays):
-    spec = fn.structured_input_signature[1]
-    missing = set(spec) - set(arrays)
-    if missing:
-        raise ValueError(f"Missing inputs: {sorted(missing)}")
-    args = {k: tf.constant(np.asarray(v), dtype=spec[k].dtype)
-            for k, v in arrays.items()}
-    return {k: v.numpy() for k, v in fn(**args).items()}
+def _read_models_config(path: str, base: str) -> dict:
+    """`{name: (local base path, ModelVersionPolicy or None)}`."""
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    with open(path, encoding="utf-8") as f:
+        config = text_format.Parse(
+            f.read(), model_server_config_pb2.ModelServerConfig())
+    models = {}
+    for entry in config.model_config_list.config:
+        local = entry.base_path
+        if local.startswith("/models/"):
+            local = os.path.join(base, local[len("/models/"):])
+        policy = (entry.model_version_policy
+                  if entry.HasField("model_version_policy") else None)
+        models[entry.name] = (local, policy)
+    return models
+
+
+def model_status(name: str, versions: list[int], version=None) -> dict:
+    """`GetModelStatusResponse` as JSON (`GET /v1/models/NAME[/versions/
+    V]`); `LookupError` with TF Serving's message for nothing served."""
+    if not versions:
+        raise LookupError(f"Could not find any versions of model {name}")
+    if version is not None:
+        if int(version) not in versions:
+            raise LookupError(
+                f"Could not find version {version} of model {name}")
+        versions = [int(version)]
+    return {"model_version_status": [
+        {"version": str(v), "state": "AVAILABLE",
+         "status": {"error_code": "OK", "error_message": ""}}
+        for v in sorted(versions, reverse=True)]}
+
+
+def _inputs(fn) -> dict:
+    """The signature's input specs by name."""
+    return fn.structured_input_signature[1]
+
+
+def _run(fn, arrays: dict) -> dict:
+    """Runs `fn` on arrays already checked against its inputs."""
+    spec = _inputs(fn)
+    return {k: v.numpy() for k, v in fn(**{
+        k: tf.constant(arrays[k], dtype=spec[k].dtype) for k in spec}).items()}
+
+
+def _columnar(fn, inputs) -> dict:
+    """REST `inputs`: as TF Serving's json_tensor.cc reads it, the
+    signature's inputs are looked up by name (other keys are ignored) and
+    converted to the signature's dtypes."""
+    spec = _inputs(fn)
+    if not isinstance(inputs, dict):
+        if len(spec) > 1:
+            raise ValueError(
+                "inputs is a plain value/list, but expecting an object as "
+                "multiple input tensors required as per tensorinfo_map")
+        inputs = {next(iter(spec)): inputs}
+    arrays = {}
+    for name in sorted(spec):
+        if name not in inputs:
+            raise ValueError(
+                f"Missing named input: {name} in 'inputs' object.")
+        arrays[name] = np.asarray(inputs[name])
+    return _run(fn, arrays)
+
+
+def _rows(fn, instances: list) -> tuple[dict, int]:
+    """REST `instances`: every object must have exactly the signature's
+    inputs (json_tensor.cc FillTensorMapFromInstancesList)."""
+    spec = _inputs(fn)
+    names = sorted(spec)
+    if not isinstance(instances[0], dict):
+        if len(spec) > 1:
+            raise ValueError(
+                "instances is a plain list, but expecting list of objects "
+                "as multiple input tensors required as per tensorinfo_map")
+        instances = [{names[0]: row} for row in instances]
+    for i, row in enumerate(instances):
+        for key in row:
+            if key not in spec:
+                raise ValueError(
+                    f"Failed to process element: {i} key: {key} of "
+                    "'instances' list. Error: INVALID_ARGUMENT: JSON "
+                    f"object: does not have named input: {key}")
+        if sorted(row) != names:
+            raise ValueError(
+                f"Failed to process element: {i} of 'instances' list. "
+                f"JSON object: {json.dumps(row)} keys must be equal to: "
+                f"{','.join(names)}")
+    arrays = {k: np.array([r[k] for r in instances]) for k in names}
+    return _run(fn, arrays), len(instances)
+
+
+def _dtype_name(dtype) -> str:
+    """TensorFlow's DataTypeString: `float`, `double`, `int64`, ..."""
+    from tensorflow.core.framework import types_pb2
+
+    return types_pb2.DataType.Name(dtype.as_datatype_enum)[3:].lower()
+
+
+def _predict_request(fn, tensors: dict) -> dict:
+    """gRPC `PredictRequest.inputs`: TF Serving's PreProcessPrediction
+    checks, then the session's dtype check (no casting)."""
+    spec = _inputs(fn)
+    sent, wanted = sorted(tensors), sorted(spec)
+    if len(sent) != len(wanted):
+        raise ValueError(
+            f"input size does not match signature: {len(sent)}!="
+            f"{len(wanted)} len({{{','.join(sent)}}}) != "
+            f"len({{{','.join(wanted)}}}). Sent extra: "
+            f"{{{','.join(k for k in sent if k not in spec)}}}. Missing but "
+            f"required: {{{','.join(k for k in wanted if k not in tensors)}}}.")
+    for key in sent:
+        if key not in spec:
+            raise ValueError(
+                f"input tensor alias not found in signature: {key}. Inputs "
+                f"expected to be in the set {{{','.join(wanted)}}}.")
+    arrays = {}
+    for i, key in enumerate(wanted):
+        proto = tensors[key]
+        dtype = tf.dtypes.as_dtype(proto.dtype)
+        if dtype != spec[key].dtype:
+            raise ValueError(
+                f"Expects arg[{i}] to be {_dtype_name(spec[key].dtype)} but "
+                f"{_dtype_name(dtype)} is provided")
+        arrays[key] = tf.make_ndarray(proto)
+    return _run(fn, arrays)
 
 
 def _tensor_info(name: str, spec) -> dict:
@@ -120,14 +293,16 @@ def metadata(name: str, version: int, loaded) -> dict:
 
 
 class RestServer:
-    """`ThreadingHTTPServer` speaking TF Serving's REST predict API."""
+    """`ThreadingHTTPServer` speaking TF Serving's REST API: predict,
+    model status and metadata."""
 
     _PATH = re.compile(r"^/v1/models/([^/:]+)(?:/versions/(\d+))?:predict$")
     _METADATA = re.compile(
         r"^/v1/models/([^/:]+)(?:/versions/(\d+))?/metadata$")
+    _STATUS = re.compile(r"^/v1/models/([^/:]+)(?:/versions/(\d+))?$")
 
-    def __init__(self, base: str):
-        repo = ModelRepository(base)
+    def __init__(self, base: str, models_config: Optional[str] = None):
+        repo = ModelRepository(base, models_config)
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):  # keep test output clean
@@ -142,17 +317,23 @@ class RestServer:
                 self.wfile.write(data)
 
             def do_GET(self):
-                m = RestServer._METADATA.match(self.path)
-                if not m:
-                    return self._reply(
-                        404,
-                        {"error": f"Malformed request: GET {self.path}"})
+                meta = RestServer._METADATA.match(self.path)
+                status = RestServer._STATUS.match(self.path)
                 try:
-                    loaded, version = repo.signature(m.group(1), m.group(2),
-                                                     None)
+                    if meta:
+                        loaded, version = repo.load(meta.group(1),
+                                                    meta.group(2))
+                        return self._reply(
+                            200, metadata(meta.group(1), version, loaded))
+                    if status:
+                        name = status.group(1)
+                        return self._reply(200, model_status(
+                            name, repo.served_versions(name),
+                            status.group(2)))
                 except LookupError as err:
                     return self._reply(404, {"error": str(err).strip("'\"")})
-                return self._reply(200, metadata(m.group(1), version, loaded))
+                return self._reply(
+                    404, {"error": f"Malformed request: GET {self.path}"})
 
             def do_POST(self):
                 m = RestServer._PATH.match(self.path)
@@ -160,33 +341,35 @@ class RestServer:
                     return self._reply(
                         404,
                         {"error": f"Malformed request: POST {self.path}"})
-                body = json.loads(
-                    self.rfile.read(int(self.headers["Content-Length"])))
                 try:
-                    fn = repo.signature(
-                        m.group(1), m.group(2),
-                        body.get("signature_name", "serving_default"))
+                    body = json.loads(
+                        self.rfile.read(int(self.headers["Content-Length"])))
+                    signature = body.get("signature_name", "serving_default")
+                    fn = repo.signature(m.group(1), m.group(2), signature)
                     if "instances" in body:
-                        rows = body["instances"]
-                        arrays = {k: np.array([r[k] for r in rows])
-                                  for k in rows[0]}
-                        out = _call(fn, arrays)
+                        out, _ = _rows(fn, body["instances"])
                         if len(out) == 1:  # one output: bare rows
                             return self._reply(200, {"predictions": next(
                                 iter(out.values())).tolist()})
+                        n = len(next(iter(out.values())))
                         preds = [{k: v[i].tolist() for k, v in out.items()}
-                                 for i in range(len(rows))]
+                                 for i in range(n)]
                         return self._reply(200, {"predictions": preds})
-                    out = _call(fn, {k: np.array(v)
-                                     for k, v in body["inputs"].items()})
+                    if "inputs" not in body:
+                        raise ValueError("Missing 'inputs' or 'instances' key")
+                    out = _columnar(fn, body["inputs"])
                     if len(out) == 1:  # one output: a bare value
                         return self._reply(200, {"outputs": next(
                             iter(out.values())).tolist()})
                     return self._reply(200, {"outputs": {
                         k: v.tolist() for k, v in out.items()}})
+                except KeyError as err:  # REST looks the signature up first
+                    return self._reply(400, {"error": (
+                        f'Serving signature name: "{err.args[0]}" not '
+                        "found in signature def")})
                 except LookupError as err:
                     return self._reply(404, {"error": str(err).strip("'\"")})
-                except (KeyError, ValueError, tf.errors.OpError) as err:
+                except (ValueError, tf.errors.OpError) as err:
                     return self._reply(400, {"error": str(err).strip("'\"")})
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -206,29 +389,30 @@ class RestServer:
 class GrpcServer:
     """grpc server implementing `tensorflow.serving.PredictionService`."""
 
-    def __init__(self, base: str):
+    def __init__(self, base: str, models_config: Optional[str] = None):
         import grpc
         from tensorflow_serving.apis import (predict_pb2,
                                              prediction_service_pb2_grpc)
 
-        repo = ModelRepository(base)
+        repo = ModelRepository(base, models_config)
 
         class Servicer(prediction_service_pb2_grpc.PredictionServiceServicer):
             def Predict(self, request, context):
                 spec = request.model_spec
                 version = (spec.version.value if spec.HasField("version")
                            else None)
+                signature = spec.signature_name or "serving_default"
                 try:
-                    fn = repo.signature(
-                        spec.name, version,
-                        spec.signature_name or "serving_default")
-                    arrays = {k: tf.make_ndarray(v)
-                              for k, v in request.inputs.items()}
-                    out = _call(fn, arrays)
+                    fn = repo.signature(spec.name, version, signature)
+                    out = _predict_request(fn, dict(request.inputs))
+                except KeyError:  # predict_util.cc's message and code
+                    context.abort(
+                        grpc.StatusCode.FAILED_PRECONDITION,
+                        f'Serving signature key "{signature}" not found.')
                 except LookupError as err:
                     context.abort(grpc.StatusCode.NOT_FOUND,
                                   str(err).strip("'\""))
-                except (KeyError, ValueError, tf.errors.OpError) as err:
+                except (ValueError, tf.errors.OpError) as err:
                     context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                   str(err).strip("'\""))
                 reply = predict_pb2.PredictResponse()

@@ -270,3 +270,152 @@ def test_rest_client_names_a_bare_single_output(half_plus_two, row_format):
         assert client.output_names("half_plus_two", "pair", 123) == ["a", "b"]
         with pytest.raises(ModelNotFoundError, match="signature 'nope'"):
             client.output_names("half_plus_two", "nope")
+
+
+def _copy_versions(source_base, target_base, name, versions):
+    """`target_base/name/<v>` for each v, copies of the first version."""
+    folder = pathlib.Path(source_base) / name
+    first = sorted(p for p in folder.iterdir() if p.name.isdigit())[0]
+    for v in versions:
+        shutil.copytree(first, pathlib.Path(target_base) / name / str(v))
+
+
+def test_version_status_and_the_model_version_policy(half_plus_two,
+                                                     tmp_path):
+    """TF Serving serves the versions its models.config names (by default
+    the newest only); `GET /v1/models/NAME` lists them."""
+    base = tmp_path / "models"
+    _copy_versions(half_plus_two, base, "half_plus_two", [1, 2, 3])
+    config = tmp_path / "models.config"
+    config.write_text(
+        'model_config_list { config { name: "half_plus_two" base_path: '
+        '"/models/half_plus_two" model_platform: "tensorflow" '
+        "model_version_policy { specific { versions: 1 versions: 3 } } } }")
+    with RestServer(str(base), str(config)) as server:
+        assert _http(server.port, "/v1/models/half_plus_two") == (200, {
+            "model_version_status": [
+                {"version": v, "state": "AVAILABLE",
+                 "status": {"error_code": "OK", "error_message": ""}}
+                for v in ("3", "1")]})
+        client = RestClient("127.0.0.1", server.port, timeout=30)
+        assert client.status("half_plus_two") == {3: "AVAILABLE",
+                                                  1: "AVAILABLE"}
+        assert client.status("half_plus_two", 1) == {1: "AVAILABLE"}
+        with pytest.raises(ModelNotFoundError,
+                           match="Could not find version 2 of model"):
+            client.status("half_plus_two", 2)
+        with pytest.raises(ModelNotFoundError,
+                           match=r"Specific\(half_plus_two, 2\)"):
+            client.predict("half_plus_two", {"x": np.ones(1)}, version=2)
+        assert client.predict("half_plus_two", {"x": np.ones(1)},
+                              version=1)["y"].tolist() == [2.5]
+        assert _http(server.port, "/v1/models/half_plus_two/metadata")[1][
+            "model_spec"]["version"] == "3"
+        with pytest.raises(ModelNotFoundError,
+                           match="Could not find any versions of model nope"):
+            client.status("nope")
+    with RestServer(str(base)) as server:  # no config: the newest only
+        client = RestClient("127.0.0.1", server.port, timeout=30)
+        assert client.status("half_plus_two") == {3: "AVAILABLE"}
+
+
+def test_the_projects_models_config_serves_the_two_newest(exported,
+                                                          tmp_path):
+    """serving/models.config keeps `latest { num_versions: 2 }` of each
+    model: after three exports a client pinned to version 2 still works,
+    version 1 is gone."""
+    _, source = exported
+    for name in ("vae_encoder", "vae_decoder"):
+        _copy_versions(source, tmp_path, name, [1, 2, 3])
+    with RestServer(str(tmp_path), str(ROOT / "serving" / "models.config")
+                    ) as rest, GrpcServer(
+            str(tmp_path), str(ROOT / "serving" / "models.config")) as grpc:
+        client = RestClient("127.0.0.1", rest.port, timeout=30)
+        for name in ("vae_encoder", "vae_decoder"):
+            assert client.status(name) == {3: "AVAILABLE", 2: "AVAILABLE"}
+        z = np.zeros((1, 4), np.float32)
+        assert client.decode(z, version=2).shape == (1, 32, 32, 3)
+        with pytest.raises(ModelNotFoundError, match="Specific"):
+            client.decode(z, version=1)
+        with GrpcClient("127.0.0.1", grpc.port, timeout=30) as g:
+            assert g.decode(z, version=2).shape == (1, 32, 32, 3)
+            with pytest.raises(ModelNotFoundError, match="Specific"):
+                g.decode(z, version=1)
+
+
+def _raw_predict(port, name, inputs, signature="serving_default"):
+    """A gRPC Predict with hand-made TensorProtos; the RpcError or reply."""
+    import grpc
+    import tensorflow as tf
+    from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = name
+    request.model_spec.signature_name = signature
+    for key, value in inputs.items():
+        request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+        try:
+            return stub.Predict(request, timeout=30)
+        except grpc.RpcError as err:
+            return err
+
+
+def test_grpc_stand_in_refuses_as_tf_serving_does(half_plus_two):
+    import grpc
+
+    with GrpcServer(half_plus_two) as server:
+        ok = _raw_predict(server.port, "half_plus_two",
+                          {"x": np.array([1.0], np.float32)})
+        assert list(ok.outputs) == ["y"]
+        err = _raw_predict(server.port, "half_plus_two",
+                           {"x": np.array([1.0], np.float64)})
+        assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert err.details() == ("Expects arg[0] to be float but double is "
+                                 "provided")
+        err = _raw_predict(server.port, "half_plus_two",
+                           {"x": np.array([1.0], np.float32)}, "nope")
+        assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert err.details() == 'Serving signature key "nope" not found.'
+        err = _raw_predict(server.port, "half_plus_two", {
+            "x": np.array([1.0], np.float32),
+            "extra": np.array([1.0], np.float32)})
+        assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert err.details() == (
+            "input size does not match signature: 2!=1 len({extra,x}) != "
+            "len({x}). Sent extra: {extra}. Missing but required: {}.")
+        err = _raw_predict(server.port, "half_plus_two",
+                           {"w": np.array([1.0], np.float32)})
+        assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert err.details().startswith(
+            "input tensor alias not found in signature: w.")
+        with GrpcClient("127.0.0.1", server.port, timeout=30) as client:
+            with pytest.raises(ServingError, match="INVALID_ARGUMENT"):
+                client.predict("half_plus_two", {"x": np.array([1.0])})
+            with pytest.raises(ModelNotFoundError,
+                               match='signature key "nope" not found'):
+                client.predict("half_plus_two",
+                               {"x": np.ones(1, np.float32)}, "nope")
+
+
+def test_rest_stand_in_answers_extra_and_missing_keys(half_plus_two):
+    """Row objects must hold exactly the signature's inputs (400); the
+    columnar `inputs` object is read by the signature's names, so an extra
+    key there is ignored, as json_tensor.cc does; a missing one is a 400."""
+    with RestServer(half_plus_two) as server:
+        predict = "/v1/models/half_plus_two:predict"
+        code, body = _http(server.port, predict,
+                           {"instances": [{"x": 1.0, "extra": 2.0}]})
+        assert code == 400 and body["error"].startswith(
+            "Failed to process element: 0 key: extra of 'instances' list.")
+        assert _http(server.port, predict, {"inputs": {
+            "x": [1.0], "extra": [2.0]}}) == (200, {"outputs": [2.5]})
+        assert _http(server.port, predict, {"inputs": {"w": [1.0]}}) == (
+            400, {"error": "Missing named input: x in 'inputs' object."})
+        assert _http(server.port, predict, {
+            "signature_name": "nope", "inputs": {"x": [1.0]}}) == (
+            400, {"error": 'Serving signature name: "nope" not found in '
+                           "signature def"})
+        assert _http(server.port, predict, {"x": [1.0]}) == (
+            400, {"error": "Missing 'inputs' or 'instances' key"})

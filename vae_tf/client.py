@@ -9,8 +9,9 @@ timeout, unknown model, version or signature, bad input.
     codes = client.encode(images)                  # {"z_mean", "z_log_var"}
 
 REST uses `POST /v1/models/NAME[/versions/V]:predict` with the columnar
-`inputs` format (or row `instances`), and `GET .../metadata` for the name of
-a single output (TF Serving answers those unnamed); gRPC calls
+`inputs` format (or row `instances`), `GET .../metadata` for the name of
+a single output (TF Serving answers those unnamed), and `GET
+/v1/models/NAME` for the versions being served (`status`); gRPC calls
 `tensorflow.serving.PredictionService/Predict` with the messages of
 `vae_tf.tensor_proto`.
 
@@ -135,6 +136,22 @@ class RestClient(_Client):
             }
         return {self._single_output(path, model, signature):
                 np.asarray(rows, np.float32)}
+
+    def status(self, model: str,
+               version: Optional[int] = None) -> dict[int, str]:
+        """`{version: state}` of the versions the server has of `model`
+        (`GET /v1/models/NAME[/versions/V]`); a served version is
+        `"AVAILABLE"`. `ModelNotFoundError` if it serves none (or not
+        `version`): check the base path and the models.config's
+        `model_version_policy`."""
+        path = _model_path(model, version)
+        reply = self._request(path, model)
+        try:
+            return {int(s["version"]): s["state"]
+                    for s in reply["model_version_status"]}
+        except (KeyError, TypeError, ValueError):
+            raise ServingError(
+                f"Unexpected status from {self.url}{path}: {reply}") from None
 
     def output_names(self, model: str, signature: str = "serving_default",
                      version: Optional[int] = None) -> list[str]:
