@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     for add in (_add_train, _add_export, _add_check_export, _add_sample,
-                _add_image_commands, _add_evaluate, _add_prepare):
+                _add_image_commands, _add_evaluate, _add_prepare,
+                _add_explore):
         add(commands)
     for command in commands.choices.values():
         command.add_argument(
@@ -240,6 +241,28 @@ def _add_prepare(commands) -> None:
     prepare.add_argument("--data-dir", default=None,
                          help="extra folder for fashion_mnist")
     prepare.set_defaults(func=_prepare)
+
+
+def _add_explore(commands) -> None:
+    explore = commands.add_parser(
+        "explore",
+        help="interactive latent explorer in the browser (needs the "
+             "[explore] extra)",
+        description=(
+            "Serve a local web page (Gradio) with the run's decoded face, "
+            "one slider per attribute vector and per latent dimension, a "
+            "random-face button (the run's sampler), image upload "
+            "(encoding) and interpolation between two faces."
+        ),
+    )
+    explore.add_argument("run_dir", metavar="RUN_DIR",
+                         help="a vae-tf train run directory")
+    explore.add_argument("--host", default="127.0.0.1",
+                         help="address to listen on (default 127.0.0.1; "
+                              "0.0.0.0 serves other machines)")
+    explore.add_argument("--port", type=int, default=7860,
+                         help="port (default 7860)")
+    explore.set_defaults(func=_explore)
 
 
 def _floats(text: str) -> list[float]:
@@ -455,6 +478,16 @@ def _check_export(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     print(f"vae-tf check-export: all {len(checks)} checks passed")
+    return 0
+
+
+def _explore(args: argparse.Namespace) -> int:
+    try:
+        from vae_tf.explore.app import launch
+        launch(args.run_dir, args.host, args.port)
+    except ImportError as err:
+        print(f"vae-tf explore: error: {err}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -1,0 +1,278 @@
+"""`vae-tf explore`: the attribute vectors and codes behind the page, and
+the page itself in a real browser (Playwright driving Debian's Chromium):
+moving the smile slider redraws the face, and changes its mouth more than
+the rest of it."""
+
+import io
+import shutil
+import socket
+import time
+
+import numpy as np
+import pytest
+
+from vae_tf import VAEConfig, train
+from vae_tf.data.faces import ATTRIBUTES, render_faces
+from vae_tf.explore.session import (Explorer, attribute_vectors,
+                                    latent_limits)
+from vae_tf.runs import Run
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# The flags a closed-network machine needs (no sandbox as root, no calls
+# home, see the machine notes).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def faces_run(tmp_path_factory):
+    """A small faces VAE (32x32, 3,000 images, 6 epochs: ~15 s) that has
+    learned where the mouth is."""
+    out = tmp_path_factory.mktemp("explore") / "run"
+    config = VAEConfig(
+        input_shape=(32, 32, 3), latent_dim=8, widths=(16, 32),
+        dense_units=64, batch_size=32, epochs=6, num_examples=3000, seed=5)
+    train(config, out_dir=str(out), verbose=0)
+    return str(out)
+
+
+@pytest.fixture(scope="module")
+def explorer(faces_run):
+    return Explorer.from_run(Run(faces_run))
+
+
+def _mouth_mask(size: int) -> np.ndarray:
+    """Pixels of a centred face that a smile changes: the same face drawn
+    with smile -1 and +1."""
+    face = {k: np.zeros(1, np.float32) for k in ATTRIBUTES}
+    face.update(hair_color=np.ones(1, np.int32),
+                size=np.full(1, 0.5, np.float32),
+                background=np.full(1, 0.5, np.float32),
+                skin_tone=np.full(1, 0.3, np.float32))
+    frown = render_faces(dict(face, smile=-np.ones(1, np.float32)), size)
+    smile = render_faces(dict(face, smile=np.ones(1, np.float32)), size)
+    return np.abs(frown.astype(int) - smile.astype(int)).max(-1)[0] > 30
+
+
+def _change(before: np.ndarray, after: np.ndarray, mask: np.ndarray):
+    """Mean absolute change per pixel inside and outside `mask`."""
+    d = np.abs(after.astype(float) - before.astype(float)).mean(-1)
+    return d[mask].mean(), d[~mask].mean()
+
+
+def test_attribute_vectors_per_kind_of_attribute(explorer):
+    names = set(explorer.vectors)
+    # Binary and continuous attributes: one slider; hair colour: one per
+    # colour, named by the data set.
+    assert {"smile", "glasses", "beard", "skin_tone", "pose", "x", "y",
+            "size", "background"} <= names
+    assert {f"hair_color={c}" for c in ("black", "brown", "blond", "red")
+            } <= names
+    assert "hair_color" not in names
+    for vector in explorer.vectors.values():
+        assert vector.shape == (explorer.latent_dim,)
+    # The definition: mean code with minus mean code without.
+    z = np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32)
+    found = attribute_vectors(
+        z, {"flag": np.array([0, 1, 0, 1, 1, 0]),
+            "level": np.array([0.1, 0.9, 0.2, 0.8, 0.7, 0.3], np.float32),
+            "kind": np.array([0, 1, 2, 0, 1, 2]),
+            "same": np.ones(6)}, {"kind": ("a", "b")})
+    np.testing.assert_allclose(
+        found["flag"], z[[1, 3, 4]].mean(0) - z[[0, 2, 5]].mean(0),
+        rtol=1e-6)
+    np.testing.assert_allclose(found["level"], found["flag"], rtol=1e-6)
+    assert sorted(found) == ["flag", "kind=2", "kind=a", "kind=b", "level"]
+    np.testing.assert_allclose(
+        found["kind=2"], z[[2, 5]].mean(0) - z[[0, 1, 3, 4]].mean(0),
+        rtol=1e-6)
+
+
+def test_latent_sliders_span_the_datas_codes():
+    z = np.array([[0.5, -7.2, 0.0], [1.0, 2.0, 3.5]], np.float32)
+    np.testing.assert_array_equal(
+        latent_limits(z), [[-3, 3], [-8, 3], [-3, 4]])
+
+
+def test_codes_images_encoding_and_interpolation(explorer, faces_run):
+    k = explorer.latent_dim
+    zero = np.zeros(k, np.float32)
+    np.testing.assert_allclose(
+        explorer.code(zero, {"smile": 2.0, "glasses": -1.0}),
+        2 * explorer.vectors["smile"] - explorer.vectors["glasses"],
+        rtol=1e-6)
+    image = explorer.image(zero)
+    assert image.dtype == np.uint8 and image.shape == (32, 32, 3)
+    before, after = image, explorer.image(explorer.code(zero, {"smile": 2}))
+    mouth, rest = _change(before, after, _mouth_mask(32))
+    assert mouth > 1.5 * rest, (mouth, rest)
+
+    run = Run(faces_run)
+    face = run.data.validation.images[0]
+    z = explorer.encode(face)
+    expected = run.models.encoder.predict(face[None] / 255.0, verbose=0)[0]
+    np.testing.assert_allclose(z, expected[0], atol=1e-5)
+    # Any size and channel count is resized / converted first.
+    big = np.repeat(np.repeat(face, 2, 0), 2, 1)
+    assert np.abs(explorer.encode(big) - z).max() < 0.5
+    assert explorer.encode(face[..., :1]).shape == (k,)
+    other = run.data.validation.images[1]
+    np.testing.assert_array_equal(explorer.between(face, other, 0.0),
+                                  explorer.image(z))
+    np.testing.assert_array_equal(explorer.between(face, other, 1.0),
+                                  explorer.image(explorer.encode(other)))
+    assert explorer.random_code(3).shape == (k,)
+    assert not np.array_equal(explorer.random_code(3),
+                              explorer.random_code(4))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def page_url(explorer):
+    pytest.importorskip("gradio", reason="install the [explore] extra")
+    from vae_tf.explore.app import build_app
+
+    app = build_app(explorer)
+    port = _free_port()
+    app.launch(server_name="127.0.0.1", server_port=port,
+               prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("no Chromium installed (Debian: apt-get install "
+                    "chromium; .ci/run installs it)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="install the [test] extra (playwright)")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _face(page, element="#face") -> tuple[str, np.ndarray]:
+    """The `src` of the shown picture and its pixels at model size."""
+    from PIL import Image
+
+    src = page.locator(f"{element} img").get_attribute("src")
+    data = page.request.get(src).body()
+    image = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    factor = image.shape[0] // 32
+    return src, image[::factor, ::factor]
+
+
+def _wait_for_new(page, old_src: str, element="#face", timeout=30.0):
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        src = page.locator(f"{element} img").get_attribute("src")
+        if src and src != old_src:
+            return _face(page, element)
+        time.sleep(0.05)
+    raise AssertionError(f"{element} was not redrawn within {timeout} s")
+
+
+def test_moving_the_smile_slider_changes_the_mouth(browser, page_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(page_url, wait_until="networkidle")
+    page.locator("#face img").wait_for(timeout=30000)
+    src, before = _face(page)
+    page.locator("#attr-smile input[type=range]").fill("2.5")
+    src, after = _wait_for_new(page, src)
+    assert not np.array_equal(before, after)
+    mouth, rest = _change(before, after, _mouth_mask(32))
+    print(f"smile 0 -> 2.5: mean change {mouth:.2f} in the mouth, "
+          f"{rest:.2f} elsewhere (0-255)")
+    assert mouth > 1.5 * rest
+
+    # Random face: new latent slider values and a new face.
+    page.get_by_text("Latent dimensions", exact=True).click()  # open it
+    z0 = page.locator("#z-0 input[type=number]").input_value()
+    page.locator("#seed input").fill("7")
+    page.locator("#random").click()
+    src, drawn = _wait_for_new(page, src)
+    assert page.locator("#z-0 input[type=number]").input_value() != z0
+    assert page.locator("#attr-smile input[type=number]").input_value() == "0"
+
+    # Interpolation: A = this face, B = another, t moves between them.
+    page.get_by_role("tab", name="Interpolate").click()
+    page.locator("#take-a").click()
+    page.locator("#face-a img").wait_for(timeout=30000)
+    page.get_by_role("tab", name="Edit").click()
+    page.locator("#seed input").fill("8")
+    page.locator("#random").click()
+    src, _ = _wait_for_new(page, src)
+    page.get_by_role("tab", name="Interpolate").click()
+    page.locator("#take-b").click()
+    page.locator("#face-b img").wait_for(timeout=30000)
+    page.locator("#between img").wait_for(timeout=30000)
+    middle_src, middle = _face(page, "#between")
+    page.locator("#t input[type=range]").fill("0")
+    _, start = _wait_for_new(page, middle_src, "#between")
+    assert not np.array_equal(middle, start)
+    page.close()
+
+
+def test_uploading_an_image_shows_its_reconstruction(browser, page_url,
+                                                     explorer, faces_run,
+                                                     tmp_path):
+    from PIL import Image
+
+    face = Run(faces_run).data.validation.images[2]
+    path = tmp_path / "face.png"
+    Image.fromarray(face).save(path)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(page_url, wait_until="networkidle")
+    page.locator("#face img").wait_for(timeout=30000)
+    src, _ = _face(page)
+    page.locator("#upload input[type=file]").set_input_files(str(path))
+    _, shown = _wait_for_new(page, src)
+    np.testing.assert_array_equal(shown,
+                                  explorer.image(explorer.encode(face)))
+    page.close()
+
+
+def test_the_command_serves_the_page_and_explains_a_missing_extra(
+        faces_run):
+    import subprocess
+    import sys
+    import urllib.request
+
+    pytest.importorskip("gradio", reason="install the [explore] extra")
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "vae_tf.cli", "explore", faces_run,
+         "--port", str(port)], stdout=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in server.stdout:
+            lines.append(line)
+            if "open http" in line:
+                break
+        assert lines[-1].strip() == (f"vae-tf explore: open "
+                                     f"http://127.0.0.1:{port}/ (Ctrl-C "
+                                     "stops)"), lines
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/",
+                                    timeout=30) as reply:
+            assert reply.status == 200 and b"<html" in reply.read()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    blocked = subprocess.run(
+        [sys.executable, "-c",
+         "import sys; sys.modules['gradio'] = None\n"
+         "from vae_tf.cli import main\n"
+         f"sys.exit(main(['explore', {faces_run!r}]))"],
+        capture_output=True, text=True, timeout=120)
+    assert blocked.returncode == 2
+    assert "pip install 'vae_tf[explore]'" in blocked.stderr
+    assert "Traceback" not in blocked.stderr

@@ -1,0 +1,7 @@
+"""`vae-tf explore RUN_DIR`: an interactive latent explorer in the browser
+(Gradio, the `[explore]` extra).
+
+- `session`: the computation (attribute vectors, codes, images), NumPy
+  and the run's Keras models, no web framework;
+- `app`: the Gradio page on top of it.
+"""

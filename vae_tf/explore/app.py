@@ -1,0 +1,171 @@
+"""The `vae-tf explore` page (Gradio): a face and the sliders that make it.
+
+- **Attributes**: one slider per attribute vector (smile, glasses, beard,
+  skin tone, each hair colour, pose, and the data set's other
+  attributes); 0 adds nothing, 1 adds the average difference between
+  images with and without the attribute.
+- **Latent dimensions**: one slider per dimension of the base code, over
+  the range the data's codes take in it.
+- **Random face** draws the base code from the run's sampler; **Upload**
+  encodes an image (its `z_mean`) as the base code; **Reset** sets z = 0.
+- **Interpolate**: two faces (uploaded, or the current one) and the
+  fraction `t` of the slerp between their codes.
+
+The picture is redrawn as a slider moves (the sliders' `input` event, the
+latest value winning when several queue up).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import numpy as np
+
+from vae_tf.explore.session import Explorer
+from vae_tf.pictures.png import upscale
+
+# Attribute strengths span [-3, 3]; each latent slider spans the data's
+# codes in its dimension (`Explorer.limits`).
+SLIDER_RANGE = 3.0
+DISPLAY_SIZE = 256  # pixels the face is shown at (nearest-neighbour)
+
+
+def _gradio():
+    # No usage reports from a local tool (and none reach a closed network).
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    try:
+        import gradio as gr
+    except ImportError:
+        raise ImportError(
+            "vae-tf explore needs Gradio: pip install 'vae_tf[explore]'"
+        ) from None
+    return gr
+
+
+def build_app(explorer: Explorer, title: str = "vae_tf latent explorer"):
+    """The Gradio `Blocks` page for `explorer` (not launched)."""
+    gr = _gradio()
+    names = sorted(explorer.vectors)
+    k = explorer.latent_dim
+
+    def show(z) -> np.ndarray:
+        image = explorer.image(z)
+        factor = max(1, DISPLAY_SIZE // image.shape[0])
+        image = upscale(image, factor)
+        return image[..., 0] if image.shape[-1] == 1 else image
+
+    def compose(values) -> np.ndarray:
+        """The code of the slider values (latents, then attributes)."""
+        return explorer.code(values[:k], dict(zip(names, values[k:])))
+
+    def render(*values):
+        return show(compose(values))
+
+    def current(*values):
+        return explorer.image(compose(values))
+
+    def with_base(z):
+        """Slider values and picture for a new base code (kept inside the
+        sliders' ranges, so the sliders show the face that is drawn)."""
+        z = np.clip(np.asarray(z, np.float32), explorer.limits[:, 0],
+                    explorer.limits[:, 1])
+        return [float(v) for v in z] + [0.0] * len(names) + [show(z)]
+
+    with gr.Blocks(title=title) as app:
+        gr.Markdown(f"# {title}\n{k} latent dimensions, "
+                    f"{len(names)} attribute sliders.")
+        with gr.Tab("Edit"):
+            with gr.Row():
+                with gr.Column(scale=1):
+                    face = gr.Image(show(np.zeros(k)), label="face",
+                                    elem_id="face", interactive=False,
+                                    format="png")
+                    with gr.Row():
+                        seed = gr.Number(0, label="seed", precision=0,
+                                         minimum=0, elem_id="seed")
+                        random_button = gr.Button("Random face",
+                                                  elem_id="random")
+                        reset_button = gr.Button("Reset (z = 0)",
+                                                 elem_id="reset")
+                    # PNG: Gradio's default (webp) is lossy.
+                    upload = gr.Image(label="Encode an image",
+                                      type="numpy", sources=["upload"],
+                                      elem_id="upload", format="png")
+                with gr.Column(scale=2):
+                    with gr.Accordion("Attributes", open=True):
+                        attributes = [
+                            gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, 0.0,
+                                      step=0.05, label=name,
+                                      elem_id=f"attr-{_slug(name)}")
+                            for name in names]
+                    with gr.Accordion("Latent dimensions", open=False):
+                        latents = [
+                            gr.Slider(float(low), float(high), 0.0,
+                                      step=0.05, label=f"z{i}",
+                                      elem_id=f"z-{i}")
+                            for i, (low, high) in enumerate(explorer.limits)]
+        sliders = latents + attributes
+        for slider in sliders:
+            slider.input(render, sliders, face, trigger_mode="always_last",
+                         show_progress="hidden")
+        random_button.click(
+            lambda s: with_base(explorer.random_code(int(s or 0))),
+            seed, sliders + [face])
+        reset_button.click(lambda: with_base(np.zeros(k)), None,
+                           sliders + [face])
+        upload.upload(
+            lambda image: with_base(explorer.encode(image)), upload,
+            sliders + [face])
+
+        with gr.Tab("Interpolate"):
+            with gr.Row():
+                face_a = gr.Image(label="A", type="numpy", elem_id="face-a",
+                                  format="png")
+                between = gr.Image(label="between", elem_id="between",
+                                   interactive=False, format="png")
+                face_b = gr.Image(label="B", type="numpy", elem_id="face-b",
+                                  format="png")
+            with gr.Row():
+                take_a = gr.Button("A = current face", elem_id="take-a")
+                t = gr.Slider(0.0, 1.0, 0.5, step=0.05, label="t",
+                              elem_id="t")
+                take_b = gr.Button("B = current face", elem_id="take-b")
+
+        def interpolate(a, b, fraction):
+            if a is None or b is None:
+                return None
+            image = explorer.between(a, b, fraction)
+            factor = max(1, DISPLAY_SIZE // image.shape[0])
+            return upscale(image, factor)
+
+        take_a.click(current, sliders, face_a)
+        take_b.click(current, sliders, face_b)
+        for event in (t.input, face_a.change, face_b.change):
+            event(interpolate, [face_a, face_b, t], between,
+                  trigger_mode="always_last", show_progress="hidden")
+    return app
+
+
+def _slug(name: str) -> str:
+    """An HTML id from an attribute slider name (`hair_color=red`)."""
+    return "".join(c if c.isalnum() else "-" for c in name)
+
+
+def launch(run_dir: str, host: str = "127.0.0.1", port: Optional[int] = None,
+           block: bool = True):
+    """Builds the explorer of `run_dir` and serves it; returns the app
+    (already serving when `block` is False)."""
+    from vae_tf.runs import Run
+
+    _gradio()  # a missing extra fails before the run is loaded
+    print(f"vae-tf explore: loading {run_dir} and finding the attribute "
+          "vectors...", flush=True)
+    app = build_app(Explorer.from_run(Run(run_dir)),
+                    title=f"vae_tf latent explorer: {run_dir}")
+    app.launch(server_name=host, server_port=port, prevent_thread_lock=True,
+               quiet=True)
+    print(f"vae-tf explore: open {app.local_url} (Ctrl-C stops)", flush=True)
+    if block:
+        app.block_thread()
+    return app

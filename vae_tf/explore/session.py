@@ -1,0 +1,165 @@
+"""What `vae-tf explore` computes, without the web page: attribute
+directions in the latent space of a trained run, and the image of a code.
+
+A face is its code: a base code z (one slider per latent dimension, from
+the run's sampler, an encoded image or z = 0) plus `strength * vector`
+for every attribute slider. An attribute's vector is the mean code of
+the images that have it minus the mean code of those that do not
+(`vae_tf.generate.attribute_vector`): binary attributes (glasses, beard)
+split at their two values, continuous ones (smile, skin tone, pose) at
+their median, and categorical ones with a few integer values (hair colour)
+give one vector per value, that value against the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+import numpy as np
+
+from vae_tf import generate
+from vae_tf.interpolation import slerp
+from vae_tf.pixels import as_float_images
+
+# Integer attributes with at most this many values get a vector per value.
+MAX_CATEGORIES = 8
+# Images of the data split used to find the attribute vectors.
+VECTOR_IMAGES = 2000
+
+
+@dataclasses.dataclass
+class Explorer:
+    """A run's decoder, encoder, sampler and attribute vectors.
+
+    vectors: slider name -> direction `(latent_dim,)`; one slider per
+        binary or continuous attribute (`smile`), one per value of a
+        categorical one (`hair_color=2`, or the value's name when the data
+        set names them).
+    limits: `(latent_dim, 2)` low and high end of each latent slider: the
+        data's codes span them (whole numbers, at least [-3, 3]); a VAE's
+        codes are often far wider than N(0, 1) in the dimensions it uses.
+    """
+
+    encoder: object
+    decoder: object
+    sampler: object
+    vectors: dict[str, np.ndarray]
+    image_shape: tuple[int, int, int]
+    limits: np.ndarray
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.sampler.latent_dim)
+
+    @classmethod
+    def from_run(cls, run, split: str = "validation") -> "Explorer":
+        """From a `vae_tf.runs.Run`: its models, sampler, and vectors from
+        up to `VECTOR_IMAGES` images of `split` with their attributes."""
+        data = getattr(run.data, split)
+        images = run.split_images(split)[:VECTOR_IMAGES]
+        attributes = {k: np.asarray(v)[:len(images)]
+                      for k, v in data.attributes.items()}
+        z = generate.encoder_fn(run.models.encoder)(as_float_images(images))
+        return cls(run.models.encoder, run.models.decoder, run.sampler(),
+                   attribute_vectors(z, attributes,
+                                     value_names(run.config.data)),
+                   tuple(run.config.input_shape), latent_limits(z))
+
+    def code(self, base, strengths: dict[str, float]) -> np.ndarray:
+        """`base` `(latent_dim,)` plus each slider's strength times its
+        vector."""
+        z = np.asarray(base, np.float32).reshape(self.latent_dim).copy()
+        for name, strength in strengths.items():
+            z += np.float32(strength) * self.vectors[name]
+        return z
+
+    def image(self, z) -> np.ndarray:
+        """The decoded image of one code, uint8 `(H, W, C)`."""
+        x = generate.decoder_fn(self.decoder)(
+            np.asarray(z, np.float32).reshape(1, self.latent_dim))[0]
+        return np.round(np.clip(x, 0.0, 1.0) * 255).astype(np.uint8)
+
+    def random_code(self, seed: int) -> np.ndarray:
+        """One draw of the run's sampler."""
+        return self.sampler.sample(1, seed=int(seed))[0]
+
+    def encode(self, image) -> np.ndarray:
+        """`z_mean` of any `(H, W, C)` image (uint8 or [0, 1]), resized to
+        the model's input (bilinear) and given its channel count."""
+        x = as_float_images(np.asarray(image))
+        if x.ndim == 2:
+            x = x[..., None]
+        h, w, c = self.image_shape
+        if x.shape[-1] != c:
+            x = x[..., :3].mean(-1, keepdims=True) if c == 1 else (
+                np.repeat(x[..., :1], 3, -1) if x.shape[-1] == 1
+                else x[..., :3])
+        if x.shape[:2] != (h, w):
+            x = _resize(x, h, w)
+        return generate.encoder_fn(self.encoder)(x[None])[0]
+
+    def between(self, image_a, image_b, t: float) -> np.ndarray:
+        """The decoded point at fraction `t` of the slerp between the codes
+        of two images."""
+        z = slerp(self.encode(image_a), self.encode(image_b),
+                  np.array([float(t)]))[0]
+        return self.image(z)
+
+
+def value_names(data_name: str) -> dict[str, tuple[str, ...]]:
+    """Names of categorical attribute values, where the data set has them
+    (faces: hair colours)."""
+    if data_name == "faces":
+        from vae_tf.data.faces import HAIR_COLORS
+
+        return {"hair_color": tuple(HAIR_COLORS)}
+    return {}
+
+
+def latent_limits(z: np.ndarray, floor: float = 3.0) -> np.ndarray:
+    """`(K, 2)`: per dimension, the whole numbers around the codes `z`
+    `(n, K)`, and at least `[-floor, floor]`."""
+    low = np.minimum(np.floor(z.min(axis=0)), -floor)
+    high = np.maximum(np.ceil(z.max(axis=0)), floor)
+    return np.stack([low, high], axis=1).astype(np.float32)
+
+
+def attribute_vectors(z: np.ndarray, attributes: dict[str, np.ndarray],
+                      names: Optional[dict] = None) -> dict[str, np.ndarray]:
+    """Slider name -> latent direction for each usable attribute (see the
+    module docstring), from the codes `z` `(n, K)` of images with these
+    attributes (arrays `(n,)`); single-valued attributes are skipped."""
+    names = names or {}
+    vectors = {}
+    for name in sorted(attributes):
+        values = np.asarray(attributes[name]).reshape(-1)
+        distinct = np.unique(values)
+        if len(distinct) < 2:
+            continue
+        if (len(distinct) == 2 or not np.issubdtype(values.dtype, np.integer)
+                or len(distinct) > MAX_CATEGORIES):
+            cut = distinct[0] if len(distinct) == 2 else np.median(values)
+            vectors[name] = _difference(z, values > cut)
+            continue
+        labels = names.get(name, ())
+        for value in distinct:
+            label = (labels[value] if 0 <= value < len(labels)
+                     else str(int(value)))
+            vectors[f"{name}={label}"] = _difference(z, values == value)
+    return vectors
+
+
+def _difference(z: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    return (z[mask].mean(axis=0) - z[~mask].mean(axis=0)).astype(np.float32)
+
+
+def _resize(x: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Bilinear resize of `(H, W, C)` float pixels (Pillow per channel)."""
+    from PIL import Image
+
+    channels = [
+        np.asarray(Image.fromarray(x[..., i].astype(np.float32)).resize(
+            (w, h), Image.BILINEAR))
+        for i in range(x.shape[-1])]
+    return np.stack(channels, axis=-1)
