@@ -103,3 +103,18 @@ def test_training_ends_with_an_embedding_projector_entry(faces_run):
     tile = sprite[(i // cols) * h:(i // cols + 1) * h,
                   (i % cols) * w:(i % cols + 1) * w]
     np.testing.assert_array_equal(tile, run.data.validation.images[i])
+
+
+def test_writing_the_summaries_does_not_change_training(tmp_path):
+    """Bug: encoding with the full encoder in the callback ran Sampling and
+    advanced the seed state training draws from (and resumes with)."""
+    config = VAEConfig(
+        input_shape=(32, 32, 3), latent_dim=4, widths=(8, 16),
+        dense_units=32, batch_size=32, epochs=2, num_examples=96, seed=4,
+    )
+    with_logs = train(config, out_dir=str(tmp_path / "run"), verbose=0)
+    without = train(config, verbose=0)  # no run directory: no callbacks
+    assert os.path.isdir(tmp_path / "run" / "logs" / "latent")
+    for a, b in zip(with_logs.models.vae.get_weights(),
+                    without.models.vae.get_weights()):
+        np.testing.assert_array_equal(a, b)

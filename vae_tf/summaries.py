@@ -64,9 +64,16 @@ class LatentSummaries(keras.callbacks.Callback):
             (num_images, latent_dim)).astype(np.float32)
         self.num_images = num_images
         self._writer = None
+        # The moments only: the encoder's third output runs the Sampling
+        # layer, whose draws would advance the seed state training uses
+        # (and that BackupAndRestore saves), so a run with summaries would
+        # train on other noise than one without, and resume differently.
+        encoder = models.encoder
+        self._moments = keras.Model(encoder.inputs, encoder.outputs[:2],
+                                    name="moments")
 
     def _encode(self) -> tuple[np.ndarray, np.ndarray]:
-        z_mean, z_log_var, _ = self.models.encoder.predict(
+        z_mean, z_log_var = self._moments.predict(
             self.images, batch_size=256, verbose=0)
         return z_mean, z_log_var
 
