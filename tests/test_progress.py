@@ -63,3 +63,19 @@ def test_export_and_iwae_show_progress(trained_run, tmp_path, capsys):
     lines = _lines(capsys)
     assert lines[0] == "IWAE bound, k=4, 20 images:"
     assert lines[1].startswith("20/20 - ")
+
+
+def test_commands_that_read_a_run_show_its_data_being_drawn(
+        trained_run, tmp_path, capsys):
+    """`vae-tf reconstruct` (and every RUN_DIR command) redraws the run's
+    procedural data: a bar, not seconds of silence."""
+    from vae_tf import cli
+    from vae_tf.runs import Run
+
+    assert cli.main(["reconstruct", trained_run, "--out",
+                     str(tmp_path / "r.png")]) == 0
+    lines = _lines(capsys)
+    assert lines[0] == "Drawing 152 'faces' images (32x32)"
+    assert lines[1].startswith("152/152 - ")
+    Run(trained_run).data  # the library stays silent by default
+    assert _lines(capsys) == []

@@ -494,7 +494,7 @@ def _explore(args: argparse.Namespace) -> int:
 def _load_run(args: argparse.Namespace):
     from vae_tf.runs import Run
 
-    return Run(args.run_dir)
+    return Run(args.run_dir, verbose="auto")
 
 
 def _wrote(args: argparse.Namespace, path: str) -> int:

@@ -266,17 +266,21 @@ class Run:
     Args:
         run_dir: the directory `vae-tf train` wrote.
         data: the run's data set if already loaded (else `run_data`).
+        verbose: a progress bar while `run_data` draws procedural images
+            (`vae_tf.progress`).
     """
 
-    def __init__(self, run_dir: str, data: Optional[DataSet] = None):
+    def __init__(self, run_dir: str, data: Optional[DataSet] = None,
+                 verbose: Verbosity = 0):
         self.dir = run_dir
         self.config, self.models = load_run(run_dir)
         self._data = data
+        self._verbose = verbose
 
     @property
     def data(self) -> DataSet:
         if self._data is None:
-            self._data = run_data(self.config)
+            self._data = run_data(self.config, self._verbose)
         return self._data
 
     def split_images(self, split: str) -> np.ndarray:

@@ -161,7 +161,7 @@ def launch(run_dir: str, host: str = "127.0.0.1", port: Optional[int] = None,
     _gradio()  # a missing extra fails before the run is loaded
     print(f"vae-tf explore: loading {run_dir} and finding the attribute "
           "vectors...", flush=True)
-    app = build_app(Explorer.from_run(Run(run_dir)),
+    app = build_app(Explorer.from_run(Run(run_dir, verbose="auto")),
                     title=f"vae_tf latent explorer: {run_dir}")
     app.launch(server_name=host, server_port=port, prevent_thread_lock=True,
                quiet=True)
