@@ -49,11 +49,13 @@ def build_app(explorer: Explorer, title: str = "vae_tf latent explorer"):
     names = sorted(explorer.vectors)
     k = explorer.latent_dim
 
-    def show(z) -> np.ndarray:
-        image = explorer.image(z)
-        factor = max(1, DISPLAY_SIZE // image.shape[0])
-        image = upscale(image, factor)
+    def display(image: np.ndarray) -> np.ndarray:
+        """A decoded uint8 image enlarged for the page."""
+        image = upscale(image, max(1, DISPLAY_SIZE // image.shape[0]))
         return image[..., 0] if image.shape[-1] == 1 else image
+
+    def show(z) -> np.ndarray:
+        return display(explorer.image(z))
 
     def compose(values) -> np.ndarray:
         """The code of the slider values (latents, then attributes)."""
@@ -135,9 +137,7 @@ def build_app(explorer: Explorer, title: str = "vae_tf latent explorer"):
         def interpolate(a, b, fraction):
             if a is None or b is None:
                 return None
-            image = explorer.between(a, b, fraction)
-            factor = max(1, DISPLAY_SIZE // image.shape[0])
-            return upscale(image, factor)
+            return display(explorer.between(a, b, fraction))
 
         take_a.click(current, sliders, face_a)
         take_b.click(current, sliders, face_b)

@@ -91,10 +91,7 @@ class Explorer:
         if x.ndim == 2:
             x = x[..., None]
         h, w, c = self.image_shape
-        if x.shape[-1] != c:
-            x = x[..., :3].mean(-1, keepdims=True) if c == 1 else (
-                np.repeat(x[..., :1], 3, -1) if x.shape[-1] == 1
-                else x[..., :3])
+        x = _match_channels(x, c)
         if x.shape[:2] != (h, w):
             x = _resize(x, h, w)
         return generate.encoder_fn(self.encoder)(x[None])[0]
@@ -152,6 +149,17 @@ def attribute_vectors(z: np.ndarray, attributes: dict[str, np.ndarray],
 
 def _difference(z: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (z[mask].mean(axis=0) - z[~mask].mean(axis=0)).astype(np.float32)
+
+
+def _match_channels(x: np.ndarray, channels: int) -> np.ndarray:
+    """Grey, RGB or RGBA pixels `(H, W, C)` as `channels` (1 or 3)."""
+    if x.shape[-1] == channels:
+        return x
+    if channels == 1:
+        return x[..., :3].mean(-1, keepdims=True)
+    if x.shape[-1] == 1:
+        return np.repeat(x, 3, -1)
+    return x[..., :3]  # RGBA: drop alpha
 
 
 def _resize(x: np.ndarray, h: int, w: int) -> np.ndarray:
