@@ -79,7 +79,8 @@ def test_commands_are_quiet_unless_asked(trained_run, tmp_path):
     quiet = _reconstruct(trained_run, tmp_path / "a.png")
     assert quiet.returncode == 0, quiet.stderr[-2000:]
     assert quiet.stderr == ""
-    assert quiet.stdout.startswith("vae-tf reconstruct: wrote")
+    assert quiet.stdout.splitlines()[-1].startswith(
+        "vae-tf reconstruct: wrote")
     verbose = _reconstruct(trained_run, tmp_path / "b.png", "--verbose")
     own_level = _reconstruct(trained_run, tmp_path / "c.png",
                              TF_CPP_MIN_LOG_LEVEL="0")
