@@ -1,5 +1,10 @@
-"""FLOP counting and the CPU's float32 matmul ceiling, for the benchmarks."""
+"""FLOP counting and the CPU's float32 matmul ceiling, for the benchmarks.
 
+`python benchmarks/flops.py` measures the ceiling as the other benchmarks
+do (waiting for a quiet machine, three sizes, best of 10) and prints it
+beside the CPU's theoretical peak (cores x clock x FLOP per cycle)."""
+
+import os
 import time
 
 import keras
@@ -43,20 +48,133 @@ def training_flops_per_image(model: keras.Model) -> float:
     return 3.0 * forward_flops_per_image(model)
 
 
-def matmul_ceiling_gflops(n: int = 4096, repeats: int = 10) -> float:
-    """Attainable float32 GFLOP/s of this CPU: the best of `repeats` timed
-    n x n matmuls (2 n^3 FLOPs each) through TensorFlow."""
-    a = tf.random.normal((n, n))
-    b = tf.random.normal((n, n))
+# float32 FLOPs per cycle per core of the widest FMA units: two FMA pipes
+# of 8 (AVX2) or 16 (AVX-512) lanes, 2 FLOPs per FMA. AMD Zen 4 runs
+# AVX-512 on 256-bit pipes (two halves per instruction), so its peak is
+# the AVX2 one; Zen 1 has 128-bit pipes.
+_FLOPS_PER_CYCLE = {"avx512": 64, "avx2": 32, "zen4": 32, "zen1": 16}
 
-    @tf.function
-    def mm(a, b):
-        return tf.reduce_sum(tf.matmul(a, b))
 
-    mm(a, b).numpy()  # trace and warm up
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        mm(a, b).numpy()
-        best = min(best, time.perf_counter() - start)
-    return 2.0 * n**3 / best / 1e9
+def cpu_info() -> dict:
+    """Model, family, nominal clock (MHz, as /proc/cpuinfo reports it; a
+    VM shows the base clock, turbo can run above it) and vector flags."""
+    info = {"model": "unknown", "vendor": "", "family": 0, "model_id": 0,
+            "mhz": 0.0, "flags": set(), "cores": os.cpu_count() or 1}
+    try:
+        text = open("/proc/cpuinfo", encoding="utf-8").read()
+    except OSError:
+        return info
+    first = text.split("\n\n")[0]
+    for line in first.splitlines():
+        key, _, value = (part.strip() for part in line.partition(":"))
+        if key == "model name":
+            info["model"] = value
+        elif key == "vendor_id":
+            info["vendor"] = value
+        elif key == "cpu family":
+            info["family"] = int(value)
+        elif key == "model":
+            info["model_id"] = int(value)
+        elif key == "cpu MHz":
+            info["mhz"] = float(value)
+        elif key == "flags":
+            info["flags"] = set(value.split())
+    return info
+
+
+def theoretical_peak_gflops(info: dict) -> tuple[float, str]:
+    """cores x nominal clock x float32 FLOP/cycle, and how it was made."""
+    flags, amd = info["flags"], info["vendor"] == "AuthenticAMD"
+    if amd and info["family"] == 23 and info["model_id"] < 0x30:
+        kind = "zen1"
+    elif amd and "avx512f" in flags:
+        kind = "zen4"
+    elif "avx512f" in flags:
+        kind = "avx512"
+    elif "avx2" in flags and "fma" in flags:
+        kind = "avx2"
+    else:
+        return 0.0, "unknown vector units"
+    per_cycle = _FLOPS_PER_CYCLE[kind]
+    peak = info["cores"] * info["mhz"] / 1e3 * per_cycle
+    return peak, (f"{info['cores']} cores x {info['mhz'] / 1e3:.2f} GHz x "
+                  f"{per_cycle} FLOP/cycle ({kind})")
+
+
+def busy_cores(seconds: float = 1.0) -> float:
+    """Cores' worth of CPU time the whole machine used over `seconds`
+    (from /proc/stat), while this process sleeps: ~0 on a quiet machine."""
+    def read():
+        fields = open("/proc/stat", encoding="ascii").readline().split()[1:]
+        values = [int(v) for v in fields]
+        idle = values[3] + values[4]  # idle + iowait
+        return sum(values) - idle, sum(values)
+    try:
+        busy0, total0 = read()
+        time.sleep(seconds)
+        busy1, total1 = read()
+    except OSError:
+        return 0.0
+    cores = os.cpu_count() or 1
+    return cores * (busy1 - busy0) / max(total1 - total0, 1)
+
+
+def wait_until_quiet(limit: float = 0.1, patience: float = 60.0) -> float:
+    """Waits (up to `patience` s) until other work uses under `limit`
+    cores; returns the last reading. A ceiling measured beside other work
+    is low (91.5 GFLOP/s once, where a quiet run gives ~218)."""
+    deadline = time.monotonic() + patience
+    load = busy_cores()
+    while load > limit and time.monotonic() < deadline:
+        load = busy_cores()
+    return load
+
+
+def matmul_ceiling_gflops(sizes=(1024, 2048, 4096), repeats: int = 10,
+                          report: bool = False) -> float:
+    """Attainable float32 GFLOP/s of this CPU: the best over `sizes` of the
+    best of `repeats` timed n x n matmuls (2 n^3 FLOPs each) through
+    TensorFlow, measured once the machine is quiet. `report` prints the
+    quiet check, each size and the theoretical peak beside it."""
+    load = wait_until_quiet()
+    results = {}
+    for n in sizes:
+        a = tf.random.normal((n, n))
+        b = tf.random.normal((n, n))
+
+        @tf.function
+        def mm(a, b):
+            return tf.reduce_sum(tf.matmul(a, b))
+
+        mm(a, b).numpy()  # trace and warm up
+        best = np.inf
+        for _ in range(repeats):
+            start = time.perf_counter()
+            mm(a, b).numpy()
+            best = min(best, time.perf_counter() - start)
+        results[n] = 2.0 * n**3 / best / 1e9
+    ceiling = max(results.values())
+    if report:
+        info = cpu_info()
+        peak, how = theoretical_peak_gflops(info)
+        quiet = "quiet" if load <= 0.1 else "NOT QUIET"
+        print(f"CPU: {info['model']} (family {info['family']}, model "
+              f"{info['model_id']}), {info['cores']} cores; other work "
+              f"before measuring: {load:.2f} cores ({quiet})")
+        for n, gflops in results.items():
+            print(f"  float32 matmul {n}x{n}: {gflops:.1f} GFLOP/s "
+                  f"(best of {repeats})")
+        line = f"ceiling {ceiling:.1f} GFLOP/s"
+        if peak:
+            line += (f"; theoretical peak {peak:.1f} GFLOP/s = {how}: "
+                     f"{100 * ceiling / peak:.0f}%")
+            if ceiling > peak:
+                line += (" (above the peak at the nominal clock: the cores "
+                         f"run at >= {info['mhz'] * ceiling / peak / 1e3:.2f}"
+                         " GHz, turbo)")
+        print(line)
+    return ceiling
+
+
+if __name__ == "__main__":
+    matmul_ceiling_gflops(report=True)
