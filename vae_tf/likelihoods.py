@@ -44,6 +44,7 @@ def negative_log_likelihood(
     """
     import tensorflow as tf
 
+    _check_name(likelihood)
     x = tf.convert_to_tensor(x)
     params = tf.convert_to_tensor(params)
     x = tf.cast(x, params.dtype)
@@ -62,15 +63,10 @@ def negative_log_likelihood(
             0.5 * tf.square((x - params) * tf.exp(-log_scale))
             + log_scale + 0.5 * math.log(2.0 * math.pi)
         )
-    elif likelihood == "laplace":
+    else:  # laplace
         per_pixel = (
             tf.abs(x - params) * tf.exp(-log_scale) + log_scale
             + math.log(2.0)
-        )
-    else:
-        raise ValueError(
-            f"Unknown likelihood {likelihood!r}. Choose one of: "
-            f"{', '.join(LIKELIHOODS)}"
         )
     rank = len(per_pixel.shape)
     return tf.reduce_sum(per_pixel, axis=list(range(1, rank)))
@@ -79,11 +75,7 @@ def negative_log_likelihood(
 def check_likelihood(likelihood: str, scale: Optional[float]) -> None:
     """Raises ValueError unless `likelihood` is one of `LIKELIHOODS` and
     `scale` a positive number or None."""
-    if likelihood not in LIKELIHOODS:
-        raise ValueError(
-            f"Unknown likelihood {likelihood!r}. Choose one of: "
-            f"{', '.join(LIKELIHOODS)}"
-        )
+    _check_name(likelihood)
     if scale is not None and (
         not isinstance(scale, (int, float)) or not scale > 0
     ):
@@ -91,4 +83,12 @@ def check_likelihood(likelihood: str, scale: Optional[float]) -> None:
             "Expected `scale` to be a positive number, or None for a "
             "calibrated decoder. Received: "
             f"scale={scale!r}"
+        )
+
+
+def _check_name(likelihood: str) -> None:
+    if likelihood not in LIKELIHOODS:
+        raise ValueError(
+            f"Unknown likelihood {likelihood!r}. Choose one of: "
+            f"{', '.join(LIKELIHOODS)}"
         )

@@ -20,7 +20,7 @@ import numpy as np
 
 from vae_tf import generate
 from vae_tf.interpolation import slerp
-from vae_tf.pixels import as_float_images
+from vae_tf.pixels import as_float_images, as_uint8_images
 
 # Integer attributes with at most this many values get a vector per value.
 MAX_CATEGORIES = 8
@@ -78,7 +78,7 @@ class Explorer:
         """The decoded image of one code, uint8 `(H, W, C)`."""
         x = generate.decoder_fn(self.decoder)(
             np.asarray(z, np.float32).reshape(1, self.latent_dim))[0]
-        return np.round(np.clip(x, 0.0, 1.0) * 255).astype(np.uint8)
+        return as_uint8_images(x)
 
     def random_code(self, seed: int) -> np.ndarray:
         """One draw of the run's sampler."""
