@@ -108,9 +108,8 @@ def main(argv=None):
         size=(1, *config.input_shape)).astype(np.float32)
     z = np.zeros((1, config.latent_dim), np.float32)
     # The deterministic encoder path: image -> (z_mean, z_log_var).
-    import keras
-    mean_encoder = keras.Model(models.encoder.inputs,
-                               models.encoder.outputs[:2])
+    from vae_tf.models import moments_encoder
+    mean_encoder = moments_encoder(models.encoder)
     bench("Encoder", mean_encoder, enc.signatures["serving_default"], "image",
           image, forward_flops_per_image(models.encoder), ceiling, args.repeats)
     bench("Decoder", models.decoder, dec.signatures["serving_default"], "z", z,

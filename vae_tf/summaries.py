@@ -26,7 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from vae_tf import io_utils
-from vae_tf.models import VAEModels
+from vae_tf.models import VAEModels, moments_encoder
 from vae_tf.pictures import png
 from vae_tf.pixels import as_float_images
 
@@ -64,13 +64,10 @@ class LatentSummaries(keras.callbacks.Callback):
             (num_images, latent_dim)).astype(np.float32)
         self.num_images = num_images
         self._writer = None
-        # The moments only: the encoder's third output runs the Sampling
-        # layer, whose draws would advance the seed state training uses
-        # (and that BackupAndRestore saves), so a run with summaries would
-        # train on other noise than one without, and resume differently.
-        encoder = models.encoder
-        self._moments = keras.Model(encoder.inputs, encoder.outputs[:2],
-                                    name="moments")
+        # The moments only: the encoder's Sampling output would advance
+        # the seed state training uses (and BackupAndRestore saves), so a
+        # run with summaries would train on other noise than one without.
+        self._moments = moments_encoder(models.encoder)
 
     def _encode(self) -> tuple[np.ndarray, np.ndarray]:
         z_mean, z_log_var = self._moments.predict(

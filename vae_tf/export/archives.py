@@ -26,7 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from vae_tf.config import VAEConfig
-from vae_tf.models import VAEModels
+from vae_tf.models import VAEModels, moments_encoder
 
 SERVING_DEFAULT = "serving_default"
 ENCODE_SAMPLE = "encode_sample"
@@ -57,9 +57,7 @@ def encoder_archive(models: VAEModels, config: VAEConfig, sampler):
     """`(archive, reference, warmup)` of the encoder; the reference images
     are decodings of `sampler`'s draws (no data set needed)."""
     encoder = models.encoder
-    mean_encoder = keras.Model(
-        encoder.inputs, encoder.outputs[:2], name="mean_encoder"
-    )
+    mean_encoder = moments_encoder(encoder)
     archive = keras.export.ExportArchive()
     archive.track(encoder)
     spec = [tf.TensorSpec((None, *config.input_shape), tf.float32, "image")]

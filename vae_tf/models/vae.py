@@ -154,6 +154,15 @@ def image_decoder(param_decoder: keras.Model, config: VAEConfig):
     return keras.Model(latent, probs, name="image_decoder")
 
 
+def moments_encoder(encoder: keras.Model) -> keras.Model:
+    """image -> `[z_mean, z_log_var]`: the encoder without its Sampling
+    output, so calling it draws nothing (the Sampling layer's seed state,
+    which training and resuming depend on, stays where it was); shares the
+    encoder's weights."""
+    return keras.Model(encoder.inputs, encoder.outputs[:2],
+                       name="moments_encoder")
+
+
 def split_vae(vae: keras.Model, config: VAEConfig) -> VAEModels:
     """Recovers encoder and image decoder from a (reloaded) VAE."""
     try:
