@@ -78,7 +78,10 @@ def test_attribute_vectors_per_kind_of_attribute(explorer):
         z, {"flag": np.array([0, 1, 0, 1, 1, 0]),
             "level": np.array([0.1, 0.9, 0.2, 0.8, 0.7, 0.3], np.float32),
             "kind": np.array([0, 1, 2, 0, 1, 2]),
-            "same": np.ones(6)}, {"kind": ("a", "b")})
+            "same": np.ones(6),
+            # over half tied at the top: no "above the median" images
+            "tied": np.array([0.1, 0.5, 0.9, 0.9, 0.9, 0.9], np.float32)},
+        {"kind": ("a", "b")})
     np.testing.assert_allclose(
         found["flag"], z[[1, 3, 4]].mean(0) - z[[0, 2, 5]].mean(0),
         rtol=1e-6)

@@ -268,18 +268,39 @@ def attribute_vector(encoder: ModelSource, images, labels) -> np.ndarray:
     Returns:
         the direction, `(K,)`.
     """
-    labels = np.asarray(labels).reshape(-1) > 0
+    labels = np.asarray(labels).reshape(-1)
     if len(labels) != len(images):
         raise ValueError(
             f"Got {len(images)} images but {len(labels)} labels."
         )
-    if labels.all() or not labels.any():
+    _with_and_without(labels > 0)
+    return code_difference(encoder_fn(encoder)(as_float_images(images)),
+                           labels)
+
+
+def code_difference(z: np.ndarray, labels) -> np.ndarray:
+    """`attribute_vector` from codes already computed: the mean of the
+    rows of `z` `(n, K)` whose label is > 0 minus the mean of the others."""
+    has = _with_and_without(np.asarray(labels).reshape(-1) > 0)
+    return (z[has].mean(axis=0) - z[~has].mean(axis=0)).astype(np.float32)
+
+
+def _with_and_without(has: np.ndarray) -> np.ndarray:
+    if has.all() or not has.any():
         raise ValueError(
             "attribute_vector needs images both with and without the "
-            f"attribute; got {int(labels.sum())} of {len(labels)} with it."
+            f"attribute; got {int(has.sum())} of {len(has)} with it."
         )
-    z = encoder_fn(encoder)(as_float_images(images))
-    return (z[labels].mean(axis=0) - z[~labels].mean(axis=0)).astype(np.float32)
+    return has
+
+
+def attribute_labels(values) -> np.ndarray:
+    """0/1 labels of an attribute's values `(n,)`: a two-valued one at its
+    larger value, any other above its median."""
+    values = np.asarray(values)
+    if len(np.unique(values)) <= 2:
+        return (values > values.min()).astype(np.int32)
+    return (values > np.median(values)).astype(np.int32)
 
 
 def edit(

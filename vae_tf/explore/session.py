@@ -5,10 +5,11 @@ A face is its code: a base code z (one slider per latent dimension, from
 the run's sampler, an encoded image or z = 0) plus `strength * vector`
 for every attribute slider. An attribute's vector is the mean code of
 the images that have it minus the mean code of those that do not
-(`vae_tf.generate.attribute_vector`): binary attributes (glasses, beard)
+(`vae_tf.generate.code_difference`): binary attributes (glasses, beard)
 split at their two values, continuous ones (smile, skin tone, pose) at
-their median, and categorical ones with a few integer values (hair colour)
-give one vector per value, that value against the rest.
+their median (`vae_tf.generate.attribute_labels`, as `vae-tf edit`
+does), and categorical ones with a few integer values (hair colour) give
+one vector per value, that value against the rest.
 """
 
 from __future__ import annotations
@@ -126,7 +127,8 @@ def attribute_vectors(z: np.ndarray, attributes: dict[str, np.ndarray],
                       names: Optional[dict] = None) -> dict[str, np.ndarray]:
     """Slider name -> latent direction for each usable attribute (see the
     module docstring), from the codes `z` `(n, K)` of images with these
-    attributes (arrays `(n,)`); single-valued attributes are skipped."""
+    attributes (arrays `(n,)`); attributes that do not split the images
+    in two (a single value, or most values tied at the top) are skipped."""
     names = names or {}
     vectors = {}
     for name in sorted(attributes):
@@ -136,19 +138,19 @@ def attribute_vectors(z: np.ndarray, attributes: dict[str, np.ndarray],
             continue
         if (len(distinct) == 2 or not np.issubdtype(values.dtype, np.integer)
                 or len(distinct) > MAX_CATEGORIES):
-            cut = distinct[0] if len(distinct) == 2 else np.median(values)
-            vectors[name] = _difference(z, values > cut)
+            try:
+                vectors[name] = generate.code_difference(
+                    z, generate.attribute_labels(values))
+            except ValueError:  # over half the values tie at the top
+                pass
             continue
         labels = names.get(name, ())
         for value in distinct:
             label = (labels[value] if 0 <= value < len(labels)
                      else str(int(value)))
-            vectors[f"{name}={label}"] = _difference(z, values == value)
+            vectors[f"{name}={label}"] = generate.code_difference(
+                z, values == value)
     return vectors
-
-
-def _difference(z: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    return (z[mask].mean(axis=0) - z[~mask].mean(axis=0)).astype(np.float32)
 
 
 def _match_channels(x: np.ndarray, channels: int) -> np.ndarray:

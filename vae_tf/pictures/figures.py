@@ -99,10 +99,7 @@ def attribute_labels(run: Run, split: str, name: str) -> np.ndarray:
             f"Data set {run.config.data!r} has no attribute {name!r}. "
             f"Available: {', '.join(sorted(attrs)) or 'none'}"
         )
-    values = np.asarray(attrs[name])
-    if len(np.unique(values)) <= 2:
-        return (values > values.min()).astype(np.int32)
-    return (values > np.median(values)).astype(np.int32)
+    return generate.attribute_labels(attrs[name])
 
 
 def edit_png(run: Run, attribute: str, out: Optional[str] = None,
