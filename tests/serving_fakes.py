@@ -199,7 +199,7 @@ def _columnar(fn, inputs) -> dict:
     return _run(fn, arrays)
 
 
-def _rows(fn, instances: list) -> tuple[dict, int]:
+def _rows(fn, instances: list) -> dict:
     """REST `instances`: every object must have exactly the signature's
     inputs (json_tensor.cc FillTensorMapFromInstancesList)."""
     spec = _inputs(fn)
@@ -223,7 +223,7 @@ def _rows(fn, instances: list) -> tuple[dict, int]:
                 f"JSON object: {json.dumps(row)} keys must be equal to: "
                 f"{','.join(names)}")
     arrays = {k: np.array([r[k] for r in instances]) for k in names}
-    return _run(fn, arrays), len(instances)
+    return _run(fn, arrays)
 
 
 def _dtype_name(dtype) -> str:
@@ -347,7 +347,7 @@ class RestServer:
                     signature = body.get("signature_name", "serving_default")
                     fn = repo.signature(m.group(1), m.group(2), signature)
                     if "instances" in body:
-                        out, _ = _rows(fn, body["instances"])
+                        out = _rows(fn, body["instances"])
                         if len(out) == 1:  # one output: bare rows
                             return self._reply(200, {"predictions": next(
                                 iter(out.values())).tolist()})
