@@ -24,6 +24,7 @@ CHOICES = [
     ("train", "--lr-schedule", "lr_schedule", "vae_tf.schedules",
      "LR_SCHEDULES"),
     ("train", "--sampler", "sampler", "vae_tf.samplers", "SAMPLERS"),
+    ("train", "--precision", "precision", "vae_tf.precision", "PRECISIONS"),
     ("train", "--strategy", None, "vae_tf.distribute", "STRATEGIES"),
     ("export", "--sampler", None, "vae_tf.samplers", "SAMPLERS"),
     ("sample", "--sampler", None, "vae_tf.samplers", "SAMPLERS"),

@@ -17,6 +17,7 @@ from vae_tf import io_utils
 from vae_tf.likelihoods import LIKELIHOODS
 from vae_tf.networks import ARCHITECTURES
 from vae_tf.samplers import SAMPLERS
+from vae_tf.precision import PRECISIONS, resolve_precision
 from vae_tf.schedules import BETA_SCHEDULES, LR_SCHEDULES
 
 
@@ -77,6 +78,11 @@ class VAEConfig:
             the per-step Python and dispatch overhead.
         jit_compile: XLA-compile the train step. Off by default: on the
             2-core CPUs measured, XLA made the conv VAE slower.
+        precision: `"float32"`, `"bfloat16"` (Keras mixed precision: the
+            networks compute in bfloat16, heads, KL, likelihood and losses
+            in float32) or `"auto"` (bfloat16 where the CPU has AVX512_BF16
+            or AMX, or on a GPU; see `vae_tf.precision`). Weights, saved
+            models and exports are float32 at their inputs and outputs.
     """
 
     input_shape: Optional[tuple[int, int, int]] = None
@@ -107,6 +113,7 @@ class VAEConfig:
     seed: int = 0
     steps_per_execution: int = 1
     jit_compile: bool = False
+    precision: str = "auto"
 
     def __post_init__(self) -> None:
         if self.input_shape is not None:
@@ -197,6 +204,7 @@ class VAEConfig:
                 "Expected `jit_compile` to be true or false. Received: "
                 f"jit_compile={self.jit_compile!r}"
             )
+        _check_choice("precision", self.precision, PRECISIONS)
         if not _is_int(self.seed) or self.seed < 0:
             raise ConfigError(
                 "Expected `seed` to be a non-negative integer. "
@@ -222,8 +230,12 @@ class VAEConfig:
                 )
 
     def resolve(self, input_shape=None) -> "VAEConfig":
-        """A copy with `input_shape` (if given) and `widths` filled in."""
+        """A copy with `input_shape` (if given), `widths` and a concrete
+        `precision` (not `"auto"`) filled in."""
         config = self
+        if config.precision == "auto":
+            config = config.replace(
+                precision=resolve_precision(config.precision))
         if input_shape is not None:
             config = config.replace(input_shape=tuple(input_shape))
         if config.widths is None and config.input_shape is not None:

@@ -32,7 +32,7 @@ import numpy as np
 
 from vae_tf import io_utils
 from vae_tf.config import ConfigError, VAEConfig
-from vae_tf.models import VAEModels, split_vae
+from vae_tf.models import VAEModels, in_precision, split_vae
 from vae_tf.pixels import as_float_images
 from vae_tf.progress import Verbosity
 from vae_tf.samplers import SAMPLER_FILE, PriorSampler, load_sampler
@@ -74,7 +74,7 @@ def prepare_run_dir(out_dir: str, config: VAEConfig) -> Optional[int]:
     backup = os.path.join(out_dir, BACKUP_DIR)
     config_path = os.path.join(out_dir, CONFIG_FILE)
     if os.path.isdir(backup) and os.path.isfile(config_path):
-        saved = VAEConfig.load(config_path)
+        saved = VAEConfig.load(config_path).resolve()  # "auto" decided
         changed = [
             f.name for f in dataclasses.fields(VAEConfig)
             if f.name not in RESUMABLE_CHANGES
@@ -181,12 +181,17 @@ def load_model(path: str) -> keras.Model:
 
 
 def load_run(run_dir: str) -> tuple[VAEConfig, VAEModels]:
-    """Loads `config.json` and `model.keras` (safe mode) from a run dir."""
+    """Loads `config.json` and `model.keras` (safe mode) from a run dir.
+
+    The models compute in float32 whatever precision the run trained in
+    (the same float32 weights; see `vae_tf.models.in_precision`), so
+    generation, evaluation and the exported SavedModels agree.
+    """
     if not os.path.isdir(run_dir):
         raise FileNotFoundError(f"Run directory not found: {run_dir}")
     config = VAEConfig.load(os.path.join(run_dir, CONFIG_FILE))
     vae = load_model(os.path.join(run_dir, MODEL_FILE))
-    return config, split_vae(vae, config)
+    return config, in_precision(split_vae(vae, config), config, "float32")
 
 
 def run_sampler(run_dir: str, config: VAEConfig, kind: Optional[str] = None):

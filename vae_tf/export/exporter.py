@@ -12,7 +12,7 @@ from typing import Optional
 from vae_tf.config import VAEConfig
 from vae_tf.export import archives, assets, layout
 from vae_tf.export.layout import ExportError
-from vae_tf.models import VAEModels
+from vae_tf.models import VAEModels, in_precision
 from vae_tf.progress import Progress, Verbosity
 
 
@@ -36,6 +36,7 @@ def export_models(
     sampler=None,
     verbose: Verbosity = 0,
     tflite: bool = False,
+    precision: str = "float32",
 ) -> ExportResult:
     """Exports encoder and decoder as `NAME_encoder` / `NAME_decoder`.
 
@@ -56,6 +57,11 @@ def export_models(
         tflite: also write the decoder's `serving_default` as
             `model.tflite` in its version folder, checked against the
             SavedModel (`vae_tf.export.tflite`).
+        precision: what the exported graphs compute in, `"float32"` or
+            `"bfloat16"` (the networks in bfloat16, faster at large
+            batches on CPUs with AVX512_BF16; benchmarks/README.md);
+            inputs and outputs are float32 either way. Independent of the
+            precision the model was trained in (weights are float32).
 
     Returns:
         An `ExportResult` with the new version number and directories.
@@ -64,6 +70,16 @@ def export_models(
         ExportError: bad name, `keep < 1`, or an unwritable base folder.
     """
     layout.validate_name(name)
+    if precision not in ("float32", "bfloat16"):
+        raise ExportError(
+            f"Expected precision 'float32' or 'bfloat16'. Received: "
+            f"precision={precision!r}")
+    if tflite and precision != "float32":
+        raise ExportError(
+            "The TFLite file is converted from a float32 export: use "
+            "precision='float32' (--precision float32) with tflite.")
+    models = in_precision(models, config, precision)
+    config = config.replace(precision=precision)
     if keep is not None and (not isinstance(keep, int) or keep < 1):
         raise ExportError(f"Expected keep >= 1. Received: keep={keep!r}")
     model_dirs = layout.model_bases(base, name)
@@ -116,11 +132,12 @@ def _write_both(models, config, sampler, model_dirs, version: int,
 def export_run(
     run_dir: str, name: str = "vae", base: str = "saved_models",
     keep: Optional[int] = None, sampler: Optional[str] = None,
-    verbose: Verbosity = 0, tflite: bool = False,
+    verbose: Verbosity = 0, tflite: bool = False, precision: str = "float32",
 ) -> ExportResult:
     """Exports the model of a `vae-tf train` run directory, with the
     run's sampler (`config.sampler`, or `sampler`: mixture/prior) and its
-    last epoch's metrics; `verbose` and `tflite` as in `export_models`."""
+    last epoch's metrics; `verbose`, `tflite` and `precision` as in
+    `export_models`."""
     from vae_tf.runs import HISTORY_FILE, Run
 
     run = Run(run_dir)
@@ -128,6 +145,7 @@ def export_run(
         run.models, run.config, name, base, keep,
         metrics=read_final_metrics(run.file(HISTORY_FILE)),
         sampler=run.sampler(sampler), verbose=verbose, tflite=tflite,
+        precision=precision,
     )
 
 

@@ -28,6 +28,7 @@ from vae_tf.config import VAEConfig
 from vae_tf.layers import CalibratedScale, KLDivergence, Sampling, SoftClip
 from vae_tf.losses import ReconstructionLoss, ReconstructionMetric
 from vae_tf.networks import architecture
+from vae_tf.precision import compute_precision
 from vae_tf.schedules import initial_kl_weights, learning_rate_schedule
 
 
@@ -98,10 +99,19 @@ def _initializer_seeds(seed: int) -> Iterator[None]:
 
 
 def _build(config: VAEConfig, encoder_body, decoder_body) -> VAEModels:
+    """Everything but the two bodies computes in float32; the bodies in
+    `config.precision`."""
+    with compute_precision("float32"):
+        return _build_layers(config, encoder_body, decoder_body)
+
+
+def _build_layers(config: VAEConfig, encoder_body,
+                  decoder_body) -> VAEModels:
     net = architecture(config.architecture)
 
     image = keras.Input(shape=config.input_shape, name="image")
-    h = (encoder_body or net.encoder_body)(image, config)
+    with compute_precision(config.precision):
+        h = (encoder_body or net.encoder_body)(image, config)
     z_mean = layers.Dense(config.latent_dim, name="z_mean")(h)
     z_log_var = layers.Dense(config.latent_dim, name="z_log_var_raw")(h)
     # Bounded log-variance: exp() stays finite whatever the weights do.
@@ -115,9 +125,12 @@ def _build(config: VAEConfig, encoder_body, decoder_body) -> VAEModels:
 
     latent = keras.Input(shape=(config.latent_dim,), name="z")
     mean_activation = None if config.likelihood == "bernoulli" else "sigmoid"
-    params = (decoder_body or net.decoder_body)(
-        latent, config, activation=mean_activation
-    )
+    with compute_precision(config.precision):
+        params = (decoder_body or net.decoder_body)(
+            latent, config, activation=mean_activation
+        )
+    if params.dtype != "float32":  # a bfloat16 body's last layer
+        params = layers.Activation(None, name="params_float32")(params)
     param_decoder = keras.Model(latent, params, name="decoder")
 
     vae_input = keras.Input(shape=config.input_shape, name="image")
@@ -161,6 +174,36 @@ def moments_encoder(encoder: keras.Model) -> keras.Model:
     encoder's weights."""
     return keras.Model(encoder.inputs, encoder.outputs[:2],
                        name="moments_encoder")
+
+
+def compute_dtype(model: keras.Model) -> str:
+    """`"bfloat16"` if any layer of `model` (nested models included)
+    computes in bfloat16, else `"float32"`."""
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            if compute_dtype(layer) == "bfloat16":
+                return "bfloat16"
+        elif layer.compute_dtype == "bfloat16":
+            return "bfloat16"
+    return "float32"
+
+
+def in_precision(models: VAEModels, config: VAEConfig,
+                 precision: str) -> VAEModels:
+    """The same weights in a VAE that computes in `precision` (`float32`
+    or `bfloat16`): `models` itself if it already does, else a rebuild.
+    Weights are float32 under either precision, so nothing is rounded."""
+    if compute_dtype(models.vae) == precision:
+        return models
+    return rebuild(models, config.replace(precision=precision))
+
+
+def rebuild(models: VAEModels, config: VAEConfig) -> VAEModels:
+    """A new VAE built from `config` (outside any distribution strategy
+    unless called in its scope) holding `models`' weights."""
+    fresh = build_vae(config)
+    fresh.vae.set_weights(models.vae.get_weights())
+    return fresh
 
 
 def split_vae(vae: keras.Model, config: VAEConfig) -> VAEModels:

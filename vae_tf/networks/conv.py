@@ -51,10 +51,11 @@ def project(z, config):
 
 
 def output_layer(h, config, activation=None):
-    """The last stride-2 `Conv2DTranspose` to the image's channels."""
+    """The last stride-2 `Conv2DTranspose` to the image's channels, in
+    float32 whatever `config.precision` (the likelihood's parameters)."""
     return layers.Conv2DTranspose(
         config.input_shape[-1], 4, strides=2, padding="same",
-        activation=activation, name="dec_out",
+        activation=activation, name="dec_out", dtype="float32",
     )(h)
 
 
