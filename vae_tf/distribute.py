@@ -3,9 +3,10 @@
 - `mirrored`: `tf.distribute.MirroredStrategy` over this machine's devices
   (GPUs, or logical CPU devices), synchronous data parallelism.
 - `multiworker`: `tf.distribute.MultiWorkerMirroredStrategy` across
-  processes/machines (currently refused: Keras 3.15's `fit` cannot reduce
-  its first batch under this strategy, see `make_strategy`), configured by
-  the standard `TF_CONFIG` environment variable
+  processes/machines (Keras 3.0-3.15's `fit` fails under it,
+  keras-team/keras#20585: `vae_tf.multiworker_fixes` works around both
+  failures on those versions), configured by the standard `TF_CONFIG`
+  environment variable
   (`{"cluster": {"worker": ["host:port", ...]},
   "task": {"type": "worker", "index": i}}`); worker 0 (or the `chief`
   task) is the chief.
@@ -55,36 +56,23 @@ def make_strategy(name: Optional[str]):
     )
 
 
-# Keras releases whose Model.fit breaks under MultiWorkerMirroredStrategy.
-_KERAS_MULTIWORKER_BROKEN = ((3, 0), (3, 15))
-
-
 def check_multiworker_supported() -> None:
-    """Raises NotImplementedError on Keras versions where `fit` fails.
-
-    Keras 3.0-3.15's `Model.fit` starts with `_maybe_symbolic_build`
-    (keras/src/backend/tensorflow/trainer.py), which calls
-    `strategy.reduce("MEAN", batch)` on the `(x, y)` batch tuple;
-    MultiWorkerMirroredStrategy does not map reduce over the tuple and
-    fails with "Attempt to convert a value (PerReplica...)" (reproduced
-    here with 2 workers on 127.0.0.1). With image-only batches (the
-    reconstruction term moved into the graph, tried and reverted) `fit`
-    gets one step further and fails in `reduce_per_replica`, which reduces
-    every scalar log with `strategy.reduce("MEAN", v, axis=0)`: "Invalid
-    reduction dimension 0 for input with 0 dimensions". So any `fit` with
-    metrics fails under this strategy on these versions.
-    """
+    """Raises NotImplementedError where `fit` would fail under the strategy:
+    a Keras the fixes are for (3.0 to `multiworker_fixes.LAST_BROKEN`)
+    whose private trainer functions no longer match them."""
     import keras
 
-    version = tuple(int(p) for p in keras.__version__.split(".")[:2])
-    low, high = _KERAS_MULTIWORKER_BROKEN
-    if low <= version <= high:
+    from vae_tf import multiworker_fixes
+
+    version = multiworker_fixes._keras_version()
+    if version <= multiworker_fixes.LAST_BROKEN and not (
+            multiworker_fixes.needed()):
         raise NotImplementedError(
             f"--strategy multiworker does not work with Keras "
-            f"{keras.__version__}: Model.fit's first step reduces the (x, y) "
-            "batch tuple, which MultiWorkerMirroredStrategy cannot "
-            "('Attempt to convert a value (PerReplica...)'). Use --strategy "
-            "mirrored on one machine."
+            f"{keras.__version__}: Model.fit fails under "
+            "MultiWorkerMirroredStrategy (keras-team/keras#20585) and "
+            "vae_tf's work-around does not match this Keras' trainer. Use "
+            "--strategy mirrored on one machine."
         )
 
 

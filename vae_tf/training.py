@@ -9,6 +9,7 @@ resumed and read by `vae_tf.runs`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -23,7 +24,8 @@ from vae_tf.config import ConfigError, VAEConfig
 from vae_tf.data import DataSet, make_dataset, make_training_dataset
 from vae_tf.data.validation import check_images
 from vae_tf.distribute import make_strategy, worker_role
-from vae_tf.models import VAEModels, build_vae, compile_vae
+from vae_tf.multiworker_fixes import fit_fixes
+from vae_tf.models import VAEModels, build_vae, compile_vae, rebuild
 from vae_tf.pictures import png
 from vae_tf.pixels import as_float_images
 from vae_tf.progress import resolve_verbose
@@ -139,6 +141,10 @@ def train(
         models = build_vae(job.config)
         compile_vae(models.vae, job.config, steps_per_epoch=job.steps)
     history = _fit(models, job, list(callbacks), verbose)
+    if job.strategy == "multiworker":
+        # Pictures, the sampler fit and the caller's predictions on the
+        # chief alone must not start collectives no other worker joins.
+        models = rebuild(models, job.config)
     if not job.writes_run:
         return TrainResult(job.config, models, history, job.data)
     _finish_run(models, job)
@@ -226,10 +232,11 @@ def _callbacks(job: _Job,
                 double_checkpoint=True, delete_checkpoint=False,
             ),
             keras.callbacks.TensorBoard(os.path.join(out_dir, LOGS_DIR)),
-            LatentSummaries(
-                models, os.path.join(out_dir, LOGS_DIR), job.val_images,
-                job.data.validation.attributes, seed=job.config.seed),
         ]
+        if job.strategy != "multiworker":  # chief-only predictions would
+            found.append(LatentSummaries(  # hang the other workers
+                models, os.path.join(out_dir, LOGS_DIR), job.val_images,
+                job.data.validation.attributes, seed=job.config.seed))
     return found
 
 
@@ -241,12 +248,15 @@ def _fit(models: VAEModels, job: _Job, callbacks: list,
     if job.resume_epoch is not None and verbose:
         print(f"vae-tf: resuming {job.out_dir} from epoch "
               f"{job.resume_epoch + 1}", flush=True)
-    history = models.vae.fit(
-        train_ds, validation_data=val_ds, epochs=job.config.epochs,
-        steps_per_epoch=steps_per_epoch,
-        callbacks=_callbacks(job, models) + callbacks, verbose=verbose,
-        shuffle=False,
-    ).history
+    fixes = (fit_fixes(models.vae) if job.strategy == "multiworker"
+             else contextlib.nullcontext())
+    with fixes:
+        history = models.vae.fit(
+            train_ds, validation_data=val_ds, epochs=job.config.epochs,
+            steps_per_epoch=steps_per_epoch,
+            callbacks=_callbacks(job, models) + callbacks, verbose=verbose,
+            shuffle=False,
+        ).history
     _check_finite(history.get("loss", []), job)
     return history
 
