@@ -42,6 +42,9 @@ def test_tflite_decoder_matches_the_saved_model(tflite_export):
                                            TFLITE_FILE))
 
 
+# slow (25 s): the TFLite conversion itself stays in the default suite
+# (tests/test_export.py::test_tflite_converts_serving_default_of_both_exports).
+@pytest.mark.slow
 def test_check_export_checks_the_tflite_file(tflite_export, tmp_path):
     checks = {c.name: c for c in check_export(tflite_export.decoder_dir)}
     assert checks["g. model.tflite"].ok, checks["g. model.tflite"].detail

@@ -45,6 +45,9 @@ def tiny_run_config(tmp_path):
     return path
 
 
+# slow (35 s): resuming is also covered in the default suite by
+# tests/test_wiring.py::test_resume_restores_weights_and_optimizer_state.
+@pytest.mark.slow
 def test_sigkill_mid_epoch_then_rerun_resumes(tiny_run_config, tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     killed = tmp_path / "killed"
