@@ -9,6 +9,7 @@ from grids import tiles
 from vae_tf import load_data, load_run, train
 from vae_tf.config import ConfigError
 from vae_tf.data import DataError
+from vae_tf.models import in_precision
 from vae_tf.samplers import load_sampler
 
 
@@ -53,10 +54,15 @@ def test_run_directory_contents_and_reload(tiny_config, tmp_path, capsys):
     assert {"loss", "reconstruction", "kl", "val_loss"} <= set(rows[0])
     config, models = load_run(str(out))
     assert config == result.config
+    for saved, trained in zip(models.vae.get_weights(),
+                              result.models.vae.get_weights()):
+        np.testing.assert_array_equal(saved, trained)
+    # load_run computes in float32 whatever the training precision.
+    trained = in_precision(result.models, result.config, "float32")
     x = result.data.validation.images[:4].astype("float32") / 255.0
     np.testing.assert_array_equal(
         models.encoder.predict(x, verbose=0)[0],
-        result.models.encoder.predict(x, verbose=0)[0],
+        trained.encoder.predict(x, verbose=0)[0],
     )
     # no temp files
     assert not [p for p in os.listdir(out) if p.startswith(".")]
