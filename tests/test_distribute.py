@@ -212,7 +212,7 @@ def test_multiworker_fixes_switch_off_on_a_fixed_keras(monkeypatch):
 
     later = (multiworker_fixes.LAST_BROKEN[0],
              multiworker_fixes.LAST_BROKEN[1] + 1)
-    monkeypatch.setattr(multiworker_fixes, "_keras_version", lambda: later)
+    monkeypatch.setattr(multiworker_fixes, "keras_version", lambda: later)
     assert not multiworker_fixes.needed()
     with multiworker_fixes.fit_fixes(model):
         assert trainer.reduce_per_replica is original

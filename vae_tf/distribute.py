@@ -64,7 +64,7 @@ def check_multiworker_supported() -> None:
 
     from vae_tf import multiworker_fixes
 
-    version = multiworker_fixes._keras_version()
+    version = multiworker_fixes.keras_version()
     if version <= multiworker_fixes.LAST_BROKEN and not (
             multiworker_fixes.needed()):
         raise NotImplementedError(

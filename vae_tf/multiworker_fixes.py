@@ -35,7 +35,7 @@ LAST_BROKEN = (3, 15)  # the newest Keras verified to need the fixes
 UPSTREAM = "https://github.com/keras-team/keras/issues/20585"
 
 
-def _keras_version() -> tuple[int, int]:
+def keras_version() -> tuple[int, int]:
     import keras
 
     major, minor = keras.__version__.split(".")[:2]
@@ -50,7 +50,7 @@ def _trainer_module():
 
 def needed() -> bool:
     """Whether this Keras is one the fixes are for (and they still fit)."""
-    if not (3, 0) <= _keras_version() <= LAST_BROKEN:
+    if not (3, 0) <= keras_version() <= LAST_BROKEN:
         return False
     trainer = _trainer_module()
     return (hasattr(trainer, "reduce_per_replica")
