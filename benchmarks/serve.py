@@ -9,7 +9,8 @@ float32 matmul ceiling at batch 256. Paths are measured in turn, repeat by
 repeat, so machine noise hits all three alike.
 
     vae-tf train --out runs/faces && vae-tf export runs/faces --base /tmp/sm
-    python benchmarks/serve.py runs/faces /tmp/sm
+    vae-tf export runs/faces --base /tmp/sm --precision bfloat16 --name bf16
+    python benchmarks/serve.py runs/faces /tmp/sm --also bf16
 """
 
 import argparse
@@ -28,9 +29,9 @@ from vae_tf.export.layout import resolve_version_dir  # noqa: E402
 from vae_tf.runs import load_run  # noqa: E402
 
 
-def _paths(keras_model, signature, input_name):
-    def saved(x):
-        return signature(**{input_name: x})
+def _paths(keras_model, signature, input_name, others):
+    def call(sig):
+        return lambda x: sig(**{input_name: x})
 
     def predict(x):
         return keras_model.predict(x, verbose=0, batch_size=len(x))
@@ -38,8 +39,11 @@ def _paths(keras_model, signature, input_name):
     def direct(x):
         return keras_model(x, training=False)
 
-    return {"SavedModel signature": saved, "Keras predict": predict,
-            "Keras direct call": direct}
+    paths = {"SavedModel signature": call(signature)}
+    paths.update({f"SavedModel signature ({name})": call(sig)
+                  for name, sig in others.items()})
+    paths.update({"Keras predict": predict, "Keras direct call": direct})
+    return paths
 
 
 def _time(fn, x, repeats):
@@ -56,8 +60,8 @@ def _time(fn, x, repeats):
 
 
 def bench(name, keras_model, signature, input_name, example, flops, ceiling,
-          repeats):
-    paths = _paths(keras_model, signature, input_name)
+          repeats, others=None):
+    paths = _paths(keras_model, signature, input_name, others or {})
     rows = {p: {} for p in paths}
     for batch, reps in ((1, repeats * 10), (32, repeats), (256, repeats),
                         (1024, max(3, repeats // 4))):
@@ -93,13 +97,22 @@ def main(argv=None):
     parser.add_argument("base", help="export base with NAME_encoder/_decoder")
     parser.add_argument("--name", default="vae")
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--also", action="append", default=[],
+                        metavar="NAME", help="also time the signatures of "
+                        "the export NAME in BASE (e.g. one written with "
+                        "vae-tf export --precision bfloat16 --name NAME)")
     args = parser.parse_args(argv)
 
     config, models = load_run(args.run_dir)
-    enc = tf.saved_model.load(resolve_version_dir(
-        os.path.join(args.base, args.name + "_encoder")))
-    dec = tf.saved_model.load(resolve_version_dir(
-        os.path.join(args.base, args.name + "_decoder")))
+
+    def load(name, part):
+        return tf.saved_model.load(resolve_version_dir(
+            os.path.join(args.base, f"{name}_{part}"))).signatures[
+                "serving_default"]
+
+    enc, dec = load(args.name, "encoder"), load(args.name, "decoder")
+    also_enc = {n: load(n, "encoder") for n in args.also}
+    also_dec = {n: load(n, "decoder") for n in args.also}
     ceiling = matmul_ceiling_gflops()
     print(f"Machine: {os.cpu_count()} CPU cores, TensorFlow {tf.__version__}; "
           f"float32 matmul ceiling {ceiling:.1f} GFLOP/s; model "
@@ -110,10 +123,12 @@ def main(argv=None):
     # The deterministic encoder path: image -> (z_mean, z_log_var).
     from vae_tf.models import moments_encoder
     mean_encoder = moments_encoder(models.encoder)
-    bench("Encoder", mean_encoder, enc.signatures["serving_default"], "image",
-          image, forward_flops_per_image(models.encoder), ceiling, args.repeats)
-    bench("Decoder", models.decoder, dec.signatures["serving_default"], "z", z,
-          forward_flops_per_image(models.decoder), ceiling, args.repeats)
+    bench("Encoder", mean_encoder, enc, "image", image,
+          forward_flops_per_image(models.encoder), ceiling, args.repeats,
+          also_enc)
+    bench("Decoder", models.decoder, dec, "z", z,
+          forward_flops_per_image(models.decoder), ceiling, args.repeats,
+          also_dec)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,30 @@
 """Training benchmark: the Keras VAE example vs vae_tf, side by side.
 
-Both train the same architecture (the example's: 2 stride-2 Conv2D, Dense
-16, latent 2, Conv2DTranspose decoder) on dynamically binarized
-Fashion-MNIST (55,000 training images), batch 128, Adam 1e-3, the same
-number of epochs, one epoch of each in turn so machine noise hits both
-alike. Both see the identical tf.data input (vae_tf's pipeline; the example
-gets its images only). Reported per trainer: training images/s (epochs 2+,
-excluding the first epoch's tracing), test -ELBO on the fixed-binarized test
-set (10,000 images), the IWAE bound (k=100 on the first 2,000 test images),
-the fraction of the CPU's float32 matmul ceiling, and the wall time vae_tf
-needs to reach the example's final test -ELBO.
+Three questions, one run (machine noise hits every trainer alike):
 
-    python benchmarks/train.py --epochs 10
-    python benchmarks/train.py --epochs 3 --vae-tf-steps-per-execution 1  # A/B
+1. Throughput at equal architecture. `vae_tf` trains the example's layers
+   (2 stride-2 Conv2D, Dense 16, latent 2, Conv2DTranspose decoder) through
+   vae_tf's `compile` + `fit`, with vae_tf's speed settings (precision,
+   batch size with a scaled learning rate; flags below); `keras_example` is
+   the example as published (float32, batch 128, Adam 1e-3). One epoch of
+   each in turn; images/s from epochs 2+ (the first traces).
+2. Precision A/B (`--precision-ab`): `vae_tf_float32` is `vae_tf` in
+   float32, interleaved too: speed and test -ELBO at equal epochs.
+3. Time to quality, the user's number: after the loop, vae_tf's default
+   configuration for binarized Fashion-MNIST (`VAEConfig(data=
+   "fashion_mnist", likelihood="bernoulli")`: default architecture, latent
+   16, batch 32, default precision) trains until its test -ELBO reaches the
+   example's final (`--epochs`, normally 10) test -ELBO, checked every
+   `--check-every` steps with the clock paused; its training seconds
+   (tracing included, as in the example's) vs the example's total.
+
+All train on dynamically binarized Fashion-MNIST (55,000 images) from the
+identical tf.data pipeline. Reported: training images/s, test -ELBO on the
+fixed-binarized test set (10,000 images), the IWAE bound (k=100, first
+2,000 test images), the fraction of the float32 matmul ceiling.
+
+    python benchmarks/train.py --epochs 10 --precision-ab
+    python benchmarks/train.py --epochs 3 --vae-tf-batch-size 128  # A/B
 """
 
 import argparse
@@ -32,6 +44,7 @@ from vae_tf import (VAEConfig, build_vae, compile_vae, load_data,  # noqa: E402
                     make_dataset)
 from vae_tf.data.pipeline import binarize_fixed  # noqa: E402
 from vae_tf.metrics import iwae_nll, negative_elbo  # noqa: E402
+from vae_tf.precision import PRECISIONS  # noqa: E402
 
 
 def probability_logits(decoder):
@@ -54,97 +67,160 @@ class Timer(keras.callbacks.Callback):
         self.seconds = time.perf_counter() - self.start
 
 
+class TimeToTarget(keras.callbacks.Callback):
+    """Stops training when the test -ELBO reaches `target`; `seconds` is
+    the training time until then (the clock stops while evaluating)."""
+
+    def __init__(self, models, test, target, every):
+        super().__init__()
+        self.models, self.test = models, test
+        self.target, self.every = target, every
+        self.seconds, self.steps, self.reached = 0.0, 0, None
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seconds += time.perf_counter() - self.start
+        self.steps += 1
+        if self.steps % self.every == 0:
+            elbo = negative_elbo(self.models.encoder,
+                                 self.models.vae.get_layer("decoder"),
+                                 self.test, "bernoulli")["neg_elbo"]
+            if elbo <= self.target:
+                self.reached = elbo
+                self.model.stop_training = True
+
+
+def equal_architecture_config(args) -> VAEConfig:
+    """vae_tf on the example's architecture with vae_tf's speed settings."""
+    overrides = {}
+    if args.vae_tf_steps_per_execution is not None:
+        overrides["steps_per_execution"] = args.vae_tf_steps_per_execution
+    if args.vae_tf_jit != "default":
+        overrides["jit_compile"] = args.vae_tf_jit == "on"
+    return VAEConfig(
+        input_shape=(28, 28, 1), latent_dim=kx.LATENT_DIM,
+        likelihood="bernoulli", batch_size=args.vae_tf_batch_size,
+        learning_rate=args.vae_tf_learning_rate, epochs=args.epochs,
+        seed=0, precision=args.vae_tf_precision, **overrides,
+    ).resolve()
+
+
+def time_to_target(data, test, target, max_epochs, every):
+    """Trains vae_tf's default Bernoulli Fashion-MNIST config until its
+    test -ELBO <= target: `(config, seconds or None, -ELBO, steps)`."""
+    config = VAEConfig(data="fashion_mnist", likelihood="bernoulli",
+                       epochs=max_epochs).resolve((28, 28, 1))
+    models = build_vae(config)
+    compile_vae(models.vae, config)
+    ds = make_dataset(data.train.images, config.batch_size, shuffle=True,
+                      binarize=True, seed=0)
+    clock = TimeToTarget(models, test, target, every)
+    models.vae.fit(ds, epochs=max_epochs, verbose=0, callbacks=[clock],
+                   shuffle=False)
+    return config, (clock.seconds if clock.reached else None), \
+        clock.reached, clock.steps
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--iwae-k", type=int, default=100)
     parser.add_argument("--iwae-images", type=int, default=2000)
-    parser.add_argument("--vae-tf-steps-per-execution", type=int, default=None,
-                        help="override vae_tf's default")
+    parser.add_argument("--vae-tf-precision", default="auto",
+                        choices=PRECISIONS)
+    parser.add_argument("--vae-tf-batch-size", type=int, default=512)
+    parser.add_argument("--vae-tf-learning-rate", type=float, default=4e-3,
+                        help="default: 1e-3 x batch / 128, linear scaling")
+    parser.add_argument("--vae-tf-steps-per-execution", type=int,
+                        default=None, help="override vae_tf's default")
     parser.add_argument("--vae-tf-jit", choices=("default", "on", "off"),
                         default="default")
+    parser.add_argument("--precision-ab", action="store_true",
+                        help="also train vae_tf in float32, interleaved")
+    parser.add_argument("--check-every", type=int, default=100,
+                        help="time to quality: steps between test checks")
+    parser.add_argument("--skip-time-to-quality", action="store_true")
     args = parser.parse_args(argv)
 
     data = load_data("fashion_mnist")
     test = binarize_fixed(data.test.images, seed=2)
     n_train = len(data.train)
 
-    config = VAEConfig(
-        input_shape=(28, 28, 1), latent_dim=kx.LATENT_DIM,
-        likelihood="bernoulli", batch_size=args.batch_size,
-        learning_rate=1e-3, epochs=args.epochs, seed=0,
-    )
-    overrides = {}
-    if args.vae_tf_steps_per_execution is not None:
-        overrides["steps_per_execution"] = args.vae_tf_steps_per_execution
-    if args.vae_tf_jit != "default":
-        overrides["jit_compile"] = args.vae_tf_jit == "on"
-    config = config.replace(**overrides)
-
-    ds = make_dataset(data.train.images, args.batch_size, shuffle=True,
-                      binarize=True, seed=0)
+    config = equal_architecture_config(args)
+    trainers = {}  # name -> (keras model, dataset, encoder, logits decoder)
+    base_ds = make_dataset(data.train.images, 128, shuffle=True,
+                           binarize=True, seed=0).map(lambda x, y: x)
     keras.utils.set_random_seed(0)
     base_encoder, base_decoder = kx.build_encoder_decoder()
     baseline = kx.VAE(base_encoder, base_decoder)
     baseline.compile(optimizer=keras.optimizers.Adam(1e-3))
-    base_ds = ds.map(lambda x, y: x)
+    trainers["keras_example"] = (baseline, base_ds, base_encoder,
+                                 probability_logits(base_decoder))
+    variants = [("vae_tf", config)]
+    if args.precision_ab:
+        variants.append(("vae_tf_float32", config.replace(
+            precision="float32")))
+    for name, cfg in variants:
+        ours = build_vae(cfg, encoder_body=kx.encoder_body,
+                         decoder_body=kx.decoder_body)
+        compile_vae(ours.vae, cfg)
+        ds = make_dataset(data.train.images, cfg.batch_size, shuffle=True,
+                          binarize=True, seed=0)
+        trainers[name] = (ours.vae, ds, ours.encoder,
+                          ours.vae.get_layer("decoder"))
 
-    ours = build_vae(config, encoder_body=kx.encoder_body,
-                     decoder_body=kx.decoder_body)
-    compile_vae(ours.vae, config)
-    param_decoder = ours.vae.get_layer("decoder")
-
-    print(f"vae_tf compile: steps_per_execution={config.steps_per_execution}, "
+    print(f"vae_tf: precision={config.precision}, batch "
+          f"{config.batch_size}, learning rate {config.learning_rate:g}, "
+          f"steps_per_execution={config.steps_per_execution}, "
           f"jit_compile={config.jit_compile}", flush=True)
-    times = {"keras_example": [], "vae_tf": []}
-    ours_curve = []  # (cumulative training seconds, test -ELBO) per epoch
+    times = {name: [] for name in trainers}
+    curves = {name: [] for name in trainers if name != "keras_example"}
     for epoch in range(args.epochs):
-        for name in ("keras_example", "vae_tf"):
+        for name, (model, ds, _, _) in trainers.items():
             timer = Timer()
-            if name == "keras_example":
-                baseline.fit(base_ds, initial_epoch=epoch, epochs=epoch + 1,
-                             verbose=0, callbacks=[timer])
-            else:
-                ours.vae.fit(ds, initial_epoch=epoch, epochs=epoch + 1,
-                             verbose=0, callbacks=[timer], shuffle=False)
+            model.fit(ds, initial_epoch=epoch, epochs=epoch + 1, verbose=0,
+                      callbacks=[timer], shuffle=False)
             times[name].append(timer.seconds)
-        elbo = negative_elbo(ours.encoder, param_decoder, test, "bernoulli")
-        ours_curve.append((sum(times["vae_tf"]), elbo["neg_elbo"]))
-        print(f"epoch {epoch + 1}: keras_example "
-              f"{times['keras_example'][-1]:.1f} s,"
-              f" vae_tf {times['vae_tf'][-1]:.1f} s; vae_tf test -ELBO "
-              f"{elbo['neg_elbo']:.2f}", flush=True)
+        line = ", ".join(f"{n} {t[-1]:.1f} s" for n, t in times.items())
+        for name, curve in curves.items():
+            _, _, enc, dec = trainers[name]
+            elbo = negative_elbo(enc, dec, test, "bernoulli")["neg_elbo"]
+            curve.append((sum(times[name]), elbo))
+            line += f"; {name} test -ELBO {elbo:.2f}"
+        print(f"epoch {epoch + 1}: {line}", flush=True)
 
     results = {}
-    for name, enc, dec, model in (
-        ("keras_example", base_encoder, probability_logits(base_decoder),
-         baseline),
-        ("vae_tf", ours.encoder, param_decoder, ours.vae),
-    ):
+    for name, (model, _, enc, dec) in trainers.items():
         steady = times[name][1:] or times[name]
-        elbo = negative_elbo(enc, dec, test, "bernoulli")
-        iwae = iwae_nll(enc, dec, test[:args.iwae_images], "bernoulli",
-                        k=args.iwae_k, batch_size=32)
+        images = n_train * len(steady)
         results[name] = {
-            "img_s": n_train * len(steady) / sum(steady),
-            "neg_elbo": elbo["neg_elbo"],
-            "iwae": iwae["iwae_nll"],
+            "img_s": images / sum(steady),
+            "neg_elbo": negative_elbo(enc, dec, test, "bernoulli")[
+                "neg_elbo"],
+            "iwae": iwae_nll(enc, dec, test[:args.iwae_images], "bernoulli",
+                             k=args.iwae_k, batch_size=32)["iwae_nll"],
             "flops": training_flops_per_image(model),
         }
-
-    ceiling = matmul_ceiling_gflops()
     target = results["keras_example"]["neg_elbo"]
-    reach = next((t for t, e in ours_curve if e <= target), None)
     base_total = sum(times["keras_example"])
+    quality = None
+    if not args.skip_time_to_quality:
+        quality = time_to_target(data, test, target, args.epochs,
+                                 args.check_every)
+    ceiling = matmul_ceiling_gflops()
+    report(args, results, curves, target, base_total, quality, ceiling)
 
+
+def report(args, results, curves, target, base_total, quality, ceiling):
     print()
     print(f"Machine: {os.cpu_count()} CPU cores, TensorFlow {tf.__version__}, "
           f"Keras {keras.__version__}; float32 matmul ceiling "
           f"{ceiling:.1f} GFLOP/s")
-    print(f"Fashion-MNIST, dynamic binarization, batch {args.batch_size}, "
-          f"{args.epochs} epochs each, interleaved; IWAE k={args.iwae_k} on "
-          f"{args.iwae_images} test images")
+    print(f"Fashion-MNIST, dynamic binarization, {args.epochs} epochs each, "
+          f"interleaved; IWAE k={args.iwae_k} on {args.iwae_images} test "
+          "images")
     print()
     print("| trainer | train img/s | test -ELBO (nats) | IWAE NLL (nats) "
           "| MFLOP/img (train) | % of ceiling |")
@@ -153,18 +229,39 @@ def main(argv=None):
         frac = r["img_s"] * r["flops"] / (ceiling * 1e9) * 100
         print(f"| {name} | {r['img_s']:.0f} | {r['neg_elbo']:.2f} | "
               f"{r['iwae']:.2f} | {r['flops'] / 1e6:.2f} | {frac:.1f}% |")
-    b, o = results["keras_example"], results["vae_tf"]
+    base = results["keras_example"]
     print()
-    print(f"vae_tf / keras_example images/s: {o['img_s'] / b['img_s']:.2f}x")
-    print(f"test -ELBO difference (vae_tf - example): "
-          f"{o['neg_elbo'] - b['neg_elbo']:+.2f} nats")
-    if reach is None:
-        print(f"vae_tf did not reach the example's final test -ELBO "
-              f"({target:.2f}) in {args.epochs} epochs")
-    else:
-        print(f"vae_tf reached the example's final test -ELBO ({target:.2f}) "
-              f"after {reach:.0f} s of training; the example took "
-              f"{base_total:.0f} s ({base_total / reach:.2f}x)")
+    for name, r in results.items():
+        if name == "keras_example":
+            continue
+        print(f"{name} / keras_example images/s: "
+              f"{r['img_s'] / base['img_s']:.2f}x; test -ELBO "
+              f"{r['neg_elbo'] - base['neg_elbo']:+.2f} nats")
+        reach = next((t for t, e in curves[name] if e <= target), None)
+        if reach is not None:
+            print(f"  {name} reached the example's {args.epochs}-epoch test "
+                  f"-ELBO ({target:.2f}) after {reach:.0f} s of training "
+                  f"(epoch granularity)")
+    if "vae_tf_float32" in results:
+        f32, bf = results["vae_tf_float32"], results["vae_tf"]
+        print(f"precision A/B: vae_tf / vae_tf_float32 images/s "
+              f"{bf['img_s'] / f32['img_s']:.2f}x; test -ELBO "
+              f"{bf['neg_elbo'] - f32['neg_elbo']:+.2f} nats")
+    if quality is not None:
+        config, seconds, elbo, steps = quality
+        what = (f"vae_tf default config (precision {config.precision}, "
+                f"batch {config.batch_size}, latent {config.latent_dim}, "
+                f"widths {list(config.widths)})")
+        if seconds is None:
+            print(f"time to quality: {what} did not reach {target:.2f} in "
+                  f"{args.epochs} epochs")
+        else:
+            print(f"time to quality: {what} reached test -ELBO {elbo:.2f} "
+                  f"<= {target:.2f} (the example's {args.epochs}-epoch "
+                  f"value) after {seconds:.1f} s of training ({steps} "
+                  f"steps); the example trained {base_total:.1f} s: "
+                  f"{seconds / base_total:.3f} of its time "
+                  f"({base_total / seconds:.2f}x faster)")
 
 
 if __name__ == "__main__":
