@@ -27,6 +27,8 @@ CHOICES = [
     ("train", "--precision", "precision", "vae_tf.precision", "PRECISIONS"),
     ("train", "--strategy", None, "vae_tf.distribute", "STRATEGIES"),
     ("export", "--sampler", None, "vae_tf.samplers", "SAMPLERS"),
+    ("export", "--precision", None, "vae_tf.precision",
+     "COMPUTE_PRECISIONS"),
     ("sample", "--sampler", None, "vae_tf.samplers", "SAMPLERS"),
     ("evaluate", "--sampler", None, "vae_tf.samplers", "SAMPLERS"),
     ("evaluate", "--split", None, "vae_tf.data", "SPLITS"),

@@ -18,7 +18,7 @@ from vae_tf.interpolation import INTERPOLATIONS
 from vae_tf.likelihoods import LIKELIHOODS
 from vae_tf.native_logs import hide_native_logs
 from vae_tf.networks import ARCHITECTURES
-from vae_tf.precision import PRECISIONS
+from vae_tf.precision import COMPUTE_PRECISIONS, PRECISIONS
 from vae_tf.samplers import SAMPLERS
 from vae_tf.schedules import BETA_SCHEDULES, LR_SCHEDULES
 
@@ -193,7 +193,7 @@ def _add_export(commands) -> None:
                         help="also write the decoder (z -> image) as "
                              "model.tflite in its version folder, checked "
                              "against the SavedModel")
-    export.add_argument("--precision", choices=("float32", "bfloat16"),
+    export.add_argument("--precision", choices=COMPUTE_PRECISIONS,
                         default="float32",
                         help="what the exported graphs compute in (inputs "
                              "and outputs are float32 either way; bfloat16 "

@@ -17,7 +17,8 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator
 
-PRECISIONS = ("auto", "float32", "bfloat16")
+COMPUTE_PRECISIONS = ("float32", "bfloat16")  # what a model computes in
+PRECISIONS = ("auto",) + COMPUTE_PRECISIONS  # what a config may ask for
 
 # CPU flags (Linux /proc/cpuinfo names) for native bfloat16 arithmetic.
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")

@@ -13,6 +13,7 @@ from vae_tf.config import VAEConfig
 from vae_tf.export import archives, assets, layout
 from vae_tf.export.layout import ExportError
 from vae_tf.models import VAEModels, in_precision
+from vae_tf.precision import COMPUTE_PRECISIONS
 from vae_tf.progress import Progress, Verbosity
 
 
@@ -70,10 +71,10 @@ def export_models(
         ExportError: bad name, `keep < 1`, or an unwritable base folder.
     """
     layout.validate_name(name)
-    if precision not in ("float32", "bfloat16"):
+    if precision not in COMPUTE_PRECISIONS:
         raise ExportError(
-            f"Expected precision 'float32' or 'bfloat16'. Received: "
-            f"precision={precision!r}")
+            f"Expected precision to be one of {', '.join(COMPUTE_PRECISIONS)}"
+            f". Received: precision={precision!r}")
     if tflite and precision != "float32":
         raise ExportError(
             "The TFLite file is converted from a float32 export: use "
