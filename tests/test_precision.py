@@ -78,6 +78,17 @@ def test_bfloat16_bodies_float32_everywhere_else(tiny_config, likelihood):
     assert compute_dtype(models.vae) == "bfloat16"
 
 
+@pytest.mark.parametrize("architecture", ["conv", "resconv", "mlp"])
+def test_every_architecture_outputs_from_a_float32_layer(
+        tiny_config, architecture):
+    config = tiny_config.replace(precision="bfloat16",
+                                 architecture=architecture, widths=None)
+    decoder = build_vae(config).vae.get_layer("decoder")
+    assert decoder.layers[-1].compute_dtype == "float32"
+    assert "params_float32" not in [layer.name for layer in decoder.layers]
+    assert "bfloat16" in {layer.compute_dtype for layer in decoder.layers}
+
+
 def test_a_custom_bfloat16_body_gets_a_float32_output(tiny_config):
     def body(z, config, activation=None):
         h = keras.layers.Dense(32 * 32 * 3, activation=activation)(z)

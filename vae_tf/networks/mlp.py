@@ -28,7 +28,10 @@ def decoder_body(z, config, activation=None):
     h = z
     for i, units in enumerate(reversed(config.widths)):
         h = layers.Dense(units, activation="relu", name=f"dec_dense_{i}")(h)
+    # The likelihood's parameters in float32 whatever config.precision.
     h = layers.Dense(
-        math.prod(config.input_shape), activation=activation, name="dec_out"
+        math.prod(config.input_shape), activation=activation, name="dec_out",
+        dtype="float32",
     )(h)
-    return layers.Reshape(tuple(config.input_shape), name="dec_image")(h)
+    return layers.Reshape(tuple(config.input_shape), name="dec_image",
+                          dtype="float32")(h)
