@@ -32,7 +32,6 @@ import contextlib
 from typing import Iterator
 
 LAST_BROKEN = (3, 15)  # the newest Keras verified to need the fixes
-UPSTREAM = "https://github.com/keras-team/keras/issues/20585"
 
 
 def keras_version() -> tuple[int, int]:
