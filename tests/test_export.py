@@ -190,10 +190,12 @@ def test_cli_export_and_check_export(trained_run, tmp_path, capsys):
         code = cli.main([
             "check-export", os.path.join(base, model),
             "--models-config", os.path.join(REPO, "serving", "models.config"),
+            "--platform-config",
+            os.path.join(REPO, "serving", "platform_config.txt"),
         ])
         out = capsys.readouterr().out
         assert code == 0, out
-        for step in ("a.", "b.", "c.", "d.", "e.", "f."):
+        for step in ("a.", "b.", "c.", "d.", "e.", "f.", "h."):
             assert f"ok   {step}" in out, (step, out)
     assert "vae_tf layers/models imported: none" in out
 

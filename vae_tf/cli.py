@@ -210,7 +210,8 @@ def _add_check_export(commands) -> None:
             "Check a model base path (newest version) or version folder: "
             "saved_model_cli show/run, a fresh-process tf.saved_model.load "
             "and a TF1 session load against the Keras outputs, the warmup "
-            "requests, and a TF Serving models.config."
+            "requests, a TF Serving models.config, and the TF1 session "
+            "under a TF Serving platform config's session settings."
         ),
     )
     check.add_argument("path", metavar="PATH",
@@ -219,6 +220,12 @@ def _add_check_export(commands) -> None:
         "--models-config", default=None, metavar="FILE",
         help="TF Serving models.config to check too (default "
              "serving/models.config if it exists)",
+    )
+    check.add_argument(
+        "--platform-config", default=None, metavar="FILE",
+        help="TF Serving --platform_config_file whose session config the "
+             "TF1 session load runs under (default "
+             "serving/platform_config.txt if it exists)",
     )
     check.add_argument(
         "--base", default=None,
@@ -478,13 +485,21 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _default_file(given: Optional[str], default: str) -> Optional[str]:
+    """`given`, else `default` if it exists here, else None."""
+    if given is None and os.path.isfile(default):
+        return default
+    return given
+
+
 def _check_export(args: argparse.Namespace) -> int:
     from vae_tf.export import check_export
 
-    models_config = args.models_config
-    if models_config is None and os.path.isfile("serving/models.config"):
-        models_config = "serving/models.config"
-    checks = check_export(args.path, models_config, args.base, args.atol)
+    models_config = _default_file(args.models_config, "serving/models.config")
+    platform_config = _default_file(args.platform_config,
+                                    "serving/platform_config.txt")
+    checks = check_export(args.path, models_config, args.base, args.atol,
+                          platform_config)
     for c in checks:
         print(f"{'ok  ' if c.ok else 'FAIL'} {c.name}: {c.detail}")
     failed = [c for c in checks if not c.ok]

@@ -13,12 +13,17 @@ c. a fresh Python process that imports none of vae_tf's layers or models
    (`assets.extra/vae_tf_reference.npz`) within `atol`;
 d. in the same process, a TF1 session load
    (`tf.compat.v1.saved_model.loader.load`, TF Serving's C++ path) runs the
-   signature tensors with the same results;
+   signature tensors with the same results, in a session configured as
+   the platform config (h) says when one is given;
 e. a TF Serving `models.config` parses and every base path it names exists
    (container paths under `/models/` map to the local `base` folder);
-f. the warmup file parses and every request in it runs;
+f. the warmup file parses and every request in it runs, eagerly and in
+   that TF1 session;
 g. where the version holds a `model.tflite` (`vae-tf export --tflite`), it
-   runs and matches the Keras decoder's reference outputs within `atol`.
+   runs and matches the Keras decoder's reference outputs within `atol`;
+h. a TF Serving `platform_config.txt` (`--platform_config_file`) parses
+   and holds the `tensorflow` platform's session config, which (d) and (f)
+   then run under.
 """
 
 from __future__ import annotations
@@ -76,8 +81,9 @@ def check_export(
     models_config: Optional[str] = None,
     base: Optional[str] = None,
     atol: float = 1e-5,
+    platform_config: Optional[str] = None,
 ) -> list[Check]:
-    """Runs checks a-f on one exported model; returns every result.
+    """Runs checks a-h on one exported model; returns every result.
 
     Args:
         path: a version directory, or a model base path (newest version).
@@ -85,6 +91,8 @@ def check_export(
         base: local folder that `/models/` in `models_config` stands for;
             default: the parent of the model base path.
         atol: tolerance of (c) and (d).
+        platform_config: a TF Serving platform config to check (h) and
+            to run (d) and (f) under.
     """
     path = resolve_version_dir(path)
     if not os.path.isdir(os.path.join(path, "variables")):
@@ -98,7 +106,10 @@ def check_export(
                       f"cannot read {METADATA_FILE}: {err}")]
     checks = [_check_signatures(path, metadata),
               _check_cli_run(path, metadata["signatures"][SERVING_DEFAULT])]
-    checks += _check_fresh_process(path, atol)
+    session = None
+    if platform_config is not None:
+        platform, session = _check_platform_config(platform_config)
+    checks += _check_fresh_process(path, atol, session)
     if os.path.isfile(os.path.join(path, TFLITE_FILE)):
         checks.append(_check_tflite(path, atol))
     if models_config is not None:
@@ -107,6 +118,8 @@ def check_export(
             models_config, base or os.path.dirname(model_base),
             must_name=os.path.basename(model_base),
         ))
+    if platform_config is not None:
+        checks.append(platform)
     return checks
 
 
@@ -220,30 +233,59 @@ def _check_tflite(path: str, atol: float) -> Check:
     return Check(name, diff <= atol, f"max abs diff vs Keras {diff:.3g}")
 
 
-def _check_fresh_process(path: str, atol: float) -> list[Check]:
+def _check_platform_config(path: str):
+    """(h): the check and the parsed `ServingSessionConfig` (None if it
+    does not parse)."""
+    from vae_tf.export.platform_config import (PlatformConfigError,
+                                               read_platform_config)
+
+    name = "h. platform config"
+    try:
+        session = read_platform_config(path)
+    except PlatformConfigError as err:
+        return Check(name, False, str(err)), None
+    return Check(name, True, f"{path}: {session.describe()}"), session
+
+
+def _check_fresh_process(path: str, atol: float,
+                         session=None) -> list[Check]:
     """(c, d, f) by `python -m vae_tf.export.fresh_load` (this vae_tf on
-    its path, the working directory not)."""
+    its path, the working directory not); `session`: the platform
+    config's session settings for (d) and (f)."""
     package_parent = os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__))))
     python_path = os.pathsep.join(
         p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)
-    fresh = _run([sys.executable, "-P", "-m", "vae_tf.export.fresh_load",
-                  path], env={"PYTHONPATH": python_path})
+    command = [sys.executable, "-P", "-m", "vae_tf.export.fresh_load", path]
+    where = "default session"
+    if session is not None:
+        command.append(session.session_config.SerializeToString().hex())
+        where = "platform config's session"
+    fresh = _run(command, env={"PYTHONPATH": python_path})
     line = next((ln for ln in fresh.stdout.splitlines()
                  if ln.startswith("RESULT ")), None)
     if fresh.returncode != 0 or line is None:
         return [Check(n, False, _last_line(fresh.stderr)) for n in _FRESH]
     res = json.loads(line[len("RESULT "):])
     clean = not res["vae_tf_modules"]
+    eager = Check(
+        _FRESH[0], clean and res["eager_max_abs_diff"] <= atol,
+        f"max abs diff vs Keras {res['eager_max_abs_diff']:.3g} (outputs "
+        f"{res['outputs']}; vae_tf layers/models imported: "
+        f"{res['vae_tf_modules'] or 'none'})")
+    if "tf1_error" in res:  # the eager load worked, the session did not
+        failed = f"the {where} failed: {res['tf1_error']}"
+        return [eager, Check(_FRESH[1], False, failed),
+                Check(_FRESH[2], False, failed)]
     return [
-        Check(_FRESH[0], clean and res["eager_max_abs_diff"] <= atol,
-              f"max abs diff vs Keras {res['eager_max_abs_diff']:.3g} "
-              f"(outputs {res['outputs']}; vae_tf layers/models imported: "
-              f"{res['vae_tf_modules'] or 'none'})"),
+        eager,
         Check(_FRESH[1], res["tf1_max_abs_diff"] <= atol,
-              f"max abs diff vs Keras {res['tf1_max_abs_diff']:.3g}"),
-        Check(_FRESH[2], res["warmup_requests_run"] > 0,
-              f"{res['warmup_requests_run']} requests parsed and run"),
+              f"max abs diff vs Keras {res['tf1_max_abs_diff']:.3g} "
+              f"({where})"),
+        Check(_FRESH[2], res["warmup_requests_run"] > 0
+              and res["tf1_warmup_requests_run"] > 0,
+              f"{res['warmup_requests_run']} requests parsed and run "
+              f"eagerly, {res['tf1_warmup_requests_run']} in the {where}"),
     ]
 
 

@@ -1,7 +1,7 @@
 """Loads an exported version the ways its consumers do, in a process of
 its own; `check_export` runs it as
 
-    python -m vae_tf.export.fresh_load VERSION_DIR
+    python -m vae_tf.export.fresh_load VERSION_DIR [SESSION_CONFIG_HEX]
 
 and reads the one `RESULT {json}` line it prints. Only NumPy, TensorFlow
 and the TF Serving protos are imported: none of vae_tf's layers, losses or
@@ -12,9 +12,12 @@ stand on its own, as it does for an app or TF Serving.
   inputs (`assets.extra/vae_tf_reference.npz`), compared with the Keras
   model's outputs stored beside them;
 - TF1 session: `tf.compat.v1.saved_model.loader.load` (TF Serving's C++
-  path) runs the same signature's tensors;
+  path) runs the same signature's tensors, in a session with the
+  serialized `tf.compat.v1.ConfigProto` given as hex (the platform
+  config's `session_config`), or the default one;
 - warmup: every request in `assets.extra/tf_serving_warmup_requests` is
-  parsed and run through its signature.
+  parsed and run through its signature, eagerly and in that session (the
+  server replays them through its session at load).
 """
 
 from __future__ import annotations
@@ -50,36 +53,61 @@ def _eager(loaded, feeds: dict, reference: dict) -> dict:
             "outputs": sorted(outputs)}
 
 
-def _tf1_session(path: str, feeds: dict, reference: dict) -> dict:
-    with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+def _session_run(sess, signature, feeds: dict) -> dict:
+    feed = {signature.inputs[k].name: v for k, v in feeds.items()}
+    fetch = {k: signature.outputs[k].name for k in signature.outputs}
+    return sess.run(fetch, feed)
+
+
+def _tf1_session(path: str, feeds: dict, reference: dict,
+                 config=None) -> dict:
+    warmup = list(_warmup_requests(path))  # tf.data needs eager mode
+    with tf.Graph().as_default(), \
+            tf.compat.v1.Session(config=config) as sess:
         meta = tf.compat.v1.saved_model.loader.load(sess, ["serve"], path)
-        sig = meta.signature_def[SIGNATURE]
-        feed = {sig.inputs[k].name: v for k, v in feeds.items()}
-        fetch = {k: sig.outputs[k].name for k in sig.outputs}
-        outputs = sess.run(fetch, feed)
-    return {"tf1_max_abs_diff": _max_abs_diff(outputs, reference)}
+        outputs = _session_run(sess, meta.signature_def[SIGNATURE], feeds)
+        for name, inputs in warmup:
+            _session_run(sess, meta.signature_def[name], inputs)
+    return {"tf1_max_abs_diff": _max_abs_diff(outputs, reference),
+            "tf1_warmup_requests_run": len(warmup)}
 
 
-def _warmup(loaded, path: str) -> dict:
+def _warmup_requests(path: str):
+    """Yields (signature name, {input: array}) per warmup record."""
     from tensorflow_serving.apis import prediction_log_pb2
 
-    ran = 0
     records = tf.data.TFRecordDataset(
         os.path.join(path, ASSETS_EXTRA, WARMUP_FILE))
     for record in records:
         log = prediction_log_pb2.PredictionLog.FromString(record.numpy())
         request = log.predict_log.request
-        fn = loaded.signatures[request.model_spec.signature_name or SIGNATURE]
-        fn(**{k: tf.constant(tf.make_ndarray(v))
-              for k, v in request.inputs.items()})
+        yield (request.model_spec.signature_name or SIGNATURE,
+               {k: tf.make_ndarray(v) for k, v in request.inputs.items()})
+
+
+def _first_cause(err: BaseException) -> str:
+    """The earliest TensorFlow error in the chain, on one line (the
+    loader's own ValueError hides e.g. a bad session config)."""
+    while err.__context__ is not None:
+        err = err.__context__
+    message = getattr(err, "message", None) or str(err)
+    return f"{type(err).__name__}: {message.strip().splitlines()[0]}"
+
+
+def _warmup(loaded, path: str) -> dict:
+    ran = 0
+    for name, inputs in _warmup_requests(path):
+        loaded.signatures[name](**{k: tf.constant(v)
+                                   for k, v in inputs.items()})
         ran += 1
     return {"warmup_requests_run": ran}
 
 
-def check(path: str) -> dict:
+def check(path: str, config=None) -> dict:
     """The three loads of the version at `path`, as a JSON-ready dict;
-    `vae_tf_modules` lists any vae_tf module imported beyond the launcher
-    (it must stay empty)."""
+    `config`: the TF1 session's `tf.compat.v1.ConfigProto` (default
+    None). `vae_tf_modules` lists any vae_tf module imported beyond the
+    launcher (it must stay empty)."""
     ref = dict(np.load(os.path.join(path, ASSETS_EXTRA, REFERENCE_FILE)))
     reference = {k.split("/", 1)[1]: v for k, v in ref.items()
                  if k.startswith(SIGNATURE + "/")}
@@ -87,7 +115,10 @@ def check(path: str) -> dict:
     names = set(loaded.signatures[SIGNATURE].structured_input_signature[1])
     feeds = {k: v for k, v in reference.items() if k in names}
     result = _eager(loaded, feeds, reference)
-    result.update(_tf1_session(path, feeds, reference))
+    try:
+        result.update(_tf1_session(path, feeds, reference, config))
+    except (tf.errors.OpError, ValueError) as err:
+        result["tf1_error"] = _first_cause(err)
     result.update(_warmup(loaded, path))
     result["vae_tf_modules"] = sorted(
         m for m in sys.modules
@@ -96,11 +127,14 @@ def check(path: str) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m vae_tf.export.fresh_load VERSION_DIR",
-              file=sys.stderr)
+    if len(argv) not in (1, 2):
+        print("usage: python -m vae_tf.export.fresh_load VERSION_DIR "
+              "[SESSION_CONFIG_HEX]", file=sys.stderr)
         return 2
-    print("RESULT " + json.dumps(check(argv[0])), flush=True)
+    config = None
+    if len(argv) == 2:
+        config = tf.compat.v1.ConfigProto.FromString(bytes.fromhex(argv[1]))
+    print("RESULT " + json.dumps(check(argv[0], config)), flush=True)
     return 0
 
 
