@@ -2,11 +2,18 @@
 
 For the encoder and the decoder of a run: p50/p99 latency at batch 1 and
 throughput at batch 32, 256 and 1,024 for (a) the SavedModel's
-`serving_default` signature loaded with `tf.saved_model.load` (what TF
-Serving runs), (b) Keras `model.predict` and (c) a direct Keras call
+`serving_default` signature loaded with `tf.saved_model.load` (what a
+Python app runs), (b) Keras `model.predict` and (c) a direct Keras call
 `model(x, training=False)` on the same weights; plus the fraction of the
 float32 matmul ceiling at batch 256. Paths are measured in turn, repeat by
 repeat, so machine noise hits all three alike.
+
+Then TF Serving's path: each export in a TF1 session (`serve_session.py`,
+a process per measurement) with TensorFlow's default session config and
+with the `session_config` of `--platform-config` (default
+serving/platform_config.txt), in turn, round by round; batch 1 with one
+request in flight, larger batches with the config's `num_batch_threads`
+in flight for both.
 
     vae-tf train --out runs/faces && vae-tf export runs/faces --base /tmp/sm
     vae-tf export runs/faces --base /tmp/sm --precision bfloat16 --name bf16
@@ -14,7 +21,9 @@ repeat, so machine noise hits all three alike.
 """
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
 
@@ -26,7 +35,12 @@ import tensorflow as tf  # noqa: E402
 
 from flops import forward_flops_per_image, matmul_ceiling_gflops  # noqa: E402
 from vae_tf.export.layout import resolve_version_dir  # noqa: E402
+from vae_tf.export import read_platform_config  # noqa: E402
 from vae_tf.runs import load_run  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PLATFORM_CONFIG = os.path.join(os.path.dirname(HERE), "serving",
+                               "platform_config.txt")
 
 
 def _paths(keras_model, signature, input_name, others):
@@ -91,6 +105,48 @@ def bench(name, keras_model, signature, input_name, example, flops, ceiling,
           f"{saved[256] / direct[256]:.2f}x")
 
 
+def _session_worker(version_dir, config_hex, in_flight):
+    command = [sys.executable, os.path.join(HERE, "serve_session.py"),
+               version_dir, "--in-flight", str(in_flight)]
+    if config_hex:
+        command += ["--config-hex", config_hex]
+    done = subprocess.run(command, capture_output=True, text=True)
+    line = next((ln for ln in done.stdout.splitlines()
+                 if ln.startswith("RESULT ")), None)
+    if done.returncode != 0 or line is None:
+        sys.exit(f"serve_session.py {version_dir} failed:\n{done.stderr}")
+    return json.loads(line[len("RESULT "):])
+
+
+def bench_sessions(name, version_dirs, platform, flops, ceiling, rounds):
+    """TF1-session rows: each export x (default, platform config)."""
+    in_flight = platform.num_batch_threads()
+    configs = {"default session": "",
+               "platform config": platform.session_config
+               .SerializeToString().hex()}
+    samples = {}
+    for r in range(rounds):
+        for export, path in version_dirs.items():
+            for label, config_hex in configs.items():
+                print(f"  {name} round {r + 1}/{rounds}: {export}, "
+                      f"{label}", file=sys.stderr, flush=True)
+                samples.setdefault((export, label), []).append(
+                    _session_worker(path, config_hex, in_flight))
+    print(f"\n{name}, TF1 session (TF Serving's path; batch 1 one request "
+          f"in flight, larger batches {in_flight} in flight; medians of "
+          f"{rounds} rounds)\n")
+    print("| export, session | p50 ms @1 | p99 ms @1 | img/s @32 | "
+          "img/s @256 | img/s @1024 | % ceiling @256 |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for (export, label), runs in samples.items():
+        med = {k: float(np.median([run[k] for run in runs]))
+               for k in ("p50", "p99", "32", "256", "1024")}
+        frac = med["256"] * flops / (ceiling * 1e9) * 100
+        print(f"| {export}, {label} | {med['p50']:.2f} | {med['p99']:.2f} "
+              f"| {med['32']:.0f} | {med['256']:.0f} | {med['1024']:.0f} "
+              f"| {frac:.1f}% |")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir")
@@ -101,7 +157,16 @@ def main(argv=None):
                         metavar="NAME", help="also time the signatures of "
                         "the export NAME in BASE (e.g. one written with "
                         "vae-tf export --precision bfloat16 --name NAME)")
+    parser.add_argument("--platform-config", default=PLATFORM_CONFIG,
+                        help="TF Serving platform config whose session "
+                        "config the TF1-session rows use (default "
+                        "serving/platform_config.txt); 'none' skips them")
+    parser.add_argument("--session-rounds", type=int, default=3,
+                        help="rounds of the TF1-session rows (default 3)")
     args = parser.parse_args(argv)
+    platform = None
+    if args.platform_config != "none":
+        platform = read_platform_config(args.platform_config)
 
     config, models = load_run(args.run_dir)
 
@@ -129,6 +194,17 @@ def main(argv=None):
     bench("Decoder", models.decoder, dec, "z", z,
           forward_flops_per_image(models.decoder), ceiling, args.repeats,
           also_dec)
+    if platform is None:
+        return
+    print(f"\nPlatform config {args.platform_config}: "
+          f"{platform.describe()}")
+    for part, model in (("encoder", models.encoder),
+                        ("decoder", models.decoder)):
+        dirs = {n: resolve_version_dir(os.path.join(args.base, f"{n}_{part}"))
+                for n in [args.name, *args.also]}
+        bench_sessions(part.capitalize(), dirs, platform,
+                       forward_flops_per_image(model), ceiling,
+                       args.session_rounds)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,8 @@ import os
 
 import pytest
 
-from vae_tf.export import check_export
-from vae_tf.export.platform_config import (PlatformConfigError,
-                                           read_platform_config)
+from vae_tf.export import (PlatformConfigError, check_export,
+                           read_platform_config)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHIPPED = os.path.join(REPO, "serving", "platform_config.txt")

@@ -9,7 +9,9 @@ TensorFlow Serving, and the checks that they load as servers load them.
   outputs);
 - `exporter`: `export_models` / `export_run`;
 - `tflite`: the decoder's `serving_default` as `model.tflite`;
-- `check`: `check_export` (a-g, see there);
+- `check`: `check_export` (a-h, see there);
+- `platform_config`: TF Serving's `--platform_config_file` (session
+  threads/executor and batching) read as the server reads it;
 - `fresh_load`: the check's loads in a process without vae_tf's layers,
   `python -m vae_tf.export.fresh_load VERSION_DIR`.
 
@@ -29,6 +31,7 @@ _EXPORTS = {
     "ENCODE_SAMPLE": "vae_tf.export.archives",
     "ExportError": "vae_tf.export.layout",
     "ExportResult": "vae_tf.export.exporter",
+    "PlatformConfigError": "vae_tf.export.platform_config",
     "METADATA_FILE": "vae_tf.export.layout",
     "REFERENCE_FILE": "vae_tf.export.layout",
     "SAMPLE": "vae_tf.export.archives",
@@ -40,6 +43,7 @@ _EXPORTS = {
     "export_models": "vae_tf.export.exporter",
     "export_run": "vae_tf.export.exporter",
     "prune_versions": "vae_tf.export.layout",
+    "read_platform_config": "vae_tf.export.platform_config",
     "read_final_metrics": "vae_tf.export.exporter",
     "resolve_version_dir": "vae_tf.export.layout",
     "tflite_decode": "vae_tf.export.tflite",
