@@ -86,6 +86,9 @@ def test_signatures_named_dynamic_batch_and_equal_to_keras(
     for path in (result.encoder_dir, result.decoder_dir):
         ops = _ops(path)
         assert not ops & {"PyFunc", "EagerPyFunc", "PyFuncStateless"}
+    # The decoder's output layer is exported as a sub-pixel convolution
+    # (vae_tf.export.serving_graph), equal to Keras' as checked above.
+    assert "DepthToSpace" in _ops(result.decoder_dir)
 
 
 def test_versions_increase_and_keep_prunes(trained_run, tmp_path):

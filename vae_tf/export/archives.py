@@ -26,6 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from vae_tf.config import VAEConfig
+from vae_tf.export.serving_graph import serving_decoder
 from vae_tf.models import VAEModels, moments_encoder
 
 SERVING_DEFAULT = "serving_default"
@@ -34,8 +35,7 @@ SAMPLE = "sample"
 
 
 def _batch_safe(model, x):
-    """The outputs of a multi-output `model(x)` (the encoders), also for
-    an empty batch.
+    """`model(x)` (one output or a list), also for an empty batch.
 
     oneDNN's CPU convolutions reject a batch of 0 ("input depth must be
     evenly divisible by filter depth"), so a client sending no rows would
@@ -50,7 +50,10 @@ def _batch_safe(model, x):
     )
     padded = tf.concat([x, filler], axis=0)
     padded.set_shape([None, *x.shape[1:]])
-    return [o[:n] for o in model(padded, training=False)]
+    outputs = model(padded, training=False)
+    if isinstance(outputs, (list, tuple)):
+        return [o[:n] for o in outputs]
+    return outputs[:n]
 
 
 def encoder_archive(models: VAEModels, config: VAEConfig, sampler):
@@ -96,18 +99,22 @@ def decoder_archive(models: VAEModels, config: VAEConfig, sampler):
     """`(archive, reference, warmup)` of the decoder; `sample` draws from
     `sampler`."""
     decoder = models.decoder
+    # The exported graph: the same function, with the output layer as a
+    # sub-pixel convolution (`serving_graph`); the reference below comes
+    # from `decoder` itself, so `check_export` compares the two.
+    serving = serving_decoder(decoder)
     latent_dim = config.latent_dim
     archive = keras.export.ExportArchive()
-    archive.track(decoder)
+    archive.track(serving)
 
-    # The decoder (Dense, then transposed convolutions) answers an empty
-    # batch as it is; only the encoder's first convolution needs the row.
+    # A sub-pixel layer is a forward convolution, which needs the row for
+    # an empty batch as the encoder's first one does.
     def decode(z):
-        return {"image": decoder(z, training=False)}
+        return {"image": _batch_safe(serving, z)}
 
     def sample(num_samples, seed):
         z = sampler.tf_sample(num_samples, seed)
-        return {"image": decoder(z, training=False), "z": z}
+        return {"image": _batch_safe(serving, z), "z": z}
 
     archive.add_endpoint(
         SERVING_DEFAULT, decode,
