@@ -86,7 +86,7 @@ def main(argv=None):
     parser.add_argument("--in-flight", type=int, default=1)
     parser.add_argument("--calls", type=int, default=1000,
                         help="batch-1 calls for p50/p99 (default 1000)")
-    parser.add_argument("--seconds", type=float, default=1.5,
+    parser.add_argument("--seconds", type=float, default=3.0,
                         help="seconds per throughput batch size")
     args = parser.parse_args(argv)
     config = (tf.compat.v1.ConfigProto.FromString(
