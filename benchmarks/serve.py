@@ -18,6 +18,8 @@ in flight for both.
     vae-tf train --out runs/faces && vae-tf export runs/faces --base /tmp/sm
     vae-tf export runs/faces --base /tmp/sm --precision bfloat16 --name bf16
     python benchmarks/serve.py runs/faces /tmp/sm --also bf16
+    python benchmarks/serve.py runs/faces /tmp/sm --name bf16 --also other \
+        --session-only --parts decoder       # two exports, TF1 rows only
 """
 
 import argparse
@@ -147,6 +149,25 @@ def bench_sessions(name, version_dirs, platform, flops, ceiling, rounds):
               f"| {frac:.1f}% |")
 
 
+def _python_paths(args, config, models, load, ceiling):
+    """The in-process tables: signatures and Keras paths."""
+    enc, dec = load(args.name, "encoder"), load(args.name, "decoder")
+    also_enc = {n: load(n, "encoder") for n in args.also}
+    also_dec = {n: load(n, "decoder") for n in args.also}
+    image = np.random.default_rng(0).uniform(
+        size=(1, *config.input_shape)).astype(np.float32)
+    z = np.zeros((1, config.latent_dim), np.float32)
+    # The deterministic encoder path: image -> (z_mean, z_log_var).
+    from vae_tf.models import moments_encoder
+    mean_encoder = moments_encoder(models.encoder)
+    bench("Encoder", mean_encoder, enc, "image", image,
+          forward_flops_per_image(models.encoder), ceiling, args.repeats,
+          also_enc)
+    bench("Decoder", models.decoder, dec, "z", z,
+          forward_flops_per_image(models.decoder), ceiling, args.repeats,
+          also_dec)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir")
@@ -163,6 +184,11 @@ def main(argv=None):
                         "serving/platform_config.txt); 'none' skips them")
     parser.add_argument("--session-rounds", type=int, default=3,
                         help="rounds of the TF1-session rows (default 3)")
+    parser.add_argument("--session-only", action="store_true",
+                        help="only the TF1-session rows")
+    parser.add_argument("--parts", default="encoder,decoder",
+                        help="TF1-session rows of these models (default "
+                        "encoder,decoder)")
     args = parser.parse_args(argv)
     platform = None
     if args.platform_config != "none":
@@ -175,31 +201,20 @@ def main(argv=None):
             os.path.join(args.base, f"{name}_{part}"))).signatures[
                 "serving_default"]
 
-    enc, dec = load(args.name, "encoder"), load(args.name, "decoder")
-    also_enc = {n: load(n, "encoder") for n in args.also}
-    also_dec = {n: load(n, "decoder") for n in args.also}
     ceiling = matmul_ceiling_gflops()
     print(f"Machine: {os.cpu_count()} CPU cores, TensorFlow {tf.__version__}; "
           f"float32 matmul ceiling {ceiling:.1f} GFLOP/s; model "
           f"{config.input_shape} latent {config.latent_dim}")
-    image = np.random.default_rng(0).uniform(
-        size=(1, *config.input_shape)).astype(np.float32)
-    z = np.zeros((1, config.latent_dim), np.float32)
-    # The deterministic encoder path: image -> (z_mean, z_log_var).
-    from vae_tf.models import moments_encoder
-    mean_encoder = moments_encoder(models.encoder)
-    bench("Encoder", mean_encoder, enc, "image", image,
-          forward_flops_per_image(models.encoder), ceiling, args.repeats,
-          also_enc)
-    bench("Decoder", models.decoder, dec, "z", z,
-          forward_flops_per_image(models.decoder), ceiling, args.repeats,
-          also_dec)
+    if not args.session_only:
+        _python_paths(args, config, models, load, ceiling)
     if platform is None:
         return
     print(f"\nPlatform config {args.platform_config}: "
           f"{platform.describe()}")
     for part, model in (("encoder", models.encoder),
                         ("decoder", models.decoder)):
+        if part not in args.parts.split(","):
+            continue
         dirs = {n: resolve_version_dir(os.path.join(args.base, f"{n}_{part}"))
                 for n in [args.name, *args.also]}
         bench_sessions(part.capitalize(), dirs, platform,

@@ -14,7 +14,9 @@ stand on its own, as it does for an app or TF Serving.
 - TF1 session: `tf.compat.v1.saved_model.loader.load` (TF Serving's C++
   path) runs the same signature's tensors, in a session with the
   serialized `tf.compat.v1.ConfigProto` given as hex (the platform
-  config's `session_config`), or the default one;
+  config's `session_config`: its executor applies; its thread counts do
+  not, as the eager load above created the process's pools), or the
+  default one;
 - warmup: every request in `assets.extra/tf_serving_warmup_requests` is
   parsed and run through its signature, eagerly and in that session (the
   server replays them through its session at load).

@@ -8,10 +8,11 @@ output channels: the default faces decoder's last layer (32 -> 3
 channels, 10% of the decoder's FLOPs) took 43% of its time at batch 256
 on one thread (48.5 of 114 ms, TF1 step stats). `SubPixelConv2DTranspose`
 computes the same map as a forward 3x3 convolution and `depth_to_space`,
-in about 0.6x the time of that layer at batch 256 and 0.75x at batch 1;
-layers with 32 or 64 output channels stay transposed convolutions, where
-the sub-pixel form's 2.25x multiply-adds take 1.5-1.9x as long at batch
-256 (`python benchmarks/subpixel.py`, benchmarks/README.md).
+in 0.57x the time of that layer at batch 256 and 0.81x at batch 1
+(float32, one thread); layers with 32 or 64 output channels stay
+transposed convolutions, where the sub-pixel form's 2.25x multiply-adds
+take 1.4-1.8x as long at batch 256 (`python benchmarks/subpixel.py`,
+benchmarks/README.md).
 
 The swap changes the graph, not the function: `check_export` compares the
 SavedModel's outputs with the original Keras decoder's (1e-5).

@@ -57,10 +57,11 @@ class SubPixelConv2DTranspose(layers.Layer):
     float rounding, from weights converted by `from_conv_transpose`.
 
     It does 2.25x the multiply-adds, but for an image's few output
-    channels oneDNN's forward convolution runs it about twice as fast as
-    its transposed one on CPU (`vae_tf.export.serving_graph` swaps it into
-    exported decoders; benchmarks/README.md). Not meant for training: its
-    3x3 kernel has more free weights than the layer it replaces.
+    channels oneDNN's forward convolution runs it in 0.57x the time of its
+    transposed one on CPU (32 -> 3 channels, batch 256;
+    `vae_tf.export.serving_graph` swaps it into exported decoders,
+    benchmarks/README.md). Not meant for training: its 3x3 kernel has more
+    free weights than the layer it replaces.
 
     Args:
         filters: output channels.
