@@ -200,6 +200,8 @@ def test_cli_export_and_check_export(trained_run, tmp_path, capsys):
         assert code == 0, out
         for step in ("a.", "b.", "c.", "d.", "e.", "f.", "h."):
             assert f"ok   {step}" in out, (step, out)
+        assert "platform config's session" in out  # (d) and (f) ran in it
+        assert "SINGLE_THREADED_EXECUTOR" in out
     assert "vae_tf layers/models imported: none" in out
 
 

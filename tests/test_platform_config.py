@@ -72,14 +72,10 @@ def test_missing_platform_config(tmp_path):
 
 
 def test_check_export_runs_the_session_as_configured(exported, tmp_path):
+    """The session really is built from the file: an executor TensorFlow
+    does not have fails (d) and (f), not the eager load (c). (The shipped
+    file passing every check: test_export's CLI test.)"""
     result, _ = exported
-    checks = {c.name[0]: c for c in check_export(
-        result.decoder_dir, platform_config=SHIPPED)}
-    assert all(c.ok for c in checks.values()), checks
-    assert "platform config's session" in checks["d"].detail
-    assert "SINGLE_THREADED_EXECUTOR" in checks["h"].detail
-    # The session really is built from the file: an executor TensorFlow
-    # does not have fails (d) and (f), not the eager load (c).
     bad = tmp_path / "bad.txt"
     bad.write_text(open(SHIPPED).read().replace(
         "SINGLE_THREADED_EXECUTOR", "NO_SUCH_EXECUTOR"))
@@ -90,6 +86,7 @@ def test_check_export_runs_the_session_as_configured(exported, tmp_path):
     assert not checks["f"].ok
 
 
+@pytest.mark.slow  # 13 s; the parse errors themselves are tested above
 def test_unparsable_platform_config_fails_check_h(exported, tmp_path):
     result, _ = exported
     bad = tmp_path / "typo.txt"
