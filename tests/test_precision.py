@@ -8,20 +8,12 @@ import numpy as np
 import pytest
 
 from vae_tf import VAEConfig, build_vae
-from vae_tf.models import compute_dtype, in_precision
+from vae_tf.models import compute_dtype, in_precision, leaf_layers
 from vae_tf.precision import cpu_flags, resolve_precision
 
 
-def _layers(model):
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _layers(layer)
-        else:
-            yield layer
-
-
 def _dtypes(model):
-    return {layer.name: layer.compute_dtype for layer in _layers(model)
+    return {layer.name: layer.compute_dtype for layer in leaf_layers(model)
             if not isinstance(layer, keras.layers.InputLayer)}
 
 

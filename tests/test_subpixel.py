@@ -9,6 +9,7 @@ import tensorflow as tf
 from vae_tf import VAEConfig, build_vae
 from vae_tf.export.serving_graph import serving_decoder
 from vae_tf.layers import SubPixelConv2DTranspose
+from vae_tf.models import leaf_layers
 
 
 def _conv_transpose(filters, channels, activation=None, use_bias=True,
@@ -74,25 +75,17 @@ def _twin(config):
     return models, twin
 
 
-def _layers(model):
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _layers(layer)
-        else:
-            yield layer
-
-
 @pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
 def test_serving_decoder_swaps_only_the_output_layer(likelihood):
     config = VAEConfig(input_shape=(16, 16, 3), latent_dim=4,
                        widths=(8, 16), dense_units=16,
                        likelihood=likelihood, precision="float32")
     models, twin = _twin(config)
-    swapped = [la for la in _layers(twin)
+    swapped = [la for la in leaf_layers(twin)
                if isinstance(la, SubPixelConv2DTranspose)]
     assert [la.name for la in swapped] == ["dec_out"]
-    kept = [la for la in _layers(twin) if la.name == "dec_deconv_0"]
-    original = [la for la in _layers(models.decoder)
+    kept = [la for la in leaf_layers(twin) if la.name == "dec_deconv_0"]
+    original = [la for la in leaf_layers(models.decoder)
                 if la.name == "dec_deconv_0"]
     assert kept and kept[0] is original[0]  # shared, not copied
 
@@ -110,7 +103,7 @@ def test_bfloat16_body_keeps_a_float32_output_layer():
                        widths=(8, 16), dense_units=16, precision="bfloat16")
     models = build_vae(config.resolve())
     twin = serving_decoder(models.decoder)
-    out = [la for la in _layers(twin) if la.name == "dec_out"][0]
+    out = [la for la in leaf_layers(twin) if la.name == "dec_out"][0]
     assert isinstance(out, SubPixelConv2DTranspose)
     assert out.compute_dtype == "float32"
     z = tf.zeros((2, 4))

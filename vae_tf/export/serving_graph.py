@@ -23,6 +23,7 @@ from __future__ import annotations
 import keras
 
 from vae_tf.layers.subpixel import SubPixelConv2DTranspose, is_equivalent
+from vae_tf.models import leaf_layers
 
 # Swap transposed convolutions with at most this many output channels
 # (an image's 1 or 3 channels).
@@ -33,17 +34,12 @@ def _swappable(layer) -> bool:
     return is_equivalent(layer) and layer.filters <= MAX_SUBPIXEL_FILTERS
 
 
-def _has_swappable(model: keras.Model) -> bool:
-    return any(_has_swappable(layer) if isinstance(layer, keras.Model)
-               else _swappable(layer) for layer in model.layers)
-
-
 def serving_decoder(decoder: keras.Model) -> keras.Model:
     """`decoder` for export: the same layers and weights (shared, not
     copied), except each swappable `Conv2DTranspose` (nested models
     included) replaced by a `SubPixelConv2DTranspose` holding its weights
     converted. Returns `decoder` itself when none is swappable."""
-    if not _has_swappable(decoder):
+    if not any(_swappable(layer) for layer in leaf_layers(decoder)):
         return decoder
 
     def swap(layer):

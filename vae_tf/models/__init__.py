@@ -2,9 +2,10 @@
 
 from vae_tf.models.vae import (VAEModels, build_vae, compile_vae,
                                compute_dtype, in_precision, is_calibrated,
-                               likelihood_scale, moments_encoder, rebuild,
-                               split_vae)
+                               leaf_layers, likelihood_scale,
+                               moments_encoder, rebuild, split_vae)
 
 __all__ = ["VAEModels", "build_vae", "compile_vae", "compute_dtype",
-           "in_precision", "is_calibrated", "likelihood_scale",
+           "in_precision", "is_calibrated", "leaf_layers",
+           "likelihood_scale",
            "moments_encoder", "rebuild", "split_vae"]

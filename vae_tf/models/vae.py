@@ -176,15 +176,21 @@ def moments_encoder(encoder: keras.Model) -> keras.Model:
                        name="moments_encoder")
 
 
+def leaf_layers(model: keras.Model):
+    """Yields the layers of `model` that are not models, descending into
+    nested models (the encoder/decoder inside the VAE)."""
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from leaf_layers(layer)
+        else:
+            yield layer
+
+
 def compute_dtype(model: keras.Model) -> str:
     """`"bfloat16"` if any layer of `model` (nested models included)
     computes in bfloat16, else `"float32"`."""
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            if compute_dtype(layer) == "bfloat16":
-                return "bfloat16"
-        elif layer.compute_dtype == "bfloat16":
-            return "bfloat16"
+    if any(layer.compute_dtype == "bfloat16" for layer in leaf_layers(model)):
+        return "bfloat16"
     return "float32"
 
 
