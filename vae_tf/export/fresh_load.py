@@ -61,9 +61,8 @@ def _session_run(sess, signature, feeds: dict) -> dict:
     return sess.run(fetch, feed)
 
 
-def _tf1_session(path: str, feeds: dict, reference: dict,
+def _tf1_session(path: str, feeds: dict, reference: dict, warmup: list,
                  config=None) -> dict:
-    warmup = list(_warmup_requests(path))  # tf.data needs eager mode
     with tf.Graph().as_default(), \
             tf.compat.v1.Session(config=config) as sess:
         meta = tf.compat.v1.saved_model.loader.load(sess, ["serve"], path)
@@ -96,13 +95,11 @@ def _first_cause(err: BaseException) -> str:
     return f"{type(err).__name__}: {message.strip().splitlines()[0]}"
 
 
-def _warmup(loaded, path: str) -> dict:
-    ran = 0
-    for name, inputs in _warmup_requests(path):
+def _warmup(loaded, warmup: list) -> dict:
+    for name, inputs in warmup:
         loaded.signatures[name](**{k: tf.constant(v)
                                    for k, v in inputs.items()})
-        ran += 1
-    return {"warmup_requests_run": ran}
+    return {"warmup_requests_run": len(warmup)}
 
 
 def check(path: str, config=None) -> dict:
@@ -116,12 +113,13 @@ def check(path: str, config=None) -> dict:
     loaded = tf.saved_model.load(path)
     names = set(loaded.signatures[SIGNATURE].structured_input_signature[1])
     feeds = {k: v for k, v in reference.items() if k in names}
+    warmup = list(_warmup_requests(path))  # read here: tf.data needs eager
     result = _eager(loaded, feeds, reference)
     try:
-        result.update(_tf1_session(path, feeds, reference, config))
+        result.update(_tf1_session(path, feeds, reference, warmup, config))
     except (tf.errors.OpError, ValueError) as err:
         result["tf1_error"] = _first_cause(err)
-    result.update(_warmup(loaded, path))
+    result.update(_warmup(loaded, warmup))
     result["vae_tf_modules"] = sorted(
         m for m in sys.modules
         if m.split(".")[0] == "vae_tf" and m not in LAUNCHER)
