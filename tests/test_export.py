@@ -72,17 +72,28 @@ def test_signatures_named_dynamic_batch_and_equal_to_keras(
             atol=1e-5
         )
     x = tf.constant(np.full((3, 32, 32, 3), 0.5, np.float32))
-    a = enc.signatures["encode_sample"](image=x)
-    b = enc.signatures["encode_sample"](image=x)
+    seeds = tf.constant([4, 5, 4], tf.int64)
+    a = enc.signatures["encode_sample"](image=x, seed=seeds)
+    b = enc.signatures["encode_sample"](image=x, seed=seeds)
+    c = enc.signatures["encode_sample"](image=x, seed=seeds + 1)
     assert set(a) == {"z_mean", "z_log_var", "z"}
-    assert not np.allclose(a["z"], b["z"])  # a fresh posterior draw per call
+    np.testing.assert_array_equal(a["z"], b["z"])  # seeded posterior draws
+    np.testing.assert_allclose(a["z"][0], a["z"][2], atol=1e-6)  # same seed
+    assert not np.allclose(a["z"][0], a["z"][1])
+    assert not np.allclose(a["z"], c["z"])
+    sigma = np.exp(0.5 * a["z_log_var"].numpy())
+    assert np.all(np.abs(a["z"] - a["z_mean"]) < 6 * sigma)
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match="one seed per image"):
+        enc.signatures["encode_sample"](image=x, seed=seeds[:2])
     sample = dec.signatures["sample"]
-    s1 = sample(num_samples=tf.constant(5), seed=tf.constant(7, tf.int64))
-    s2 = sample(num_samples=tf.constant(5), seed=tf.constant(7, tf.int64))
-    s3 = sample(num_samples=tf.constant(5), seed=tf.constant(8, tf.int64))
+    s1 = sample(seed=tf.constant([7, 8, 9, 10, 11], tf.int64))
+    s2 = sample(seed=tf.constant([7, 8, 9, 10, 11], tf.int64))
+    s3 = sample(seed=tf.constant([9], tf.int64))
     assert s1["image"].shape == (5, 32, 32, 3)
     np.testing.assert_array_equal(s1["image"], s2["image"])
-    assert not np.allclose(s1["z"], s3["z"])
+    np.testing.assert_allclose(s1["z"][2:3], s3["z"], atol=1e-6)
+    assert not np.allclose(s1["z"][0], s1["z"][1])
     for path in (result.encoder_dir, result.decoder_dir):
         ops = _ops(path)
         assert not ops & {"PyFunc", "EagerPyFunc", "PyFuncStateless"}
@@ -198,7 +209,7 @@ def test_cli_export_and_check_export(trained_run, tmp_path, capsys):
         ])
         out = capsys.readouterr().out
         assert code == 0, out
-        for step in ("a.", "b.", "c.", "d.", "e.", "f.", "h."):
+        for step in ("a.", "b.", "c.", "d.", "e.", "f.", "h.", "i."):
             assert f"ok   {step}" in out, (step, out)
         assert "platform config's session" in out  # (d) and (f) ran in it
         assert "SINGLE_THREADED_EXECUTOR" in out

@@ -31,6 +31,8 @@ from typing import Mapping, Optional
 
 import numpy as np
 
+from vae_tf.seeds import as_seeds, row_seeds
+
 DEFAULT_ENCODER = "vae_encoder"
 DEFAULT_DECODER = "vae_decoder"
 
@@ -51,13 +53,18 @@ class _Client:
         raise NotImplementedError
 
     def encode(self, images, model: str = DEFAULT_ENCODER, sample=False,
-               version: Optional[int] = None) -> dict[str, np.ndarray]:
-        """Images `(n, H, W, C)` in [0, 1] -> `z_mean`, `z_log_var` (+ `z`)."""
-        signature = "encode_sample" if sample else "serving_default"
-        return self.predict(
-            model, {"image": np.asarray(images, np.float32)}, signature,
-            version,
-        )
+               version: Optional[int] = None, seed: int = 0
+               ) -> dict[str, np.ndarray]:
+        """Images `(n, H, W, C)` in [0, 1] -> `z_mean`, `z_log_var`; with
+        `sample`, also `z`, a posterior draw per image, image i's from
+        seed `seed + i` (`encode_sample`)."""
+        images = np.asarray(images, np.float32)
+        inputs = {"image": images}
+        signature = "serving_default"
+        if sample:
+            signature = "encode_sample"
+            inputs["seed"] = row_seeds(len(images), seed)
+        return self.predict(model, inputs, signature, version)
 
     def decode(self, z, model: str = DEFAULT_DECODER,
                version: Optional[int] = None) -> np.ndarray:
@@ -67,15 +74,20 @@ class _Client:
             version,
         )["image"]
 
-    def sample(self, num_samples: int, seed: int = 0,
+    def sample(self, num_samples: Optional[int] = None, seed: int = 0,
                model: str = DEFAULT_DECODER,
-               version: Optional[int] = None) -> np.ndarray:
-        """`num_samples` images decoded from prior draws with `seed`."""
-        return self.predict(
-            model,
-            {"num_samples": np.int32(num_samples), "seed": np.int64(seed)},
-            "sample", version,
-        )["image"]
+               version: Optional[int] = None, seeds=None) -> np.ndarray:
+        """Images `(n, H, W, C)` decoded from draws of the sampler the
+        model was exported with (the run's fitted mixture, or N(0, I)),
+        one per seed: `seed, seed + 1, ..., seed + num_samples - 1`, or
+        `seeds`. Image i is the same as `vae_tf.generate.sample` gives
+        for that seed, and does not depend on the other rows."""
+        if seeds is None:
+            if num_samples is None:
+                raise ValueError("Expected num_samples or seeds.")
+            seeds = row_seeds(num_samples, seed)
+        return self.predict(model, {"seed": as_seeds(seeds)}, "sample",
+                            version)["image"]
 
 
 def _model_path(model: str, version: Optional[int]) -> str:

@@ -1,22 +1,27 @@
 """The two `keras.export.ExportArchive`s and their named signatures.
 
-Inputs and outputs have names instead of `output_0`; the batch dimension
-is dynamic:
+Inputs and outputs have names instead of `output_0`, and every input and
+output has the batch as its dimension 0, the same size across a request,
+so that TF Serving's batching (which concatenates the rows of concurrent
+requests and splits the outputs back) can merge any of them; a row's
+outputs depend on that row's inputs alone:
 
 - encoder `serving_default`: `image` float32 `(batch, H, W, C)` in [0, 1]
   -> `z_mean`, `z_log_var` float32 `(batch, latent_dim)`.
-- encoder `encode_sample`: same input -> `z_mean`, `z_log_var` and a
-  posterior sample `z`.
+- encoder `encode_sample`: `image` and `seed` int64 `(batch,)` -> `z_mean`,
+  `z_log_var` and a posterior draw `z`, row i's from `seed[i]`.
 - decoder `serving_default`: `z` float32 `(batch, latent_dim)` -> `image`
   float32 `(batch, H, W, C)` in the data's range (means / probabilities).
-- decoder `sample`: `num_samples` int32 scalar, `seed` int64 scalar ->
-  `image` and the draw `z` of the run's sampler (`vae_tf.samplers`: the
-  fitted Gaussian mixture, baked in as constants, or N(0, I)); stateless,
-  so a seed repeats exactly and matches `vae_tf.generate.sample`.
+- decoder `sample`: `seed` int64 `(batch,)` -> one `image` and its draw
+  `z` per seed, from the run's sampler (`vae_tf.samplers`: the fitted
+  Gaussian mixture, baked in as constants, or N(0, I)) at temperature 1;
+  stateless, so a seed repeats exactly and matches
+  `vae_tf.generate.sample` for the same seeds.
 
 Each builder also returns reference inputs with the Keras model's outputs
-(which `check_export` compares the SavedModel against) and the warmup
-requests TF Serving replays at load.
+for every signature (which `check_export` compares the SavedModel
+against) and one warmup request per signature, which TF Serving replays
+at load.
 """
 
 from __future__ import annotations
@@ -27,11 +32,16 @@ import tensorflow as tf
 
 from vae_tf.config import VAEConfig
 from vae_tf.export.serving_graph import serving_decoder
+from vae_tf.gaussian import reparametrize
 from vae_tf.models import VAEModels, moments_encoder
+from vae_tf.samplers import row_draws, row_seeds
 
 SERVING_DEFAULT = "serving_default"
 ENCODE_SAMPLE = "encode_sample"
 SAMPLE = "sample"
+# Rows of reference inputs per signature (`assets.extra/
+# vae_tf_reference.npz`).
+REFERENCE_ROWS = 32
 
 
 def _batch_safe(model, x):
@@ -56,42 +66,63 @@ def _batch_safe(model, x):
     return outputs[:n]
 
 
+def _first_rows(reference: dict, signature: str, inputs, rows: int = 1):
+    """`(signature, {input: the first rows of its reference})`: a warmup
+    request, batchable (rank >= 1) and within any `max_batch_size`."""
+    return (signature, {k: reference[f"{signature}/{k}"][:rows]
+                        for k in inputs})
+
+
 def encoder_archive(models: VAEModels, config: VAEConfig, sampler):
     """`(archive, reference, warmup)` of the encoder; the reference images
     are decodings of `sampler`'s draws (no data set needed)."""
     encoder = models.encoder
     mean_encoder = moments_encoder(encoder)
+    latent_dim = config.latent_dim
     archive = keras.export.ExportArchive()
     archive.track(encoder)
-    spec = [tf.TensorSpec((None, *config.input_shape), tf.float32, "image")]
+    image_spec = tf.TensorSpec((None, *config.input_shape), tf.float32,
+                               "image")
+    seed_spec = tf.TensorSpec((None,), tf.int64, "seed")
 
     def encode(image):
         z_mean, z_log_var = _batch_safe(mean_encoder, image)
         return {"z_mean": z_mean, "z_log_var": z_log_var}
 
-    def encode_sample(image):
-        z_mean, z_log_var, z = _batch_safe(encoder, image)
-        return {"z_mean": z_mean, "z_log_var": z_log_var, "z": z}
+    def encode_sample(image, seed):
+        tf.debugging.assert_equal(
+            tf.shape(seed)[0], tf.shape(image)[0],
+            message="encode_sample takes one seed per image")
+        z_mean, z_log_var = _batch_safe(mean_encoder, image)
+        eps, _ = row_draws(seed, latent_dim)
+        return {"z_mean": z_mean, "z_log_var": z_log_var,
+                "z": reparametrize(z_mean, z_log_var, eps)}
 
-    archive.add_endpoint(SERVING_DEFAULT, encode, input_signature=spec)
-    archive.add_endpoint(ENCODE_SAMPLE, encode_sample, input_signature=spec)
+    archive.add_endpoint(SERVING_DEFAULT, encode,
+                         input_signature=[image_spec])
+    archive.add_endpoint(ENCODE_SAMPLE, encode_sample,
+                         input_signature=[image_spec, seed_spec])
 
     # Representative inputs without touching the data set: images decoded
     # from the sampler's draws lie on the data manifold the model learned.
-    z = sampler.sample(32, seed=0)
+    z = sampler.sample(REFERENCE_ROWS, seed=0)
     images = models.decoder.predict(z, verbose=0).astype(np.float32)
     z_mean, z_log_var = mean_encoder.predict(images, verbose=0)
+    seeds = row_seeds(REFERENCE_ROWS, 0)
+    eps, _ = row_draws(seeds, latent_dim)
     reference = {
         "serving_default/image": images,
         "serving_default/z_mean": z_mean,
         "serving_default/z_log_var": z_log_var,
+        "encode_sample/image": images,
+        "encode_sample/seed": seeds,
+        "encode_sample/z_mean": z_mean,
+        "encode_sample/z_log_var": z_log_var,
+        "encode_sample/z": np.asarray(
+            reparametrize(z_mean, z_log_var, eps.numpy())),
     }
-    warmup = [
-        (SERVING_DEFAULT, {"image": images[:1]}),
-        (SERVING_DEFAULT, {"image": images}),
-        (ENCODE_SAMPLE, {"image": images[:1]}),
-        (ENCODE_SAMPLE, {"image": images}),
-    ]
+    warmup = [_first_rows(reference, SERVING_DEFAULT, ["image"]),
+              _first_rows(reference, ENCODE_SAMPLE, ["image", "seed"])]
     return archive, reference, warmup
 
 
@@ -112,8 +143,8 @@ def decoder_archive(models: VAEModels, config: VAEConfig, sampler):
     def decode(z):
         return {"image": _batch_safe(serving, z)}
 
-    def sample(num_samples, seed):
-        z = sampler.tf_sample(num_samples, seed)
+    def sample(seed):
+        z = sampler.tf_sample(seed)
         return {"image": _batch_safe(serving, z), "z": z}
 
     archive.add_endpoint(
@@ -122,21 +153,20 @@ def decoder_archive(models: VAEModels, config: VAEConfig, sampler):
     )
     archive.add_endpoint(
         SAMPLE, sample,
-        input_signature=[
-            tf.TensorSpec((), tf.int32, "num_samples"),
-            tf.TensorSpec((), tf.int64, "seed"),
-        ],
+        input_signature=[tf.TensorSpec((None,), tf.int64, "seed")],
     )
-    z = sampler.sample(32, seed=1)
+    z = sampler.sample(REFERENCE_ROWS, seed=1)
+    seeds = row_seeds(REFERENCE_ROWS, 0)
+    drawn = sampler.sample(REFERENCE_ROWS, seeds=seeds)
     reference = {
         "serving_default/z": z,
         "serving_default/image": decoder.predict(z, verbose=0),
+        "sample/seed": seeds,
+        "sample/z": drawn,
+        "sample/image": decoder.predict(drawn, verbose=0),
     }
-    warmup = [
-        (SERVING_DEFAULT, {"z": z[:1]}),
-        (SERVING_DEFAULT, {"z": z}),
-        (SAMPLE, {"num_samples": np.int32(4), "seed": np.int64(0)}),
-    ]
+    warmup = [_first_rows(reference, SERVING_DEFAULT, ["z"]),
+              _first_rows(reference, SAMPLE, ["seed"])]
     return archive, reference, warmup
 
 
