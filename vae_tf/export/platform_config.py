@@ -1,30 +1,38 @@
-"""TF Serving's `--platform_config_file`: read it as the server does.
+"""TF Serving's `--platform_config_file`: read it as the server reads it.
 
 `serving/platform_config.txt` tells `tensorflow_model_server` how each
 loaded SavedModel's TensorFlow session runs (`session_config`, a
-`tensorflow.ConfigProto`: threads, executor) and how requests are batched
-(`batching_parameters`). With that flag the server ignores
-`--enable_batching`, `--batching_parameters_file` and the thread flags, so
-this one file holds both.
+`tensorflow.ConfigProto`: threads, executor), how requests are batched
+(`batching_parameters`) and whether the warmup records are replayed at
+load (`enable_model_warmup`, `model_warmup_options`). With that flag the
+server takes all of this from the file and ignores `--enable_batching`,
+`--batching_parameters_file`, `--enable_model_warmup` and the thread flags
+(`tensorflow_serving/model_servers/server.cc`), so warmup is off unless
+the file turns it on.
 
 The messages inside the `Any` (`SavedModelBundleSourceAdapterConfig` ->
-`SessionBundleConfig` -> `BatchingParameters`) are not in the
-`tensorflow-serving-api` wheel; they are declared here with the field
-numbers of tensorflow_serving/servables/tensorflow/
-session_bundle_config.proto and saved_model_bundle_source_adapter.proto,
-so a typo in the file fails here, as it would fail the server's start.
+`SessionBundleConfig` -> `BatchingParameters`, `ModelWarmupOptions`) are
+not in the `tensorflow-serving-api` wheel; `serving_protos` holds them,
+compiled from tensorflow/serving's own `.proto` files, so every field the
+server accepts parses and a misspelt one is an error naming it, as at the
+server's start (a strict text-format parse, like its `ParseProtoTextFile`).
+`write_platform_config` writes the project's file for a machine's cores.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
+from typing import Optional
 
-from google.protobuf import descriptor_pb2, descriptor_pool, text_format
-from google.protobuf import message_factory
+from google.protobuf import descriptor_pool, message_factory, text_format
+
+from vae_tf.export.batching import BatchingRules
 
 TENSORFLOW_PLATFORM = "tensorflow"
 _PACKAGE = "tensorflow.serving"
 _ADAPTER = f"{_PACKAGE}.SavedModelBundleSourceAdapterConfig"
+ADAPTER_TYPE_URL = f"type.googleapis.com/{_ADAPTER}"
 
 
 class PlatformConfigError(ValueError):
@@ -41,102 +49,109 @@ class ServingSessionConfig:
             session (`tf.compat.v1.ConfigProto`).
         batching: the `BatchingParameters` message, or None without
             batching.
+        warmup: whether the server replays `assets.extra/
+            tf_serving_warmup_requests` at load (`enable_model_warmup`).
+        warmup_iterations: times each record is replayed
+            (`model_warmup_options.num_request_iterations`, default 1).
+        bundle: the whole `SessionBundleConfig` message.
     """
 
     session_config: object
     batching: object
+    warmup: bool = False
+    warmup_iterations: int = 1
+    bundle: object = None
+
+    @property
+    def batching_rules(self) -> Optional[BatchingRules]:
+        """The batching parameters with the server's defaults filled in,
+        or None without batching."""
+        if self.batching is None:
+            return None
+        return BatchingRules.from_proto(self.batching)
 
     def num_batch_threads(self) -> int:
-        """Batches the server runs at once (1 without batching)."""
-        if self.batching is None or not self.batching.HasField(
-                "num_batch_threads"):
+        """Batches the server runs at once (1 without batching; the
+        server's core count when batching leaves it unset)."""
+        rules = self.batching_rules
+        if rules is None:
             return 1
-        return int(self.batching.num_batch_threads.value)
+        return rules.num_batch_threads or (os.cpu_count() or 1)
 
     def describe(self) -> str:
-        """One line: threads, executor, batching."""
+        """One line: threads, executor, batching, warmup."""
         config = self.session_config
         executor = config.experimental.executor_type or "DEFAULT"
         text = (f"intra-op threads {config.intra_op_parallelism_threads}, "
                 f"inter-op threads {config.inter_op_parallelism_threads}, "
                 f"executor {executor}")
-        if self.batching is not None:
-            size = self.batching.max_batch_size.value
-            text += (f"; batching up to {size} within "
-                     f"{self.batching.batch_timeout_micros.value} us on "
+        rules = self.batching_rules
+        if rules is not None:
+            text += (f"; batching requests of up to {rules.max_batch_size} "
+                     f"rows, run in batches of up to "
+                     f"{rules.execution_batch_size} rows within "
+                     f"{rules.batch_timeout_micros} us on "
                      f"{self.num_batch_threads()} threads")
+            if rules.allowed_batch_sizes:
+                text += (" padded to "
+                         f"{list(rules.allowed_batch_sizes)}")
+        text += "; warmup " + (
+            f"on ({self.warmup_iterations} replay(s) per record)"
+            if self.warmup else "off")
         return text
 
 
-def _field(name, number, type_name=None, label="LABEL_OPTIONAL",
-           kind="TYPE_MESSAGE"):
-    field = descriptor_pb2.FieldDescriptorProto(
-        name=name, number=number,
-        label=getattr(descriptor_pb2.FieldDescriptorProto, label),
-        type=getattr(descriptor_pb2.FieldDescriptorProto, kind))
-    if type_name:
-        field.type_name = type_name
-    return field
-
-
-def _declare(pool) -> None:
-    """Adds the three messages to `pool` (once)."""
-    try:
-        pool.FindMessageTypeByName(_ADAPTER)
-        return
-    except KeyError:
-        pass
-    from tensorflow.core.protobuf import config_pb2  # noqa: F401
+def _pool():
+    """protobuf's default pool with the TF Serving messages added (once),
+    after the TensorFlow and protobuf files they import."""
     from google.protobuf import wrappers_pb2  # noqa: F401
+    from tensorflow.core.protobuf import config_pb2  # noqa: F401
+    from tensorflow.core.protobuf import named_tensor_pb2  # noqa: F401
 
-    i64, i32 = ".google.protobuf.Int64Value", ".google.protobuf.Int32Value"
-    batching = descriptor_pb2.DescriptorProto(name="BatchingParameters")
-    batching.field.extend([
-        _field("max_batch_size", 1, i64),
-        _field("batch_timeout_micros", 2, i64),
-        _field("max_enqueued_batches", 3, i64),
-        _field("num_batch_threads", 4, i64),
-        _field("thread_pool_name", 5, ".google.protobuf.StringValue"),
-        _field("allowed_batch_sizes", 6, label="LABEL_REPEATED",
-               kind="TYPE_INT64"),
-        _field("pad_variable_length_inputs", 7, kind="TYPE_BOOL"),
-    ])
-    bundle = descriptor_pb2.DescriptorProto(name="SessionBundleConfig")
-    bundle.field.extend([
-        _field("session_target", 1, kind="TYPE_STRING"),
-        _field("session_config", 2, ".tensorflow.ConfigProto"),
-        _field("batching_parameters", 3, f".{_PACKAGE}.BatchingParameters"),
-        _field("session_run_load_threadpool_index", 4, i32),
-    ])
-    adapter = descriptor_pb2.DescriptorProto(
-        name="SavedModelBundleSourceAdapterConfig")
-    adapter.field.append(
-        _field("legacy_config", 1000, f".{_PACKAGE}.SessionBundleConfig"))
-    pool.Add(descriptor_pb2.FileDescriptorProto(
-        name="vae_tf/tensorflow_serving_session_bundle_config.proto",
-        package=_PACKAGE, syntax="proto3",
-        dependency=["google/protobuf/wrappers.proto",
-                    "tensorflow/core/protobuf/config.proto"],
-        message_type=[batching, bundle, adapter]))
+    from vae_tf.export.serving_protos import FILES
+
+    from google.protobuf import descriptor_pb2
+
+    pool = descriptor_pool.Default()
+    for data in FILES:
+        proto = descriptor_pb2.FileDescriptorProto.FromString(data)
+        try:
+            pool.FindFileByName(proto.name)
+        except KeyError:
+            pool.Add(proto)
+    return pool
+
+
+def message_class(name: str):
+    """The message class `tensorflow.serving.NAME` (e.g.
+    `SessionBundleConfig`, `BatchingParameters`)."""
+    return message_factory.GetMessageClass(
+        _pool().FindMessageTypeByName(f"{_PACKAGE}.{name}"))
 
 
 def read_platform_config(path: str) -> ServingSessionConfig:
     """Parses a `PlatformConfigMap` text proto; returns the `tensorflow`
-    platform's session config and batching parameters.
+    platform's session config, batching parameters and warmup setting.
 
     Raises:
-        PlatformConfigError: naming the file and the fix.
+        PlatformConfigError: naming the file, the field and the fix.
     """
-    from tensorflow_serving.config import platform_config_pb2
-
-    pool = descriptor_pool.Default()
-    _declare(pool)
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
-    except OSError as err:
+    except (OSError, UnicodeDecodeError) as err:
         raise PlatformConfigError(
             f"cannot read the platform config {path!r}: {err}") from err
+    return parse_platform_config(text, path)
+
+
+def parse_platform_config(text: str, path: str = "<text>"
+                          ) -> ServingSessionConfig:
+    """`read_platform_config` of a file's text; `path` names it in
+    errors."""
+    from tensorflow_serving.config import platform_config_pb2
+
+    pool = _pool()
     try:
         config = text_format.Parse(
             text, platform_config_pb2.PlatformConfigMap(),
@@ -150,9 +165,7 @@ def read_platform_config(path: str) -> ServingSessionConfig:
             f"{TENSORFLOW_PLATFORM!r}; TF Serving needs it to load "
             "SavedModels")
     packed = config.platform_configs[TENSORFLOW_PLATFORM].source_adapter_config
-    adapter_cls = message_factory.GetMessageClass(
-        pool.FindMessageTypeByName(_ADAPTER))
-    adapter = adapter_cls()
+    adapter = message_class("SavedModelBundleSourceAdapterConfig")()
     if not packed.Unpack(adapter):
         raise PlatformConfigError(
             f"{path}: the {TENSORFLOW_PLATFORM!r} source_adapter_config is "
@@ -164,4 +177,96 @@ def read_platform_config(path: str) -> ServingSessionConfig:
 
     session = config_pb2.ConfigProto.FromString(
         legacy.session_config.SerializeToString())
-    return ServingSessionConfig(session, batching)
+    options = legacy.model_warmup_options
+    iterations = (options.num_request_iterations.value
+                  if options.HasField("num_request_iterations") else 1)
+    return ServingSessionConfig(session, batching,
+                                warmup=legacy.enable_model_warmup,
+                                warmup_iterations=iterations, bundle=legacy)
+
+
+# The project's serving layout, per machine (`platform_config_text`).
+MAX_REQUEST_ROWS = 1024
+EXECUTION_BATCH_ROWS = 256
+BATCH_TIMEOUT_MICROS = 2000
+
+_TEMPLATE = """\
+# TensorFlow Serving platform config (--platform_config_file) for a
+# {cores}-core machine, written by `vae-tf platform-config --cores {cores}`
+# (rerun it with the serving machine's core count). With this flag the
+# server takes the session, batching and warmup settings from this file
+# and ignores --enable_batching, --batching_parameters_file,
+# --enable_model_warmup and the --tensorflow_*_parallelism flags.
+# `vae-tf check-export MODEL --platform-config FILE` loads an export under
+# these rules; `benchmarks/serve.py` times it.
+platform_configs {{
+  key: "tensorflow"
+  value {{
+    source_adapter_config {{
+      [{type_url}] {{
+        legacy_config {{
+          # One thread per request, its ops run in the calling thread: a
+          # batch-1 decode does not wait for hand-offs between
+          # TensorFlow's pools, and throughput comes from running
+          # num_batch_threads batches at once, one per core (measured
+          # against the default session by benchmarks/serve.py;
+          # benchmarks/README.md, "Serving").
+          session_config {{
+            intra_op_parallelism_threads: 1
+            inter_op_parallelism_threads: 1
+            experimental {{ executor_type: "SINGLE_THREADED_EXECUTOR" }}
+          }}
+          # Batching counts rows (images or latent codes), not requests:
+          # a request may hold up to max_batch_size rows and is split into
+          # batches of at most max_execution_batch_size rows; rows of
+          # concurrent requests arriving within batch_timeout_micros are
+          # merged into one batch. num_batch_threads = the cores.
+          batching_parameters {{
+            max_batch_size {{ value: {max_rows} }}
+            enable_large_batch_splitting {{ value: true }}
+            max_execution_batch_size {{ value: {batch_rows} }}
+            batch_timeout_micros {{ value: {timeout} }}
+            max_enqueued_batches {{ value: 100 }}
+            num_batch_threads {{ value: {cores} }}
+            pad_variable_length_inputs: false
+          }}
+          # Replay assets.extra/tf_serving_warmup_requests at load, so the
+          # first client request does not pay for graph optimization.
+          enable_model_warmup: true
+        }}
+      }}
+    }}
+  }}
+}}
+"""
+
+
+def platform_config_text(cores: int) -> str:
+    """The project's platform config for a machine with `cores` cores:
+    one intra-op thread per session and `cores` batch threads, requests
+    of up to `MAX_REQUEST_ROWS` rows run in batches of up to
+    `EXECUTION_BATCH_ROWS`, warmup on.
+
+    Raises:
+        PlatformConfigError: `cores` is not a positive integer.
+    """
+    if isinstance(cores, bool) or not isinstance(cores, int) or cores < 1:
+        raise PlatformConfigError(
+            f"Expected cores to be a positive integer (the serving "
+            f"machine's cores). Received: cores={cores!r}")
+    return _TEMPLATE.format(
+        cores=cores, type_url=ADAPTER_TYPE_URL, max_rows=MAX_REQUEST_ROWS,
+        batch_rows=EXECUTION_BATCH_ROWS, timeout=BATCH_TIMEOUT_MICROS)
+
+
+def write_platform_config(path: str, cores: Optional[int] = None) -> str:
+    """Writes `platform_config_text(cores)` (default: this machine's
+    cores) to `path` atomically, after parsing it back; returns `path`."""
+    from vae_tf import io_utils
+
+    if cores is None:
+        cores = os.cpu_count() or 1
+    text = platform_config_text(cores)
+    parse_platform_config(text, path)
+    io_utils.atomic_write_text(path, text)
+    return path
