@@ -13,7 +13,12 @@ TensorFlow Serving, and the checks that they load as servers load them.
 - `tflite`: the decoder's `serving_default` as `model.tflite`;
 - `check`: `check_export` (a-h, see there);
 - `platform_config`: TF Serving's `--platform_config_file` (session
-  threads/executor and batching) read as the server reads it;
+  threads/executor, batching, warmup) read as the server reads it, and
+  written for a machine's cores (`vae-tf platform-config`);
+- `serving_protos`: its messages, compiled from tensorflow/serving's
+  `.proto` files (`tools/compile_serving_protos.py`);
+- `batching`: TF Serving's batching session rules (NumPy), which
+  `check` and the tests' stand-in servers apply;
 - `fresh_load`: the check's loads in a process without vae_tf's layers,
   `python -m vae_tf.export.fresh_load VERSION_DIR`.
 
@@ -27,6 +32,8 @@ from vae_tf._lazy import lazy_exports
 
 _EXPORTS = {
     "ASSETS_EXTRA": "vae_tf.export.layout",
+    "BatchingError": "vae_tf.export.batching",
+    "BatchingRules": "vae_tf.export.batching",
     "Check": "vae_tf.export.check",
     "DECODER_SUFFIX": "vae_tf.export.layout",
     "ENCODER_SUFFIX": "vae_tf.export.layout",
@@ -44,6 +51,7 @@ _EXPORTS = {
     "check_models_config": "vae_tf.export.check",
     "export_models": "vae_tf.export.exporter",
     "export_run": "vae_tf.export.exporter",
+    "platform_config_text": "vae_tf.export.platform_config",
     "prune_versions": "vae_tf.export.layout",
     "read_platform_config": "vae_tf.export.platform_config",
     "read_final_metrics": "vae_tf.export.exporter",
@@ -51,6 +59,7 @@ _EXPORTS = {
     "tflite_decode": "vae_tf.export.tflite",
     "validate_name": "vae_tf.export.layout",
     "versions": "vae_tf.export.layout",
+    "write_platform_config": "vae_tf.export.platform_config",
     "write_warmup": "vae_tf.export.assets",
 }
 

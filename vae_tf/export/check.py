@@ -9,21 +9,30 @@ a. the signatures in `saved_model.pb` (what TF Serving's C++ loader reads)
 b. `saved_model_cli run` of `serving_default` produces its outputs;
 c. a fresh Python process that imports none of vae_tf's layers or models
    (`python -m vae_tf.export.fresh_load`) loads the model with
-   `tf.saved_model.load`, and its outputs match the Keras model's
-   (`assets.extra/vae_tf_reference.npz`) within `atol`;
+   `tf.saved_model.load`, and every signature's outputs match the Keras
+   model's (`assets.extra/vae_tf_reference.npz`) within `atol`;
 d. in the same process, a TF1 session load
-   (`tf.compat.v1.saved_model.loader.load`, TF Serving's C++ path) runs the
-   signature tensors with the same results, in a session configured as
-   the platform config (h) says when one is given;
+   (`tf.compat.v1.saved_model.loader.load`, TF Serving's C++ path) runs
+   every signature's reference request as the server would (in a session
+   configured as the platform config (h) says, through its batching rules
+   when it batches) with the same results;
 e. a TF Serving `models.config` parses and every base path it names exists
    (container paths under `/models/` map to the local `base` folder);
-f. the warmup file parses and every request in it runs, eagerly and in
-   that TF1 session;
+f. the warmup file is read as the server reads it (Predict records, at
+   most 1,000, inputs named and typed as their signature's) and every
+   record runs eagerly and, when the server's warmup is on (always
+   without a platform config; `enable_model_warmup` with one), replayed
+   in that TF1 session as the server replays it at load;
 g. where the version holds a `model.tflite` (`vae-tf export --tflite`), it
    runs and matches the Keras decoder's reference outputs within `atol`;
 h. a TF Serving `platform_config.txt` (`--platform_config_file`) parses
-   and holds the `tensorflow` platform's session config, which (d) and (f)
-   then run under.
+   with every field the server accepts, holds the `tensorflow` platform's
+   SavedModel config, and its batching parameters pass the server's load
+   rules (`max_batch_size` / `allowed_batch_sizes` / threads);
+i. when that file turns batching on: every signature's inputs and outputs
+   have a dynamic batch dimension 0 (TF Serving's batching refuses rank-0
+   inputs and splits outputs along dimension 0), and two requests merged
+   into one batch get the same outputs as run apart.
 """
 
 from __future__ import annotations
@@ -47,6 +56,7 @@ from vae_tf.export.layout import (ASSETS_EXTRA, TFLITE_FILE,
 SERVING_MOUNT = "/models/"
 _FRESH = ("c. fresh tf.saved_model.load", "d. TF1 session load",
           "f. warmup requests")
+BATCHING = "i. batching"
 
 
 @dataclasses.dataclass
@@ -66,10 +76,28 @@ def saved_model_cli() -> list[str]:
     return [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
 
 
-def _run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **kwargs.pop("env", {}))
-    return subprocess.run(command, capture_output=True, text=True, env=env,
-                          **kwargs)
+class _Started:
+    """A command started in the background, its output going to files in
+    `folder` (no pipe to fill up while the others run): check-export runs
+    its three TensorFlow processes at once."""
+
+    def __init__(self, command: list[str], folder: str,
+                 env: Optional[dict] = None):
+        self._out = tempfile.TemporaryFile("w+", dir=folder)
+        self._err = tempfile.TemporaryFile("w+", dir=folder)
+        self._proc = subprocess.Popen(
+            command, stdout=self._out, stderr=self._err, text=True,
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **(env or {})))
+
+    def result(self) -> subprocess.CompletedProcess:
+        """Waits; the finished process with its stdout and stderr."""
+        code = self._proc.wait()
+        texts = []
+        for f in (self._out, self._err):
+            f.seek(0)
+            texts.append(f.read())
+            f.close()
+        return subprocess.CompletedProcess(self._proc.args, code, *texts)
 
 
 def _last_line(text: str) -> str:
@@ -83,16 +111,18 @@ def check_export(
     atol: float = 1e-5,
     platform_config: Optional[str] = None,
 ) -> list[Check]:
-    """Runs checks a-h on one exported model; returns every result.
+    """Runs checks a-i on one exported model; returns every result.
 
     Args:
         path: a version directory, or a model base path (newest version).
         models_config: a TF Serving `models.config` to check (e).
         base: local folder that `/models/` in `models_config` stands for;
             default: the parent of the model base path.
-        atol: tolerance of (c) and (d).
+        atol: tolerance of (c), (d) and (i).
         platform_config: a TF Serving platform config to check (h) and
-            to run (d) and (f) under.
+            to run (d), (f) and (i) under; without one, (d) and (f) run
+            as the server does without the flag (default session, no
+            batching, warmup on).
     """
     path = resolve_version_dir(path)
     if not os.path.isdir(os.path.join(path, "variables")):
@@ -104,12 +134,19 @@ def check_export(
     except (OSError, json.JSONDecodeError) as err:
         return [Check("metadata", False,
                       f"cannot read {METADATA_FILE}: {err}")]
-    checks = [_check_signatures(path, metadata),
-              _check_cli_run(path, metadata["signatures"][SERVING_DEFAULT])]
-    session = None
+    server = None
     if platform_config is not None:
-        platform, session = _check_platform_config(platform_config)
-    checks += _check_fresh_process(path, atol, session)
+        platform, server = _check_platform_config(platform_config)
+    with tempfile.TemporaryDirectory() as tmp:
+        show = _Started(saved_model_cli() + ["show", "--all", "--dir", path],
+                        tmp)
+        spec = metadata["signatures"][SERVING_DEFAULT]
+        run = _start_cli_run(path, spec, tmp)
+        fresh = _start_fresh(path, server, tmp)
+        checks = [_check_signatures(path, metadata, show.result()),
+                  _check_cli_run(spec, run.result())]
+        checks += _check_fresh_process(_fresh_result(fresh.result()), atol,
+                                       server)
     if os.path.isfile(os.path.join(path, TFLITE_FILE)):
         checks.append(_check_tflite(path, atol))
     if models_config is not None:
@@ -180,8 +217,10 @@ def _describe(specs: dict) -> str:
     return "; ".join(parts)
 
 
-def _check_signatures(path: str, metadata: dict) -> Check:
-    """(a) saved_model.pb's signatures = vae_tf.json's; the CLI lists them."""
+def _check_signatures(path: str, metadata: dict,
+                      show: subprocess.CompletedProcess) -> Check:
+    """(a) saved_model.pb's signatures = vae_tf.json's; `show` (the
+    finished `saved_model_cli show --all`) lists them."""
     name = "a. signatures (saved_model.pb, saved_model_cli show)"
     try:
         found = proto_signatures(path)
@@ -191,7 +230,6 @@ def _check_signatures(path: str, metadata: dict) -> Check:
     if found != expected:
         return Check(name, False,
                      f"expected {expected}, saved_model.pb has {found}")
-    show = _run(saved_model_cli() + ["show", "--all", "--dir", path])
     unlisted = [s for s in found if f"signature_def['{s}']" not in show.stdout]
     if show.returncode != 0 or unlisted:
         return Check(name, False, f"saved_model_cli show --all does not list "
@@ -199,18 +237,22 @@ def _check_signatures(path: str, metadata: dict) -> Check:
     return Check(name, True, _describe(found))
 
 
-def _check_cli_run(path: str, spec: dict) -> Check:
-    """(b) `saved_model_cli run` on all-zero inputs saved as .npy files."""
-    with tempfile.TemporaryDirectory() as tmp:
-        args = []
-        for k, v in spec["inputs"].items():
-            shape = [1 if d is None else d for d in v["shape"]]
-            np.save(os.path.join(tmp, f"{k}.npy"), np.zeros(shape, v["dtype"]))
-            args.append(f"{k}={os.path.join(tmp, k + '.npy')}")
-        run = _run(saved_model_cli() + [
-            "run", "--dir", path, "--tag_set", "serve",
-            "--signature_def", SERVING_DEFAULT, "--inputs", ";".join(args),
-        ])
+def _start_cli_run(path: str, spec: dict, folder: str) -> _Started:
+    """Starts `saved_model_cli run` of `serving_default` on all-zero
+    inputs saved as .npy files in `folder`."""
+    args = []
+    for k, v in spec["inputs"].items():
+        shape = [1 if d is None else d for d in v["shape"]]
+        np.save(os.path.join(folder, f"{k}.npy"), np.zeros(shape, v["dtype"]))
+        args.append(f"{k}={os.path.join(folder, k + '.npy')}")
+    return _Started(saved_model_cli() + [
+        "run", "--dir", path, "--tag_set", "serve",
+        "--signature_def", SERVING_DEFAULT, "--inputs", ";".join(args),
+    ], folder)
+
+
+def _check_cli_run(spec: dict, run: subprocess.CompletedProcess) -> Check:
+    """(b) from the finished `saved_model_cli run`."""
     outputs = sorted(spec["outputs"])
     ok = run.returncode == 0 and all(
         f"Result for output key {k}" in run.stdout for k in outputs
@@ -234,59 +276,118 @@ def _check_tflite(path: str, atol: float) -> Check:
 
 
 def _check_platform_config(path: str):
-    """(h): the check and the parsed `ServingSessionConfig` (None if it
-    does not parse)."""
+    """(h): the check and the parsed `ServingSessionConfig` (None if the
+    server would not start or load with it)."""
     from vae_tf.export.platform_config import (PlatformConfigError,
                                                read_platform_config)
 
     name = "h. platform config"
     try:
-        session = read_platform_config(path)
+        server = read_platform_config(path)
     except PlatformConfigError as err:
         return Check(name, False, str(err)), None
-    return Check(name, True, f"{path}: {session.describe()}"), session
+    rules = server.batching_rules
+    errors = [] if rules is None else rules.load_errors()
+    if errors:
+        return Check(name, False, f"{path}: TF Serving would refuse to "
+                     f"load a model with these batching_parameters: "
+                     f"{'; '.join(errors)}"), None
+    return Check(name, True, f"{path}: {server.describe()}"), server
 
 
-def _check_fresh_process(path: str, atol: float,
-                         session=None) -> list[Check]:
-    """(c, d, f) by `python -m vae_tf.export.fresh_load` (this vae_tf on
-    its path, the working directory not); `session`: the platform
-    config's session settings for (d) and (f)."""
+def _start_fresh(path: str, server, folder: str) -> _Started:
+    """Starts `python -m vae_tf.export.fresh_load` (this vae_tf on its
+    path, the working directory not) for the server `server` describes
+    (a `ServingSessionConfig`, or None for TF Serving's defaults)."""
+    from vae_tf.export.fresh_load import server_json
+
     package_parent = os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__))))
     python_path = os.pathsep.join(
         p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)
     command = [sys.executable, "-P", "-m", "vae_tf.export.fresh_load", path]
-    where = "default session"
-    if session is not None:
-        command.append(session.session_config.SerializeToString().hex())
-        where = "platform config's session"
-    fresh = _run(command, env={"PYTHONPATH": python_path})
+    if server is not None:
+        command.append(server_json(
+            server.session_config, server.batching_rules, server.warmup,
+            server.warmup_iterations))
+    return _Started(command, folder, env={"PYTHONPATH": python_path})
+
+
+def _fresh_result(fresh: subprocess.CompletedProcess) -> dict:
+    """The fresh process's RESULT dict, or `{"error": last stderr line}`."""
     line = next((ln for ln in fresh.stdout.splitlines()
                  if ln.startswith("RESULT ")), None)
     if fresh.returncode != 0 or line is None:
-        return [Check(n, False, _last_line(fresh.stderr)) for n in _FRESH]
-    res = json.loads(line[len("RESULT "):])
+        return {"error": _last_line(fresh.stderr)}
+    return json.loads(line[len("RESULT "):])
+
+
+def _diffs(diffs: dict) -> str:
+    return ", ".join(f"{k} {v:.3g}" for k, v in sorted(diffs.items()))
+
+
+def _check_fresh_process(res: dict, atol: float, server=None) -> list[Check]:
+    """(c, d, f, and i when `server` batches) from the fresh process's
+    result `res`."""
+    names = list(_FRESH)
+    batching = server is not None and server.batching is not None
+    if batching:
+        names.append(BATCHING)
+    if "error" in res:
+        return [Check(n, False, res["error"]) for n in names]
+    where = ("platform config's session" if server is not None
+             else "default session")
     clean = not res["vae_tf_modules"]
-    eager = Check(
+    checks = [Check(
         _FRESH[0], clean and res["eager_max_abs_diff"] <= atol,
-        f"max abs diff vs Keras {res['eager_max_abs_diff']:.3g} (outputs "
+        f"max abs diff vs Keras {_diffs(res['eager_diffs'])} (outputs "
         f"{res['outputs']}; vae_tf layers/models imported: "
-        f"{res['vae_tf_modules'] or 'none'})")
+        f"{res['vae_tf_modules'] or 'none'})")]
     if "tf1_error" in res:  # the eager load worked, the session did not
         failed = f"the {where} failed: {res['tf1_error']}"
-        return [eager, Check(_FRESH[1], False, failed),
-                Check(_FRESH[2], False, failed)]
-    return [
-        eager,
-        Check(_FRESH[1], res["tf1_max_abs_diff"] <= atol,
-              f"max abs diff vs Keras {res['tf1_max_abs_diff']:.3g} "
-              f"({where})"),
-        Check(_FRESH[2], res["warmup_requests_run"] > 0
-              and res["tf1_warmup_requests_run"] > 0,
-              f"{res['warmup_requests_run']} requests parsed and run "
-              f"eagerly, {res['tf1_warmup_requests_run']} in the {where}"),
-    ]
+        return checks + [Check(n, False, failed) for n in names[1:]]
+    errors = res["tf1_errors"]
+    checks.append(Check(
+        _FRESH[1], not errors and res["tf1_max_abs_diff"] <= atol,
+        "; ".join(f"{k}: {v}" for k, v in sorted(errors.items())) if errors
+        else f"max abs diff vs Keras {_diffs(res['tf1_diffs'])} ({where}"
+             + (", through its batching rules)" if batching else ")")))
+    checks.append(_warmup_check(res, where))
+    if batching:
+        checks.append(_batching_check(res["batching"], atol))
+    return checks
+
+
+def _warmup_check(res: dict, where: str) -> Check:
+    """(f) from the fresh process's result."""
+    name = _FRESH[2]
+    if res["warmup_problems"]:
+        return Check(name, False, "; ".join(res["warmup_problems"]))
+    eager = (f"{res['warmup_records']} records parsed and run eagerly "
+             f"({res['warmup_requests_run']})")
+    if not res["warmup_on"]:
+        return Check(name, True, f"{eager}; warmup is off in the platform "
+                     "config (enable_model_warmup), so the server will not "
+                     "replay them")
+    if "tf1_warmup_error" in res:
+        return Check(name, False, f"the server's warmup would fail the "
+                     f"load: {res['tf1_warmup_error']}")
+    return Check(name, res["warmup_records"] > 0,
+                 f"{eager}, {res['tf1_warmup_requests_run']} replayed in "
+                 f"the {where} as at the server's load")
+
+
+def _batching_check(res: dict, atol: float) -> Check:
+    """(i) from the fresh process's result."""
+    diffs = res["merged_vs_apart"]
+    worst = max(diffs.values(), default=0.0)
+    if res["problems"] or worst > atol:
+        return Check(BATCHING, False, "; ".join(res["problems"]) or
+                     f"rows change when merged with another request: "
+                     f"{_diffs(diffs)}")
+    return Check(BATCHING, True, "every input and output has a dynamic "
+                 "batch dimension 0; two requests merged vs apart, max abs "
+                 f"diff {_diffs(diffs)}")
 
 
 def check_models_config(
