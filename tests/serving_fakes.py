@@ -38,6 +38,14 @@ And from TF Serving's sources (the messages are theirs):
   "... does not have named input: x"); REST `inputs` reads the signature's
   names and ignores other keys (json_tensor.cc FillTensorMapFromInputsMap);
   JSON numbers take the signature's dtype.
+And, given the platform config the server is started with (default:
+TF Serving's defaults without one, warmup on and no batching), its
+batching session's rules (`vae_tf.export.batching`, from batching_session.cc
+and shared_batch_scheduler.h: rank-0 inputs and requests over
+`max_batch_size` rows refused, outputs split along dimension 0) and its
+warmup at load (every record of `assets.extra/tf_serving_warmup_requests`
+replayed; a failing record fails the load, and the version is then not
+found).
 `tests/test_client.py` pins each of these.
 """
 
@@ -67,11 +75,20 @@ class ModelRepository:
     {num_versions: N}`, `specific {versions: ...}` or `all {}`.
     """
 
-    def __init__(self, base: str, models_config: Optional[str] = None):
+    def __init__(self, base: str, models_config: Optional[str] = None,
+                 platform_config: Optional[str] = None):
         self.base = base
         self._policies = None
         if models_config is not None:
             self._policies = _read_models_config(models_config, base)
+        self.rules, self.warmup = None, True  # the server's defaults
+        if platform_config is not None:
+            from vae_tf.export.platform_config import read_platform_config
+
+            server = read_platform_config(platform_config)
+            self.rules, self.warmup = server.batching_rules, server.warmup
+        self.warmups_run: dict[tuple[str, int], int] = {}
+        self.load_errors: dict[tuple[str, int], str] = {}
         self._cache = {}
         self._lock = threading.Lock()
 
@@ -118,10 +135,39 @@ class ModelRepository:
             )
         key = (name, int(version))
         with self._lock:
-            if key not in self._cache:
-                self._cache[key] = tf.saved_model.load(
-                    os.path.join(self._folder(name), str(version)))
+            if key not in self._cache and key not in self.load_errors:
+                folder = os.path.join(self._folder(name), str(version))
+                loaded = tf.saved_model.load(folder)
+                try:
+                    if self.warmup:
+                        self.warmups_run[key] = self._replay(loaded, folder)
+                    self._cache[key] = loaded
+                except (ValueError, tf.errors.OpError) as err:
+                    self.load_errors[key] = str(err)
+        if key not in self._cache:  # the load failed: nothing is served
+            raise LookupError(
+                f"Servable not found for request: Specific({name}, "
+                f"{version})")
         return self._cache[key], int(version)
+
+    def _replay(self, loaded, folder: str) -> int:
+        """The server's warmup: every record of the version's warmup file
+        run as a request; the first failure fails the load."""
+        from tensorflow_serving.apis import prediction_log_pb2
+
+        path = os.path.join(folder, "assets.extra",
+                            "tf_serving_warmup_requests")
+        if not os.path.isfile(path):  # "No warmup data file found"
+            return 0
+        count = 0
+        for record in tf.data.TFRecordDataset(path):
+            request = prediction_log_pb2.PredictionLog.FromString(
+                record.numpy()).predict_log.request
+            fn = loaded.signatures[
+                request.model_spec.signature_name or "serving_default"]
+            _predict_request(fn, dict(request.inputs), self.rules)
+            count += 1
+        return count
 
     def signature(self, name: str, version, signature: str):
         """The signature function; `KeyError` (a `LookupError`: catch it
@@ -172,14 +218,26 @@ def _inputs(fn) -> dict:
     return fn.structured_input_signature[1]
 
 
-def _run(fn, arrays: dict) -> dict:
-    """Runs `fn` on arrays already checked against its inputs."""
+def _run(fn, arrays: dict, rules=None) -> dict:
+    """Runs `fn` on arrays already checked against its inputs, through
+    the batching session's rules (`BatchingRules`) when batching is on:
+    rank-0 inputs, unequal row counts and requests over `max_batch_size`
+    rows are refused, and each output must split along dimension 0."""
     spec = _inputs(fn)
-    return {k: v.numpy() for k, v in fn(**{
-        k: tf.constant(arrays[k], dtype=spec[k].dtype) for k in spec}).items()}
+    arrays = {k: np.asarray(arrays[k]).astype(spec[k].dtype.as_numpy_dtype)
+              for k in spec}
+
+    def run_batch(batch: dict) -> dict:
+        return {k: v.numpy() for k, v in fn(**{
+            k: tf.constant(v, dtype=spec[k].dtype) for k, v in batch.items()}
+        ).items()}
+
+    if rules is None:
+        return run_batch(arrays)
+    return rules.run(run_batch, arrays)
 
 
-def _columnar(fn, inputs) -> dict:
+def _columnar(fn, inputs, rules=None) -> dict:
     """REST `inputs`: as TF Serving's json_tensor.cc reads it, the
     signature's inputs are looked up by name (other keys are ignored) and
     converted to the signature's dtypes."""
@@ -196,10 +254,10 @@ def _columnar(fn, inputs) -> dict:
             raise ValueError(
                 f"Missing named input: {name} in 'inputs' object.")
         arrays[name] = np.asarray(inputs[name])
-    return _run(fn, arrays)
+    return _run(fn, arrays, rules)
 
 
-def _rows(fn, instances: list) -> dict:
+def _rows(fn, instances: list, rules=None) -> dict:
     """REST `instances`: every object must have exactly the signature's
     inputs (json_tensor.cc FillTensorMapFromInstancesList)."""
     spec = _inputs(fn)
@@ -223,7 +281,7 @@ def _rows(fn, instances: list) -> dict:
                 f"JSON object: {json.dumps(row)} keys must be equal to: "
                 f"{','.join(names)}")
     arrays = {k: np.array([r[k] for r in instances]) for k in names}
-    return _run(fn, arrays)
+    return _run(fn, arrays, rules)
 
 
 def _dtype_name(dtype) -> str:
@@ -233,7 +291,7 @@ def _dtype_name(dtype) -> str:
     return types_pb2.DataType.Name(dtype.as_datatype_enum)[3:].lower()
 
 
-def _predict_request(fn, tensors: dict) -> dict:
+def _predict_request(fn, tensors: dict, rules=None) -> dict:
     """gRPC `PredictRequest.inputs`: TF Serving's PreProcessPrediction
     checks, then the session's dtype check (no casting)."""
     spec = _inputs(fn)
@@ -259,7 +317,7 @@ def _predict_request(fn, tensors: dict) -> dict:
                 f"Expects arg[{i}] to be {_dtype_name(spec[key].dtype)} but "
                 f"{_dtype_name(dtype)} is provided")
         arrays[key] = tf.make_ndarray(proto)
-    return _run(fn, arrays)
+    return _run(fn, arrays, rules)
 
 
 def _tensor_info(name: str, spec) -> dict:
@@ -301,8 +359,10 @@ class RestServer:
         r"^/v1/models/([^/:]+)(?:/versions/(\d+))?/metadata$")
     _STATUS = re.compile(r"^/v1/models/([^/:]+)(?:/versions/(\d+))?$")
 
-    def __init__(self, base: str, models_config: Optional[str] = None):
-        repo = ModelRepository(base, models_config)
+    def __init__(self, base: str, models_config: Optional[str] = None,
+                 platform_config: Optional[str] = None):
+        repo = ModelRepository(base, models_config, platform_config)
+        self.repo = repo
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):  # keep test output clean
@@ -347,7 +407,7 @@ class RestServer:
                     signature = body.get("signature_name", "serving_default")
                     fn = repo.signature(m.group(1), m.group(2), signature)
                     if "instances" in body:
-                        out = _rows(fn, body["instances"])
+                        out = _rows(fn, body["instances"], repo.rules)
                         if len(out) == 1:  # one output: bare rows
                             return self._reply(200, {"predictions": next(
                                 iter(out.values())).tolist()})
@@ -357,7 +417,7 @@ class RestServer:
                         return self._reply(200, {"predictions": preds})
                     if "inputs" not in body:
                         raise ValueError("Missing 'inputs' or 'instances' key")
-                    out = _columnar(fn, body["inputs"])
+                    out = _columnar(fn, body["inputs"], repo.rules)
                     if len(out) == 1:  # one output: a bare value
                         return self._reply(200, {"outputs": next(
                             iter(out.values())).tolist()})
@@ -389,12 +449,14 @@ class RestServer:
 class GrpcServer:
     """grpc server implementing `tensorflow.serving.PredictionService`."""
 
-    def __init__(self, base: str, models_config: Optional[str] = None):
+    def __init__(self, base: str, models_config: Optional[str] = None,
+                 platform_config: Optional[str] = None):
         import grpc
         from tensorflow_serving.apis import (predict_pb2,
                                              prediction_service_pb2_grpc)
 
-        repo = ModelRepository(base, models_config)
+        repo = ModelRepository(base, models_config, platform_config)
+        self.repo = repo
 
         class Servicer(prediction_service_pb2_grpc.PredictionServiceServicer):
             def Predict(self, request, context):
@@ -404,7 +466,8 @@ class GrpcServer:
                 signature = spec.signature_name or "serving_default"
                 try:
                     fn = repo.signature(spec.name, version, signature)
-                    out = _predict_request(fn, dict(request.inputs))
+                    out = _predict_request(fn, dict(request.inputs),
+                                           repo.rules)
                 except KeyError:  # predict_util.cc's message and code
                     context.abort(
                         grpc.StatusCode.FAILED_PRECONDITION,

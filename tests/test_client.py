@@ -98,6 +98,57 @@ def test_grpc_client_round_trip_and_errors(exported, keras_models):
             client.decode(z)
 
 
+SHIPPED_PLATFORM = str(ROOT / "serving" / "platform_config.txt")
+
+
+def test_stand_ins_batch_and_warm_up_as_the_platform_config_says(
+        exported, keras_models, trained_run):
+    """Under the shipped platform config the stand-ins refuse what TF
+    Serving's batching refuses (rank-0 inputs, more rows than
+    max_batch_size), in its words, and replay the warmup records at load;
+    the client's seeded draws are vae_tf.generate's, row by row."""
+    import grpc
+
+    from vae_tf import generate
+    from vae_tf.runs import run_sampler
+
+    _, base = exported
+    rank0 = "Batching Run() input tensors must have at least one dimension"
+    with RestServer(base, platform_config=SHIPPED_PLATFORM) as rest, \
+            GrpcServer(base, platform_config=SHIPPED_PLATFORM) as served:
+        predict = "/v1/models/vae_decoder:predict"
+        assert _http(rest.port, predict, {
+            "signature_name": "sample", "inputs": {"seed": 7}}) == (
+            400, {"error": rank0})
+        err = _raw_predict(served.port, "vae_decoder",
+                           {"seed": np.int64(7)}, "sample")
+        assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert err.details() == rank0
+        client = RestClient("127.0.0.1", rest.port, timeout=30)
+        with pytest.raises(ServingError, match="Task size 1025 is larger "
+                           "than maximum input batch size 1024"):
+            client.decode(np.zeros((1025, 4), np.float32))
+        assert client.decode(np.zeros((1024, 4))).shape == (1024, 32, 32, 3)
+        assert rest.repo.warmups_run == {("vae_decoder", 1): 2}
+        config, _ = load_run(trained_run)
+        sampler = run_sampler(trained_run, config)
+        expected, _ = generate.sample(keras_models.decoder, 3, seed=40,
+                                      sampler=sampler)
+        with GrpcClient("127.0.0.1", served.port, timeout=30) as g:
+            for c in (client, g):
+                np.testing.assert_allclose(c.sample(3, seed=40), expected,
+                                           atol=1e-5)
+                np.testing.assert_allclose(c.sample(seeds=[41]),
+                                           expected[1:2], atol=1e-5)
+                images = c.decode(np.zeros((2, 4)))
+                a = c.encode(images, sample=True, seed=3)
+                np.testing.assert_allclose(
+                    c.encode(images[1:], sample=True, seed=4)["z"],
+                    a["z"][1:], atol=1e-5)
+        assert served.repo.warmups_run == {("vae_decoder", 1): 2,
+                                           ("vae_encoder", 1): 2}
+
+
 _NO_TENSORFLOW = """
 import sys
 for name in ("tensorflow", "tensorflow_serving", "keras", "tf_keras",
@@ -152,35 +203,80 @@ sys.exit(client.main())
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.skipif(shutil.which("tensorflow_model_server") is None,
-                    reason="tensorflow_model_server binary not on PATH")
-def test_live_tensorflow_model_server(exported, keras_models, tmp_path):
+def test_the_live_server_command_is_the_compose_files(exported, tmp_path):
+    """What the live test below runs: every flag of serving/docker-compose.
+    yml, the shipped models.config (its /models paths mapped to the
+    export) and platform config, on free ports."""
+    from compose import server_command
+
     _, base = exported
-    config = tmp_path / "models.config"
-    config.write_text("model_config_list {\n" + "".join(
-        f'  config {{ name: "{m}" base_path: "{base}/{m}" '
-        f'model_platform: "tensorflow" }}\n'
-        for m in ("vae_encoder", "vae_decoder")) + "}\n")
+    argv = server_command(base, tmp_path, 9000, 9001)
+    assert argv[:3] == ["tensorflow_model_server", "--port=9000",
+                        "--rest_api_port=9001"]
+    platform = str(ROOT / "serving" / "platform_config.txt")
+    assert f"--platform_config_file={platform}" in argv
+    assert f"--model_config_file={tmp_path / 'models.config'}" in argv
+    assert "--file_system_poll_wait_seconds=5" in argv
+    config = (tmp_path / "models.config").read_text()
+    assert f'base_path: "{base}/vae_decoder"' in config
+    assert "/models/" not in config
+
+
+@pytest.mark.skipif(shutil.which("tensorflow_model_server") is None,
+                    reason="tensorflow_model_server binary not on PATH "
+                           "(TF Serving is not installable here; the "
+                           "stand-ins emulate it)")
+def test_live_tensorflow_model_server(exported, keras_models,
+                                      trained_run, tmp_path):
+    """The real server, started exactly as serving/docker-compose.yml
+    starts it: warmup replayed at load (its log line), then encode, decode
+    and sample over REST and gRPC under the platform config's batching."""
+    from compose import server_command
+
+    from vae_tf import generate
+    from vae_tf.runs import run_sampler
+
+    _, base = exported
     grpc_port, rest_port = _free_port(), _free_port()
-    proc = subprocess.Popen([
-        "tensorflow_model_server", f"--port={grpc_port}",
-        f"--rest_api_port={rest_port}", f"--model_config_file={config}",
-    ])
+    log = tmp_path / "server.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            server_command(base, tmp_path, grpc_port, rest_port),
+            stdout=out, stderr=subprocess.STDOUT)
     try:
-        client = RestClient("127.0.0.1", rest_port, timeout=5)
-        z = np.zeros((2, 4), np.float32)
-        for _ in range(60):
+        client = RestClient("127.0.0.1", rest_port, timeout=30)
+        for _ in range(120):
             try:
-                images = client.decode(z)
-                break
+                if all(client.status(m) == {1: "AVAILABLE"}
+                       for m in ("vae_encoder", "vae_decoder")):
+                    break
             except ServingError:
-                time.sleep(1)
+                pass
+            assert proc.poll() is None, log.read_text()[-3000:]
+            time.sleep(1)
         else:
-            pytest.fail("tensorflow_model_server did not come up in 60 s")
-        np.testing.assert_allclose(
-            images, keras_models.decoder.predict(z, verbose=0), atol=1e-5)
-        with GrpcClient("127.0.0.1", grpc_port) as grpc_client:
-            np.testing.assert_allclose(grpc_client.decode(z), images, atol=1e-5)
+            pytest.fail("models not AVAILABLE in 120 s: "
+                        + log.read_text()[-3000:])
+        text = log.read_text()
+        assert text.count("Finished reading warmup data for model at") == 2
+        assert "Number of warmup records read: 2." in text
+        assert "Wrapping session to perform batch processing" in text
+        z = np.zeros((2, 4), np.float32)
+        expected = keras_models.decoder.predict(z, verbose=0)
+        config, _ = load_run(trained_run)
+        drawn, _ = generate.sample(keras_models.decoder, 3, seed=7,
+                                   sampler=run_sampler(trained_run, config))
+        with GrpcClient("127.0.0.1", grpc_port, timeout=30) as grpc_client:
+            for c in (client, grpc_client):
+                images = c.decode(z)
+                np.testing.assert_allclose(images, expected, atol=1e-5)
+                codes = c.encode(images, sample=True, seed=5)
+                assert codes["z"].shape == (2, 4)
+                np.testing.assert_allclose(
+                    codes["z_mean"], keras_models.encoder.predict(
+                        images, verbose=0)[0], atol=1e-5)
+                np.testing.assert_allclose(c.sample(3, seed=7), drawn,
+                                           atol=1e-5)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
