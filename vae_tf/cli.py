@@ -4,6 +4,7 @@ library. No logic of its own beyond that mapping and error reporting."""
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import time
@@ -54,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
-    for add in (_add_train, _add_export, _add_check_export, _add_sample,
+    for add in (_add_train, _add_export, _add_check_export,
+                _add_platform_config, _add_sample,
                 _add_image_commands, _add_evaluate, _add_prepare,
                 _add_explore):
         add(commands)
@@ -210,8 +212,10 @@ def _add_check_export(commands) -> None:
             "Check a model base path (newest version) or version folder: "
             "saved_model_cli show/run, a fresh-process tf.saved_model.load "
             "and a TF1 session load against the Keras outputs, the warmup "
-            "requests, a TF Serving models.config, and the TF1 session "
-            "under a TF Serving platform config's session settings."
+            "requests, a TF Serving models.config, and a TF Serving "
+            "platform config's rules: the TF1 session under its session "
+            "settings, its batching (every signature batchable, rows "
+            "independent) and the warmup replay at load."
         ),
     )
     check.add_argument("path", metavar="PATH",
@@ -223,8 +227,8 @@ def _add_check_export(commands) -> None:
     )
     check.add_argument(
         "--platform-config", default=None, metavar="FILE",
-        help="TF Serving --platform_config_file whose session config the "
-             "TF1 session load runs under (default "
+        help="TF Serving --platform_config_file whose rules the checks "
+             "emulate: session settings, batching, warmup (default "
              "serving/platform_config.txt if it exists)",
     )
     check.add_argument(
@@ -235,6 +239,28 @@ def _add_check_export(commands) -> None:
     check.add_argument("--atol", type=float, default=1e-5,
                        help="tolerance vs the Keras outputs (default 1e-5)")
     check.set_defaults(func=_check_export)
+
+
+def _add_platform_config(commands) -> None:
+    platform = commands.add_parser(
+        "platform-config",
+        help="write TF Serving's platform config for a machine's cores",
+        description=(
+            "Write the --platform_config_file that serving/ uses, for a "
+            "serving machine with N cores: one intra-op thread per "
+            "session, N batch threads (batches run at once), requests of "
+            "up to 1024 rows run in batches of up to 256, warmup on."
+        ),
+    )
+    platform.add_argument(
+        "--cores", type=int, default=None, metavar="N",
+        help="cores of the serving machine (default: this machine's, "
+             f"{os.cpu_count()})")
+    platform.add_argument(
+        "--out", default="serving/platform_config.txt", metavar="FILE",
+        help="where to write it (default serving/platform_config.txt); - "
+             "prints it")
+    platform.set_defaults(func=_platform_config)
 
 
 def _add_prepare(commands) -> None:
@@ -511,6 +537,20 @@ def _check_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _platform_config(args: argparse.Namespace) -> int:
+    from vae_tf.export.platform_config import (platform_config_text,
+                                               write_platform_config)
+
+    cores = args.cores if args.cores is not None else os.cpu_count() or 1
+    if args.out == "-":
+        print(platform_config_text(cores), end="")
+        return 0
+    write_platform_config(args.out, cores)
+    print(f"vae-tf platform-config: wrote {args.out} for {cores} cores "
+          f"({cores} batch threads)")
+    return 0
+
+
 def _explore(args: argparse.Namespace) -> int:
     try:
         from vae_tf.explore.app import launch
@@ -609,6 +649,13 @@ def _edit(args: argparse.Namespace) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    if importlib.util.find_spec("tensorflow") is None:
+        print(f"vae-tf {args.command}: error: TensorFlow is not installed. "
+              "The vae-tf commands need the training stack: pip install "
+              "'vae_tf[tf]' (the [client] extra installs only "
+              "vae_tf.client, for calling a TF Serving model).",
+              file=sys.stderr)
+        return 2
     if args.verbose or "TF_CPP_MIN_LOG_LEVEL" in os.environ:
         return _run(args)
     # Before TensorFlow loads: it reads the level once.
