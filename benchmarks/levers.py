@@ -34,7 +34,7 @@ from keras import ops  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import quality  # noqa: E402
 import vae_tf.models.vae as vae_module  # noqa: E402
-import vae_tf.training as training_module  # noqa: E402
+import vae_tf.training.trainer as training_module  # noqa: E402
 from vae_tf import (VAEConfig, build_vae, compile_vae, load_data,  # noqa: E402
                     make_dataset)
 

@@ -21,7 +21,7 @@ import keras  # noqa: E402
 
 from vae_tf import VAEConfig, load_data  # noqa: E402
 from vae_tf.data.pipeline import as_float_images  # noqa: E402
-from vae_tf.evaluate import evaluate_run  # noqa: E402
+from vae_tf.evaluation.report import evaluate_run  # noqa: E402
 from vae_tf.models import split_vae  # noqa: E402
 from vae_tf.samplers import save_sampler, select_mixture  # noqa: E402
 

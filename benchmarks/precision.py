@@ -26,8 +26,8 @@ from train import Timer  # noqa: E402
 from vae_tf import (VAEConfig, build_vae, compile_vae, load_data,  # noqa: E402
                     make_dataset)
 from vae_tf.data.pipeline import binarize_fixed  # noqa: E402
-from vae_tf.metrics import negative_elbo  # noqa: E402
-from vae_tf.precision import cpu_flags  # noqa: E402
+from vae_tf.evaluation.metrics import negative_elbo  # noqa: E402
+from vae_tf.models.precision import cpu_flags  # noqa: E402
 
 
 def main(argv=None):

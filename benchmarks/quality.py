@@ -6,7 +6,8 @@ default (fixed-scale Gaussian, sigma = 0.05, `conv`, latent 16, batch 32,
 are the budget: every candidate gets the epochs that cost the same time,
 from the ratio of its seconds per epoch to the old default's, both measured
 one after the other on 1,280 images (fastest of 3). Each trained model is
-scored by `vae_tf.evaluate.evaluate_run` on the test split (1,000 faces):
+scored by `vae_tf.evaluation.report.evaluate_run` on the test split (1,000
+faces):
 probe Frechet distances of reconstructions, prior samples and mixture
 samples, attribute recall of reconstructions, -ELBO; the table is printed
 and written with every model's sample and reconstruction grids to --out.
@@ -26,7 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 from vae_tf import VAEConfig, load_data, train  # noqa: E402
-from vae_tf.evaluate import evaluate_run  # noqa: E402
+from vae_tf.evaluation.report import evaluate_run  # noqa: E402
 
 # Each candidate is a set of VAEConfig fields; "old" is the previous
 # default, trained for its own 12 epochs (which sets the time budget).

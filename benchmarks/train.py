@@ -43,8 +43,8 @@ from flops import matmul_ceiling_gflops, training_flops_per_image  # noqa: E402
 from vae_tf import (VAEConfig, build_vae, compile_vae, load_data,  # noqa: E402
                     make_dataset)
 from vae_tf.data.pipeline import binarize_fixed  # noqa: E402
-from vae_tf.metrics import iwae_nll, negative_elbo  # noqa: E402
-from vae_tf.precision import PRECISIONS  # noqa: E402
+from vae_tf.evaluation.metrics import iwae_nll, negative_elbo  # noqa: E402
+from vae_tf.models.precision import PRECISIONS  # noqa: E402
 
 
 def probability_logits(decoder):

@@ -46,7 +46,7 @@ and shared_batch_scheduler.h: rank-0 inputs and requests over
 warmup at load (every record of `assets.extra/tf_serving_warmup_requests`
 replayed; a failing record fails the load, and the version is then not
 found).
-`tests/test_client.py` pins each of these.
+`tests/client/test_client.py` pins each of these.
 """
 
 from __future__ import annotations

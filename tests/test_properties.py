@@ -210,7 +210,7 @@ def test_sample_signature_any_count_and_seed(signatures, n, seed):
     give the same images."""
     import tensorflow as tf
 
-    from vae_tf.seeds import row_seeds
+    from vae_tf._internal.seeds import row_seeds
 
     _, dec = signatures
     args = dict(seed=tf.constant(row_seeds(n, seed), tf.int64))

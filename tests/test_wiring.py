@@ -106,9 +106,9 @@ def test_cyclical_beta_rises_and_falls_within_train(tiny_config, tiny_data):
 
 def test_deterministic_turns_on_op_determinism_only_when_asked(
         tiny_config, tiny_data, monkeypatch):
-    """`--deterministic` (GPU kernels; seeded CPU runs are identical anyway:
-    tests/test_determinism.py) calls TensorFlow's switch, and a run without
-    it does not (op determinism slows GPU training)."""
+    """`--deterministic` (GPU kernels; seeded CPU runs are identical
+    anyway: tests/training/test_determinism.py) calls TensorFlow's switch,
+    and a run without it does not (op determinism slows GPU training)."""
     import tensorflow as tf
 
     calls = []
@@ -202,7 +202,7 @@ def test_a_resumed_run_that_diverges_names_its_epoch(
     first) and after a resume (interrupted after epoch 1, poisoned in 2)."""
     import keras
 
-    from vae_tf.training import TrainingDivergedError
+    from vae_tf.training.trainer import TrainingDivergedError
 
     out = str(tmp_path / "run")
     config = tiny_config.replace(epochs=3)
@@ -302,7 +302,9 @@ def test_non_chief_worker_writes_nothing_but_its_backup(tiny_config,
     directory or the export. Multi-worker `fit` is broken upstream, so a
     one-device MirroredStrategy stands in for it and TF_CONFIG's role is
     set to worker 1."""
-    from vae_tf import cli, distribute, training
+    from vae_tf import cli
+    from vae_tf.training import distribute
+    from vae_tf.training import trainer as training
 
     monkeypatch.setattr(training, "make_strategy",
                         lambda name: tf.distribute.MirroredStrategy(
@@ -331,7 +333,7 @@ def test_evaluation_splits_are_binarized_once_with_a_fixed_seed(
     """Bugs: validation images binarized anew each epoch (val_loss then
     moves with the draw, not the model) or by an unseeded draw (two runs'
     numbers are not comparable); the same for evaluate's test split."""
-    from vae_tf import training
+    from vae_tf.training import trainer as training
     from vae_tf.runs import split_images
 
     # seed 3: no other operator on (seed, 1) gives seed + 1 (1 << 1 == 2).

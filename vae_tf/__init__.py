@@ -15,7 +15,7 @@ errors), or `import vae_tf.layers, vae_tf.losses` before calling
 
 from __future__ import annotations
 
-from vae_tf._lazy import lazy_exports
+from vae_tf._internal.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -32,19 +32,19 @@ _EXPORTS = {
     "ReconstructionMetric": "vae_tf.losses",
     "Sampling": "vae_tf.layers",
     "SoftClip": "vae_tf.layers",
-    "TrainResult": "vae_tf.training",
+    "TrainResult": "vae_tf.training.trainer",
     "VAEConfig": "vae_tf.config",
     "VAEModels": "vae_tf.models",
     "build_vae": "vae_tf.models",
     "compile_vae": "vae_tf.models",
-    "kl_standard_normal": "vae_tf.gaussian",
+    "kl_standard_normal": "vae_tf.distributions.gaussian",
     "load_data": "vae_tf.data",
     "load_model": "vae_tf.runs",
     "load_run": "vae_tf.runs",
     "make_dataset": "vae_tf.data",
-    "negative_log_likelihood": "vae_tf.likelihoods",
+    "negative_log_likelihood": "vae_tf.distributions.likelihoods",
     "split_vae": "vae_tf.models",
-    "train": "vae_tf.training",
+    "train": "vae_tf.training.trainer",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -11,13 +11,13 @@ import json
 import os
 from typing import Any, Optional
 
-from vae_tf import io_utils
+from vae_tf._internal import io_utils
 # Each choice's names live with the code that implements it; these modules
 # load without TensorFlow.
-from vae_tf.likelihoods import LIKELIHOODS
-from vae_tf.networks import ARCHITECTURES
+from vae_tf.distributions.likelihoods import LIKELIHOODS
+from vae_tf.models.networks import ARCHITECTURES
 from vae_tf.samplers import SAMPLERS
-from vae_tf.precision import PRECISIONS, resolve_precision
+from vae_tf.models.precision import PRECISIONS, resolve_precision
 from vae_tf.schedules import BETA_SCHEDULES, LR_SCHEDULES
 
 
@@ -81,7 +81,7 @@ class VAEConfig:
         precision: `"float32"`, `"bfloat16"` (Keras mixed precision: the
             networks compute in bfloat16, heads, KL, likelihood and losses
             in float32) or `"auto"` (bfloat16 where the CPU has AVX512_BF16
-            or AMX, or on a GPU; see `vae_tf.precision`). Weights, saved
+            or AMX, or on a GPU; see `vae_tf.models.precision`). Weights, saved
             models and exports are float32 at their inputs and outputs.
     """
 

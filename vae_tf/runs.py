@@ -8,15 +8,19 @@
             samples.png          32 draws of the run's sampler
             logs/                TensorBoard
             backup/              training state while unfinished
+            ...                  the pictures and reports that `vae-tf
+                                 sample|reconstruct|interpolate|traverse|
+                                 edit|evaluate` write by default
 
-This module knows those names; creates, resumes or refuses a directory
-(`prepare_run_dir`); reads and trims the history; saves and loads the model
-(safe mode, clear errors); and derives a run's data and splits: the data
-set from the config (`run_data`), and each split's images as the model
-sees them, binarized for Bernoulli models with the fixed seed
-`config.seed + SPLIT_SEEDS[split]` (`evaluation_images`, `split_images`),
-the same in training, evaluation, pictures and export. `Run` bundles a
-finished run for the commands that read one.
+This module knows those names and paths (`RunPaths`; no other module
+joins a run directory with a file name); creates, resumes or refuses a
+directory (`prepare_run_dir`); reads and trims the history; saves and
+loads the model (safe mode, clear errors); and derives a run's data and
+splits: the data set from the config (`run_data`), and each split's
+images as the model sees them, binarized for Bernoulli models with the
+fixed seed `config.seed + SPLIT_SEEDS[split]` (`evaluation_images`,
+`split_images`), the same in training, evaluation, pictures and export.
+`Run` bundles a finished run for the commands that read one.
 """
 
 from __future__ import annotations
@@ -30,12 +34,12 @@ from typing import TYPE_CHECKING, Optional
 import keras
 import numpy as np
 
-from vae_tf import io_utils
+from vae_tf._internal import io_utils
 from vae_tf.config import ConfigError, VAEConfig
 from vae_tf.models import VAEModels, in_precision, split_vae
-from vae_tf.pixels import as_float_images
-from vae_tf.progress import Verbosity
-from vae_tf.samplers import SAMPLER_FILE, PriorSampler, load_sampler
+from vae_tf._internal.pixels import as_float_images
+from vae_tf._internal.progress import Verbosity
+from vae_tf.samplers import PriorSampler, load_sampler
 
 if TYPE_CHECKING:  # vae_tf.data is imported where data is loaded
     from vae_tf.data import DataSet
@@ -45,12 +49,90 @@ MODEL_FILE = "model.keras"
 HISTORY_FILE = "history.csv"
 RECONSTRUCTIONS_FILE = "reconstructions.png"
 SAMPLES_FILE = "samples.png"
+SAMPLER_FILE = "sampler.json"
 LOGS_DIR = "logs"
 BACKUP_DIR = "backup"
+LATENT_SCATTER_FILE = "latent_scatter.png"
+LOSS_CURVES_FILE = "loss_curves.png"
+# Where `vae-tf train` puts a run without --out.
+RUNS_ROOT = "runs"
 # Fields that may change when an interrupted run is resumed.
 RESUMABLE_CHANGES = ("epochs",)
 # Offsets from config.seed of each split's fixed binarization.
 SPLIT_SEEDS = {"validation": 1, "test": 2, "train": 3}
+
+
+@dataclasses.dataclass(frozen=True)
+class RunPaths:
+    """Every file of the run directory `dir`: what training writes, and
+    the default names of the pictures and reports read from a run."""
+
+    dir: str
+
+    def file(self, name: str) -> str:
+        """`name` inside the run directory."""
+        return os.path.join(self.dir, name)
+
+    @property
+    def config(self) -> str:
+        return self.file(CONFIG_FILE)
+
+    @property
+    def model(self) -> str:
+        return self.file(MODEL_FILE)
+
+    @property
+    def history(self) -> str:
+        return self.file(HISTORY_FILE)
+
+    @property
+    def sampler(self) -> str:
+        return self.file(SAMPLER_FILE)
+
+    @property
+    def reconstructions(self) -> str:
+        return self.file(RECONSTRUCTIONS_FILE)
+
+    @property
+    def samples(self) -> str:
+        return self.file(SAMPLES_FILE)
+
+    @property
+    def logs(self) -> str:
+        return self.file(LOGS_DIR)
+
+    @property
+    def backup(self) -> str:
+        return self.file(BACKUP_DIR)
+
+    def worker_backup(self, index: int) -> str:
+        """The backup of multi-worker task `index` (not the chief)."""
+        return os.path.join(self.backup, f"worker_{index}")
+
+    def tempered_samples(self, temperature: float) -> str:
+        return self.file(f"samples_t{temperature:g}.png")
+
+    def split_reconstructions(self, split: str) -> str:
+        return self.file(f"reconstructions_{split}.png")
+
+    def interpolation(self, method: str) -> str:
+        return self.file(f"interpolation_{method}.png")
+
+    def traversal(self) -> str:
+        return self.file("traversal.png")
+
+    def edit(self, attribute: str) -> str:
+        return self.file(f"edit_{attribute}.png")
+
+    def evaluation(self, split: str) -> str:
+        return self.file(f"evaluation_{split}.json")
+
+
+def default_run_dir() -> str:
+    """`runs/<date-time>`, where `vae-tf train` writes without --out."""
+    import time
+
+    return os.path.join(RUNS_ROOT, time.strftime("%Y%m%d-%H%M%S"))
 
 
 class RunExistsError(ValueError):
@@ -71,8 +153,8 @@ def prepare_run_dir(out_dir: str, config: VAEConfig) -> Optional[int]:
         RunExistsError: a finished run (model.keras, no backup) is there.
         ConfigError: an interrupted run with a different config is there.
     """
-    backup = os.path.join(out_dir, BACKUP_DIR)
-    config_path = os.path.join(out_dir, CONFIG_FILE)
+    paths = RunPaths(out_dir)
+    backup, config_path = paths.backup, paths.config
     if os.path.isdir(backup) and os.path.isfile(config_path):
         saved = VAEConfig.load(config_path).resolve()  # "auto" decided
         changed = [
@@ -87,9 +169,9 @@ def prepare_run_dir(out_dir: str, config: VAEConfig) -> Optional[int]:
                 "resume it, or choose a new --out."
             )
         epoch = backup_epoch(backup)
-        trim_history(os.path.join(out_dir, HISTORY_FILE), epoch)
+        trim_history(paths.history, epoch)
         return epoch
-    if os.path.isfile(os.path.join(out_dir, MODEL_FILE)):
+    if os.path.isfile(paths.model):
         raise RunExistsError(
             f"{out_dir} already holds a finished run ({MODEL_FILE}). Choose "
             "a new --out, or delete the directory to train again."
@@ -189,8 +271,9 @@ def load_run(run_dir: str) -> tuple[VAEConfig, VAEModels]:
     """
     if not os.path.isdir(run_dir):
         raise FileNotFoundError(f"Run directory not found: {run_dir}")
-    config = VAEConfig.load(os.path.join(run_dir, CONFIG_FILE))
-    vae = load_model(os.path.join(run_dir, MODEL_FILE))
+    paths = RunPaths(run_dir)
+    config = VAEConfig.load(paths.config)
+    vae = load_model(paths.model)
     return config, in_precision(split_vae(vae, config), config, "float32")
 
 
@@ -198,7 +281,7 @@ def run_sampler(run_dir: str, config: VAEConfig, kind: Optional[str] = None):
     """The sampler a run draws with: `kind` (`mixture`/`prior`), default
     `config.sampler`; runs without `sampler.json` use the prior."""
     kind = kind or config.sampler
-    path = os.path.join(run_dir, SAMPLER_FILE)
+    path = RunPaths(run_dir).sampler
     if kind == "prior":
         return PriorSampler(config.latent_dim)
     if kind != "mixture":
@@ -272,12 +355,13 @@ class Run:
         run_dir: the directory `vae-tf train` wrote.
         data: the run's data set if already loaded (else `run_data`).
         verbose: a progress bar while `run_data` draws procedural images
-            (`vae_tf.progress`).
+            (`vae_tf._internal.progress`).
     """
 
     def __init__(self, run_dir: str, data: Optional[DataSet] = None,
                  verbose: Verbosity = 0):
         self.dir = run_dir
+        self.paths = RunPaths(run_dir)
         self.config, self.models = load_run(run_dir)
         self._data = data
         self._verbose = verbose
@@ -306,12 +390,4 @@ class Run:
 
     def history(self) -> dict[str, list[float]]:
         """`read_history` of this run's `history.csv`."""
-        return read_history(self.file(HISTORY_FILE))
-
-    def file(self, name: str) -> str:
-        """The path of `name` inside the run directory."""
-        return os.path.join(self.dir, name)
-
-    def path(self, out: Optional[str], name: str) -> str:
-        """`out` if given, else `name` inside the run directory."""
-        return out or self.file(name)
+        return read_history(self.paths.history)

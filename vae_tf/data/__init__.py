@@ -7,15 +7,15 @@ data set names (`DATA_NAMES`, `SPLITS`) does not load TensorFlow.
 
 from __future__ import annotations
 
-from vae_tf._lazy import lazy_exports
+from vae_tf._internal.lazy import lazy_exports
 
 _EXPORTS = {
     "DATA_NAMES": "vae_tf.data.registry",
     "DataError": "vae_tf.data.errors",
     "DataNotFoundError": "vae_tf.data.errors",
-    "DataSet": "vae_tf.data.registry",
-    "SPLITS": "vae_tf.data.registry",
-    "Split": "vae_tf.data.registry",
+    "DataSet": "vae_tf.data.types",
+    "SPLITS": "vae_tf.data.types",
+    "Split": "vae_tf.data.types",
     "load_data": "vae_tf.data.registry",
     "make_dataset": "vae_tf.data.pipeline",
     "make_training_dataset": "vae_tf.data.pipeline",

@@ -25,7 +25,7 @@ from typing import Optional
 import numpy as np
 
 from vae_tf.data import procedural
-from vae_tf.progress import Progress
+from vae_tf._internal.progress import Progress
 
 HAIR_COLORS = {
     "black": (0.10, 0.08, 0.07),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from vae_tf.pixels import as_float_images, as_uint8_images  # noqa: F401
+from vae_tf._internal.pixels import (  # noqa: F401
+    as_float_images, as_uint8_images)
 
 
 def to_float(images: tf.Tensor) -> tf.Tensor:

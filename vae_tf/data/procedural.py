@@ -11,7 +11,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from vae_tf.progress import Progress
+from vae_tf._internal.progress import Progress
 
 
 def check_count(n) -> None:

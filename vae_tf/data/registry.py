@@ -9,65 +9,20 @@ used), so the names load without it.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Optional
 
 import numpy as np
 
 from vae_tf.data import faces, images, shapes
 from vae_tf.data.errors import DataError
+from vae_tf.data.types import DataSet, Split
 from vae_tf.data.validation import check_images
-from vae_tf.progress import Progress, Verbosity
+from vae_tf._internal.progress import Progress, Verbosity
 
 DATA_NAMES = (
     "faces", "shapes", "fashion_mnist", "folder:PATH", "npz:PATH",
     "shards:PATH",
 )
-# The splits of every data set, as the fields of `DataSet` name them.
-SPLITS = ("train", "validation", "test")
-
-
-@dataclasses.dataclass
-class Split:
-    """Images `(n, H, W, C)` and attributes, each an array of shape `(n,)`.
-
-    A split too large for memory has `images=None` and a `stream`: a
-    `tf.data.Dataset` of single uint8 images read from disk, with its
-    `size` and `shape` given (see `vae_tf.data.shards`).
-    """
-
-    images: Optional[np.ndarray]
-    attributes: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
-    stream: Optional[object] = None
-    size: Optional[int] = None
-    shape: Optional[tuple[int, int, int]] = None
-
-    def __len__(self) -> int:
-        return self.size if self.images is None else len(self.images)
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        if self.images is None:
-            return tuple(self.shape)
-        return tuple(int(d) for d in self.images.shape[1:])
-
-    def source(self):
-        """What `make_dataset` takes: the array, or the stream."""
-        return self.images if self.images is not None else self.stream
-
-
-@dataclasses.dataclass
-class DataSet:
-    """A named data set with its three splits."""
-
-    name: str
-    train: Split
-    validation: Split
-    test: Split
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        return self.train.image_shape
 
 
 def load_data(
@@ -89,7 +44,7 @@ def load_data(
         image_shape: `(H, W, C)` to draw procedural sets and resize folder
             images to; default 64x64 (RGB for faces and folders).
         verbose: a progress bar while procedural images are drawn (see
-            `vae_tf.progress`; 0 draws none).
+            `vae_tf._internal.progress`; 0 draws none).
 
     Raises:
         DataNotFoundError: missing files (the message says where we looked).
@@ -97,34 +52,10 @@ def load_data(
     """
     kind, _, path = name.partition(":")
     if kind in ("faces", "shapes") and not path:
-        size = image_shape[0] if image_shape else 64
-        if image_shape and image_shape[0] != image_shape[1]:
-            raise DataError(
-                f"{kind} images are square. Received: {image_shape}")
-        make = faces.make_faces if kind == "faces" else shapes.make_shapes
-        n_eval = max(num_examples // 10, 1)
-        progress = Progress(
-            num_examples + 2 * n_eval,
-            f"Drawing {num_examples + 2 * n_eval:,} {kind!r} images "
-            f"({size}x{size})", verbose, unit="image")
-        # Disjoint seeds per split: the sets never share an image by design.
-        splits = [
-            Split(*make(n, seed=seed * 3 + k, image_size=size,
-                        progress=progress))
-            for k, n in enumerate((num_examples, n_eval, n_eval))
-        ]
-        return DataSet(kind, *splits)
+        return _procedural_dataset(kind, num_examples, seed, image_shape,
+                                   verbose)
     if kind == "fashion_mnist" and not path:
-        raw = images.load_fashion_mnist(data_dir)
-        train_x, train_y = raw["train_images"], raw["train_labels"]
-        cut = len(train_x) - 5000
-        return DataSet(
-            "fashion_mnist",
-            Split(train_x[:cut], {"label": train_y[:cut].astype(np.int32)}),
-            Split(train_x[cut:], {"label": train_y[cut:].astype(np.int32)}),
-            Split(raw["test_images"],
-                  {"label": raw["test_labels"].astype(np.int32)}),
-        )
+        return _fashion_mnist_dataset(data_dir)
     if kind == "folder" and path:
         h, w, c = image_shape or (64, 64, 3)
         x, attrs = images.load_folder(path, (h, w), c)
@@ -135,6 +66,42 @@ def load_data(
         return _shards_dataset(name, path)
     raise DataError(
         f"Unknown data set {name!r}. Choose one of: {', '.join(DATA_NAMES)}"
+    )
+
+
+def _procedural_dataset(kind: str, num_examples: int, seed: int,
+                        image_shape, verbose: Verbosity) -> DataSet:
+    """`faces` or `shapes`, drawn with disjoint seeds per split."""
+    size = image_shape[0] if image_shape else 64
+    if image_shape and image_shape[0] != image_shape[1]:
+        raise DataError(
+            f"{kind} images are square. Received: {image_shape}")
+    make = faces.make_faces if kind == "faces" else shapes.make_shapes
+    n_eval = max(num_examples // 10, 1)
+    progress = Progress(
+        num_examples + 2 * n_eval,
+        f"Drawing {num_examples + 2 * n_eval:,} {kind!r} images "
+        f"({size}x{size})", verbose, unit="image")
+    # Disjoint seeds per split: the sets never share an image by design.
+    splits = [
+        Split(*make(n, seed=seed * 3 + k, image_size=size,
+                    progress=progress))
+        for k, n in enumerate((num_examples, n_eval, n_eval))
+    ]
+    return DataSet(kind, *splits)
+
+
+def _fashion_mnist_dataset(data_dir: Optional[str]) -> DataSet:
+    """The idx files; the last 5,000 training images validate."""
+    raw = images.load_fashion_mnist(data_dir)
+    train_x, train_y = raw["train_images"], raw["train_labels"]
+    cut = len(train_x) - 5000
+    return DataSet(
+        "fashion_mnist",
+        Split(train_x[:cut], {"label": train_y[:cut].astype(np.int32)}),
+        Split(train_x[cut:], {"label": train_y[cut:].astype(np.int32)}),
+        Split(raw["test_images"],
+              {"label": raw["test_labels"].astype(np.int32)}),
     )
 
 

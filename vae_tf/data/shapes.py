@@ -14,7 +14,7 @@ from typing import Optional
 import numpy as np
 
 from vae_tf.data import procedural
-from vae_tf.progress import Progress
+from vae_tf._internal.progress import Progress
 
 SHAPES = ("square", "ellipse", "heart")
 FACTORS = ("shape", "scale", "rotation", "x", "y")

@@ -22,10 +22,10 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from vae_tf import io_utils
+from vae_tf._internal import io_utils
 from vae_tf.data.errors import DataError, DataNotFoundError
 from vae_tf.data.pipeline import as_uint8_images
-from vae_tf.data.registry import SPLITS
+from vae_tf.data.types import SPLITS
 
 MANIFEST = "manifest.json"
 

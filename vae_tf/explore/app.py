@@ -18,6 +18,7 @@ latest value winning when several queue up).
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
 from typing import Optional
 
 import numpy as np
@@ -43,108 +44,131 @@ def _gradio():
     return gr
 
 
-def build_app(explorer: Explorer, title: str = "vae_tf latent explorer"):
-    """The Gradio `Blocks` page for `explorer` (not launched)."""
-    gr = _gradio()
-    names = sorted(explorer.vectors)
-    k = explorer.latent_dim
+class _View:
+    """What the page shows for `explorer`: the slider order (latents, then
+    attributes), and the pictures of slider values and base codes."""
 
-    def display(image: np.ndarray) -> np.ndarray:
+    def __init__(self, explorer: Explorer):
+        self.explorer = explorer
+        self.names = sorted(explorer.vectors)
+        self.k = explorer.latent_dim
+
+    def display(self, image: np.ndarray) -> np.ndarray:
         """A decoded uint8 image enlarged for the page."""
         image = upscale(image, max(1, DISPLAY_SIZE // image.shape[0]))
         return image[..., 0] if image.shape[-1] == 1 else image
 
-    def show(z) -> np.ndarray:
-        return display(explorer.image(z))
+    def show(self, z) -> np.ndarray:
+        return self.display(self.explorer.image(z))
 
-    def compose(values) -> np.ndarray:
+    def compose(self, values) -> np.ndarray:
         """The code of the slider values (latents, then attributes)."""
-        return explorer.code(values[:k], dict(zip(names, values[k:])))
+        k = self.k
+        return self.explorer.code(values[:k],
+                                  dict(zip(self.names, values[k:])))
 
-    def render(*values):
-        return show(compose(values))
+    def render(self, *values):
+        return self.show(self.compose(values))
 
-    def current(*values):
-        return explorer.image(compose(values))
+    def current(self, *values):
+        return self.explorer.image(self.compose(values))
 
-    def with_base(z):
+    def with_base(self, z):
         """Slider values and picture for a new base code (kept inside the
         sliders' ranges, so the sliders show the face that is drawn)."""
-        z = np.clip(np.asarray(z, np.float32), explorer.limits[:, 0],
-                    explorer.limits[:, 1])
-        return [float(v) for v in z] + [0.0] * len(names) + [show(z)]
+        limits = self.explorer.limits
+        z = np.clip(np.asarray(z, np.float32), limits[:, 0], limits[:, 1])
+        return ([float(v) for v in z] + [0.0] * len(self.names)
+                + [self.show(z)])
 
+
+def build_app(explorer: Explorer, title: str = "vae_tf latent explorer"):
+    """The Gradio `Blocks` page for `explorer` (not launched)."""
+    gr = _gradio()
+    view = _View(explorer)
     with gr.Blocks(title=title) as app:
-        gr.Markdown(f"# {title}\n{k} latent dimensions, "
-                    f"{len(names)} attribute sliders.")
+        gr.Markdown(f"# {title}\n{view.k} latent dimensions, "
+                    f"{len(view.names)} attribute sliders.")
         with gr.Tab("Edit"):
-            with gr.Row():
-                with gr.Column(scale=1):
-                    face = gr.Image(show(np.zeros(k)), label="face",
-                                    elem_id="face", interactive=False,
-                                    format="png")
-                    with gr.Row():
-                        seed = gr.Number(0, label="seed", precision=0,
-                                         minimum=0, elem_id="seed")
-                        random_button = gr.Button("Random face",
-                                                  elem_id="random")
-                        reset_button = gr.Button("Reset (z = 0)",
-                                                 elem_id="reset")
-                    # PNG: Gradio's default (webp) is lossy.
-                    upload = gr.Image(label="Encode an image",
-                                      type="numpy", sources=["upload"],
-                                      elem_id="upload", format="png")
-                with gr.Column(scale=2):
-                    with gr.Accordion("Attributes", open=True):
-                        attributes = [
-                            gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, 0.0,
-                                      step=0.05, label=name,
-                                      elem_id=f"attr-{_slug(name)}")
-                            for name in names]
-                    with gr.Accordion("Latent dimensions", open=False):
-                        latents = [
-                            gr.Slider(float(low), float(high), 0.0,
-                                      step=0.05, label=f"z{i}",
-                                      elem_id=f"z-{i}")
-                            for i, (low, high) in enumerate(explorer.limits)]
-        sliders = latents + attributes
-        for slider in sliders:
-            slider.input(render, sliders, face, trigger_mode="always_last",
-                         show_progress="hidden")
-        random_button.click(
-            lambda s: with_base(explorer.random_code(int(s or 0))),
-            seed, sliders + [face])
-        reset_button.click(lambda: with_base(np.zeros(k)), None,
-                           sliders + [face])
-        upload.upload(
-            lambda image: with_base(explorer.encode(image)), upload,
-            sliders + [face])
-
+            edit = _edit_tab(gr, view)
+        _wire_edit(view, edit)
         with gr.Tab("Interpolate"):
-            with gr.Row():
-                face_a = gr.Image(label="A", type="numpy", elem_id="face-a",
-                                  format="png")
-                between = gr.Image(label="between", elem_id="between",
-                                   interactive=False, format="png")
-                face_b = gr.Image(label="B", type="numpy", elem_id="face-b",
-                                  format="png")
-            with gr.Row():
-                take_a = gr.Button("A = current face", elem_id="take-a")
-                t = gr.Slider(0.0, 1.0, 0.5, step=0.05, label="t",
-                              elem_id="t")
-                take_b = gr.Button("B = current face", elem_id="take-b")
-
-        def interpolate(a, b, fraction):
-            if a is None or b is None:
-                return None
-            return display(explorer.between(a, b, fraction))
-
-        take_a.click(current, sliders, face_a)
-        take_b.click(current, sliders, face_b)
-        for event in (t.input, face_a.change, face_b.change):
-            event(interpolate, [face_a, face_b, t], between,
-                  trigger_mode="always_last", show_progress="hidden")
+            _interpolate_tab(gr, view, edit.sliders)
     return app
+
+
+def _edit_tab(gr, view: _View) -> SimpleNamespace:
+    """The face, its buttons and upload, and the sliders."""
+    with gr.Row():
+        with gr.Column(scale=1):
+            face = gr.Image(view.show(np.zeros(view.k)), label="face",
+                            elem_id="face", interactive=False,
+                            format="png")
+            with gr.Row():
+                seed = gr.Number(0, label="seed", precision=0,
+                                 minimum=0, elem_id="seed")
+                random_button = gr.Button("Random face", elem_id="random")
+                reset_button = gr.Button("Reset (z = 0)", elem_id="reset")
+            # PNG: Gradio's default (webp) is lossy.
+            upload = gr.Image(label="Encode an image", type="numpy",
+                              sources=["upload"], elem_id="upload",
+                              format="png")
+        with gr.Column(scale=2):
+            with gr.Accordion("Attributes", open=True):
+                attributes = [
+                    gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, 0.0, step=0.05,
+                              label=name, elem_id=f"attr-{_slug(name)}")
+                    for name in view.names]
+            with gr.Accordion("Latent dimensions", open=False):
+                latents = [
+                    gr.Slider(float(low), float(high), 0.0, step=0.05,
+                              label=f"z{i}", elem_id=f"z-{i}")
+                    for i, (low, high) in enumerate(view.explorer.limits)]
+    return SimpleNamespace(face=face, seed=seed, random=random_button,
+                           reset=reset_button, upload=upload,
+                           sliders=latents + attributes)
+
+
+def _wire_edit(view: _View, edit: SimpleNamespace) -> None:
+    """Redraw on every slider move; new base codes from the buttons."""
+    explorer, outputs = view.explorer, edit.sliders + [edit.face]
+    for slider in edit.sliders:
+        slider.input(view.render, edit.sliders, edit.face,
+                     trigger_mode="always_last", show_progress="hidden")
+    edit.random.click(
+        lambda s: view.with_base(explorer.random_code(int(s or 0))),
+        edit.seed, outputs)
+    edit.reset.click(lambda: view.with_base(np.zeros(view.k)), None,
+                     outputs)
+    edit.upload.upload(
+        lambda image: view.with_base(explorer.encode(image)), edit.upload,
+        outputs)
+
+
+def _interpolate_tab(gr, view: _View, sliders: list) -> None:
+    """Two faces and the slerp between their codes at fraction t."""
+    with gr.Row():
+        face_a = gr.Image(label="A", type="numpy", elem_id="face-a",
+                          format="png")
+        between = gr.Image(label="between", elem_id="between",
+                           interactive=False, format="png")
+        face_b = gr.Image(label="B", type="numpy", elem_id="face-b",
+                          format="png")
+    with gr.Row():
+        take_a = gr.Button("A = current face", elem_id="take-a")
+        t = gr.Slider(0.0, 1.0, 0.5, step=0.05, label="t", elem_id="t")
+        take_b = gr.Button("B = current face", elem_id="take-b")
+
+    def interpolate(a, b, fraction):
+        if a is None or b is None:
+            return None
+        return view.display(view.explorer.between(a, b, fraction))
+
+    take_a.click(view.current, sliders, face_a)
+    take_b.click(view.current, sliders, face_b)
+    for event in (t.input, face_a.change, face_b.change):
+        event(interpolate, [face_a, face_b, t], between,
+              trigger_mode="always_last", show_progress="hidden")
 
 
 def _slug(name: str) -> str:

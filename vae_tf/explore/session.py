@@ -20,8 +20,8 @@ from typing import Optional
 import numpy as np
 
 from vae_tf import generate
-from vae_tf.interpolation import slerp
-from vae_tf.pixels import as_float_images, as_uint8_images
+from vae_tf.generate.interpolation import slerp
+from vae_tf._internal.pixels import as_float_images, as_uint8_images
 
 # Integer attributes with at most this many values get a vector per value.
 MAX_CATEGORIES = 8

@@ -28,7 +28,7 @@ vae_tf.export.fresh_load` and the TF-free `layout` pull in nothing else.
 
 from __future__ import annotations
 
-from vae_tf._lazy import lazy_exports
+from vae_tf._internal.lazy import lazy_exports
 
 _EXPORTS = {
     "ASSETS_EXTRA": "vae_tf.export.layout",

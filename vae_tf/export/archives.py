@@ -32,9 +32,10 @@ import tensorflow as tf
 
 from vae_tf.config import VAEConfig
 from vae_tf.export.serving_graph import serving_decoder
-from vae_tf.gaussian import reparametrize
+from vae_tf.distributions.gaussian import reparametrize
 from vae_tf.models import VAEModels, moments_encoder
-from vae_tf.samplers import row_draws, row_seeds
+from vae_tf._internal.seeds import row_seeds
+from vae_tf.samplers.draws import row_draws
 
 SERVING_DEFAULT = "serving_default"
 ENCODE_SAMPLE = "encode_sample"

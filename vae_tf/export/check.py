@@ -54,6 +54,9 @@ from vae_tf.export.layout import (ASSETS_EXTRA, TFLITE_FILE,
                                   resolve_version_dir, versions)
 
 SERVING_MOUNT = "/models/"
+# The deployment files `vae-tf check-export` checks when run in a checkout.
+DEFAULT_MODELS_CONFIG = os.path.join("serving", "models.config")
+DEFAULT_PLATFORM_CONFIG = os.path.join("serving", "platform_config.txt")
 _FRESH = ("c. fresh tf.saved_model.load", "d. TF1 session load",
           "f. warmup requests")
 BATCHING = "i. batching"
@@ -158,6 +161,20 @@ def check_export(
     if platform_config is not None:
         checks.append(platform)
     return checks
+
+
+def serving_files(models_config: Optional[str] = None,
+                  platform_config: Optional[str] = None
+                  ) -> tuple[Optional[str], Optional[str]]:
+    """The `models.config` and platform config to check: each as given,
+    else the project's `serving/` file when it exists here, else None."""
+    def pick(given, default):
+        if given is None and os.path.isfile(default):
+            return default
+        return given
+
+    return (pick(models_config, DEFAULT_MODELS_CONFIG),
+            pick(platform_config, DEFAULT_PLATFORM_CONFIG))
 
 
 def proto_signatures(path: str) -> dict:

@@ -13,8 +13,8 @@ from vae_tf.config import VAEConfig
 from vae_tf.export import archives, assets, layout
 from vae_tf.export.layout import ExportError
 from vae_tf.models import VAEModels, in_precision
-from vae_tf.precision import COMPUTE_PRECISIONS
-from vae_tf.progress import Progress, Verbosity
+from vae_tf.models.precision import COMPUTE_PRECISIONS
+from vae_tf._internal.progress import Progress, Verbosity
 
 
 @dataclasses.dataclass
@@ -54,7 +54,7 @@ def export_models(
         sampler: what the decoder's `sample` signature draws z from (a
             `vae_tf.samplers` sampler); default N(0, I).
         verbose: a progress bar over the steps (trace and write each
-            model, convert to TFLite; see `vae_tf.progress`).
+            model, convert to TFLite; see `vae_tf._internal.progress`).
         tflite: also write the decoder's `serving_default` as
             `model.tflite` in its version folder, checked against the
             SavedModel (`vae_tf.export.tflite`).
@@ -70,19 +70,9 @@ def export_models(
     Raises:
         ExportError: bad name, `keep < 1`, or an unwritable base folder.
     """
-    layout.validate_name(name)
-    if precision not in COMPUTE_PRECISIONS:
-        raise ExportError(
-            f"Expected precision to be one of {', '.join(COMPUTE_PRECISIONS)}"
-            f". Received: precision={precision!r}")
-    if tflite and precision != "float32":
-        raise ExportError(
-            "The TFLite file is converted from a float32 export: use "
-            "precision='float32' (--precision float32) with tflite.")
+    _check_arguments(name, precision, tflite, keep)
     models = in_precision(models, config, precision)
     config = config.replace(precision=precision)
-    if keep is not None and (not isinstance(keep, int) or keep < 1):
-        raise ExportError(f"Expected keep >= 1. Received: keep={keep!r}")
     model_dirs = layout.model_bases(base, name)
     version = layout.next_version(*model_dirs)
     if sampler is None:
@@ -98,6 +88,22 @@ def export_models(
         for model_dir in model_dirs:
             layout.prune_versions(model_dir, keep)
     return ExportResult(name, version, final[0], final[1])
+
+
+def _check_arguments(name: str, precision: str, tflite: bool,
+                     keep: Optional[int]) -> None:
+    """`ExportError` naming the first bad argument of `export_models`."""
+    layout.validate_name(name)
+    if precision not in COMPUTE_PRECISIONS:
+        raise ExportError(
+            f"Expected precision to be one of {', '.join(COMPUTE_PRECISIONS)}"
+            f". Received: precision={precision!r}")
+    if tflite and precision != "float32":
+        raise ExportError(
+            "The TFLite file is converted from a float32 export: use "
+            "precision='float32' (--precision float32) with tflite.")
+    if keep is not None and (not isinstance(keep, int) or keep < 1):
+        raise ExportError(f"Expected keep >= 1. Received: keep={keep!r}")
 
 
 def _write_both(models, config, sampler, model_dirs, version: int,
@@ -139,12 +145,12 @@ def export_run(
     run's sampler (`config.sampler`, or `sampler`: mixture/prior) and its
     last epoch's metrics; `verbose`, `tflite` and `precision` as in
     `export_models`."""
-    from vae_tf.runs import HISTORY_FILE, Run
+    from vae_tf.runs import Run
 
     run = Run(run_dir)
     return export_models(
         run.models, run.config, name, base, keep,
-        metrics=read_final_metrics(run.file(HISTORY_FILE)),
+        metrics=read_final_metrics(run.paths.history),
         sampler=run.sampler(sampler), verbose=verbose, tflite=tflite,
         precision=precision,
     )

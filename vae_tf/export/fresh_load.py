@@ -53,7 +53,8 @@ MAX_WARMUP_RECORDS = 1000
 # The only vae_tf modules this process may import: the lazy packages that
 # `python -m` passes through, the TF-free layout and batching rules, and
 # this module.
-LAUNCHER = ("vae_tf", "vae_tf._lazy", "vae_tf.export",
+LAUNCHER = ("vae_tf", "vae_tf._internal", "vae_tf._internal.lazy",
+            "vae_tf.export",
             "vae_tf.export.batching", "vae_tf.export.layout",
             "vae_tf.export.fresh_load", "__main__")
 

@@ -262,7 +262,7 @@ def platform_config_text(cores: int) -> str:
 def write_platform_config(path: str, cores: Optional[int] = None) -> str:
     """Writes `platform_config_text(cores)` (default: this machine's
     cores) to `path` atomically, after parsing it back; returns `path`."""
-    from vae_tf import io_utils
+    from vae_tf._internal import io_utils
 
     if cores is None:
         cores = os.cpu_count() or 1

@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from vae_tf import io_utils
+from vae_tf._internal import io_utils
 from vae_tf.export.archives import SERVING_DEFAULT
 from vae_tf.export.layout import (ASSETS_EXTRA, REFERENCE_FILE,
                                   TFLITE_FILE, ExportError)

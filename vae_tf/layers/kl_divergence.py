@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from vae_tf.gaussian import kl_standard_normal
+from vae_tf.distributions.gaussian import kl_standard_normal
 
 
 @keras.saving.register_keras_serializable(package="vae_tf")

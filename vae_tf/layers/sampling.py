@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from vae_tf.gaussian import reparametrize
+from vae_tf.distributions.gaussian import reparametrize
 
 _SEED_STATE = "seed_generator_state"
 

@@ -27,8 +27,8 @@ from keras import layers
 from vae_tf.config import VAEConfig
 from vae_tf.layers import CalibratedScale, KLDivergence, Sampling, SoftClip
 from vae_tf.losses import ReconstructionLoss, ReconstructionMetric
-from vae_tf.networks import architecture
-from vae_tf.precision import compute_precision
+from vae_tf.models.networks import architecture
+from vae_tf.models.precision import compute_precision
 from vae_tf.schedules import initial_kl_weights, learning_rate_schedule
 
 
@@ -61,7 +61,8 @@ def build_vae(
         config: the resolved config.
         encoder_body, decoder_body: optional replacements for the
             architecture's bodies, with the signatures of
-            `vae_tf.networks.conv` (`encoder_body(x, config) -> features`,
+            `vae_tf.models.networks.conv` (`encoder_body(x, config) ->
+            features`,
             `decoder_body(z, config, activation) -> params`). The heads,
             KL layer, sampling and likelihood stay vae_tf's.
 

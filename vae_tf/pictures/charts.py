@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from vae_tf import io_utils
+from vae_tf._internal import io_utils
 
 
 def _figure_to_png(fig, path: str | os.PathLike) -> None:

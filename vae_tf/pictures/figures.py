@@ -13,7 +13,7 @@ import numpy as np
 
 from vae_tf import generate
 from vae_tf.pictures import charts, png
-from vae_tf.runs import Run
+from vae_tf.runs import LATENT_SCATTER_FILE, LOSS_CURVES_FILE, Run
 
 
 def sample_png(decoder, out: str, n: int = 32, temperature: float = 1.0,
@@ -35,12 +35,35 @@ def sample_png(decoder, out: str, n: int = 32, temperature: float = 1.0,
     return out
 
 
+def run_samples_png(run_dir: Optional[str], out: Optional[str] = None,
+                    n: int = 32, temperature: float = 1.0, seed: int = 0,
+                    sampler: Optional[str] = None,
+                    decoder: Optional[str] = None) -> str:
+    """`vae-tf sample`: `sample_png` of a run (its decoder and sampler,
+    `sampler` naming another: mixture or prior; default file inside the
+    run), or of an exported `decoder` (default `samples.png`), whose
+    `sample` signature already holds the sampler it was exported with."""
+    if decoder:
+        if sampler == "mixture":
+            raise ValueError(
+                "--sampler mixture needs RUN_DIR's sampler.json; an "
+                "exported decoder's sample signature already holds the "
+                "sampler it was exported with (omit --sampler)."
+            )
+        return sample_png(decoder, out or "samples.png", n, temperature,
+                          seed, sampler)
+    run = Run(run_dir, verbose="auto")
+    return sample_png(run.models.decoder,
+                      out or run.paths.tempered_samples(temperature), n,
+                      temperature, seed, run.sampler(sampler))
+
+
 def reconstruct_png(run: Run, out: Optional[str] = None, n: int = 8,
                     split: str = "test", seed: int = 0) -> str:
     """Rows: originals over their reconstructions."""
     x = run.images(split, n, seed)
     recon = generate.reconstruct(run.models.encoder, run.models.decoder, x)
-    path = run.path(out, f"reconstructions_{split}.png")
+    path = out or run.paths.split_reconstructions(split)
     png.save_rows(path, np.stack([x, recon]))
     return path
 
@@ -54,7 +77,7 @@ def interpolate_png(run: Run, out: Optional[str] = None, pairs: int = 4,
         run.models.encoder, run.models.decoder, x[:pairs], x[pairs:2 * pairs],
         steps, method,
     )
-    path = run.path(out, f"interpolation_{method}.png")
+    path = out or run.paths.interpolation(method)
     png.save_rows(path, images)
     return path
 
@@ -63,7 +86,7 @@ def most_informative_dims(run: Run, count: int,
                           split: str = "test") -> list[int]:
     """Latent dimensions with the largest mean KL on `split` (up to 500
     images), most informative first."""
-    from vae_tf.gaussian import kl_per_dimension
+    from vae_tf.distributions.gaussian import kl_per_dimension
 
     x = run.images(split, 500, 0)
     z_mean, z_log_var, _ = run.models.encoder.predict(x, verbose=0)
@@ -86,7 +109,7 @@ def traverse_png(run: Run, out: Optional[str] = None,
             run.split_images(split)[index:index + 1]
         )[0]
     images = generate.traverse(run.models.decoder, z, dims, values)
-    path = run.path(out, "traversal.png")
+    path = out or run.paths.traversal()
     png.save_rows(path, images)
     return path
 
@@ -111,7 +134,7 @@ def edit_png(run: Run, attribute: str, out: Optional[str] = None,
     first column is the original.
 
     Returns:
-        `(path, effect)`: `effect` is `vae_tf.quality.edit_effect` on
+        `(path, effect)`: `effect` is `vae_tf.evaluation.quality.edit_effect` on
         `measure` edited images of `split` (the probe's reading of the
         attribute per strength, and how often the other class factors stay
         unchanged), or `None` when the probe cannot read the attribute.
@@ -135,7 +158,7 @@ def edit_png(run: Run, attribute: str, out: Optional[str] = None,
         strengths,
     )
     originals = x[np.sort(pick)][:, None]
-    path = run.path(out, f"edit_{attribute}.png")
+    path = out or run.paths.edit(attribute)
     png.save_rows(path, np.concatenate([originals, images], axis=1))
     return path, measure_edit(run, attribute, vector, strengths, without,
                               x, measure, seed)
@@ -144,8 +167,8 @@ def edit_png(run: Run, attribute: str, out: Optional[str] = None,
 def measure_edit(run: Run, attribute, vector, strengths, candidates, x,
                  count: int, seed: int):
     """`quality.edit_effect` on up to `count` of the `candidates` images."""
-    from vae_tf.probe import find_factor, probe_for
-    from vae_tf.quality import edit_effect
+    from vae_tf.evaluation.probe import find_factor, probe_for
+    from vae_tf.evaluation.quality import edit_effect
 
     try:
         probe = probe_for(run.data, verbose=False)
@@ -188,10 +211,10 @@ def evaluation_plots(run: Run, split: str, folder: str) -> None:
     z = run.models.encoder.predict(x, verbose=0, batch_size=256)[0]
     color = attrs[name][:len(x)] if name else np.zeros(len(x))
     charts.save_latent_scatter(
-        os.path.join(folder, "latent_scatter.png"), z, color, name or "none"
+        os.path.join(folder, LATENT_SCATTER_FILE), z, color, name or "none"
     )
     history = run.history()
     if history:
         charts.save_loss_curves(
-            os.path.join(folder, "loss_curves.png"), history
+            os.path.join(folder, LOSS_CURVES_FILE), history
         )

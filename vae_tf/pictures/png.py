@@ -13,8 +13,8 @@ import zlib
 
 import numpy as np
 
-from vae_tf import io_utils
-from vae_tf.pixels import as_uint8_images as to_uint8
+from vae_tf._internal import io_utils
+from vae_tf._internal.pixels import as_uint8_images as to_uint8
 
 _PNG_COLOR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}  # grey, grey+alpha, RGB, RGBA
 

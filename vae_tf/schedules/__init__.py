@@ -14,7 +14,7 @@ the Keras schedule are imported on first use (PEP 562).
 
 from __future__ import annotations
 
-from vae_tf._lazy import lazy_exports
+from vae_tf._internal.lazy import lazy_exports
 
 BETA_SCHEDULES = ("constant", "linear", "cyclical", "capacity")
 LR_SCHEDULES = ("constant", "cosine")

@@ -4,11 +4,12 @@ restarts)."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import keras
 
-from vae_tf.config import VAEConfig
+if TYPE_CHECKING:  # annotations only: config imports the schedule names
+    from vae_tf.config import VAEConfig
 
 
 def learning_rate_schedule(

@@ -1,0 +1,168 @@
+"""Flags and helpers shared by the `vae-tf` command groups: the flags
+that map onto `VAEConfig` fields, argument types, and the RUN_DIR
+subcommand skeleton."""
+
+from __future__ import annotations
+
+import argparse
+
+# Choice names, each from the module that implements it (none of these
+# imports TensorFlow, so `vae-tf --help` stays fast and quiet).
+from vae_tf.data import SPLITS
+from vae_tf.distributions.likelihoods import LIKELIHOODS
+from vae_tf.models.networks import ARCHITECTURES
+from vae_tf.models.precision import PRECISIONS
+from vae_tf.samplers import SAMPLERS
+from vae_tf.schedules import BETA_SCHEDULES, LR_SCHEDULES
+
+# Flags that map one-to-one onto VAEConfig fields.
+CONFIG_FLAGS = (
+    "data", "data_dir", "epochs", "latent_dim", "beta", "likelihood",
+    "architecture", "beta_schedule", "batch_size", "learning_rate",
+    "num_examples", "seed", "likelihoodscale", "lr_schedule", "sampler",
+    "precision",
+)
+
+
+def scale(text: str):
+    """A positive pixel scale, or 'calibrated' (None)."""
+    if text == "calibrated":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number or 'calibrated', got {text!r}"
+        )
+    return value
+
+
+def add_config_flags(p) -> None:
+    """The flags that map onto `VAEConfig` fields (`CONFIG_FLAGS`)."""
+    p.add_argument(
+        "--data", default=None,
+        help="faces (default, procedural), shapes, fashion_mnist, "
+             "folder:PATH, npz:PATH or shards:DIR (from vae-tf prepare)",
+    )
+    p.add_argument(
+        "--data-dir", default=None,
+        help="extra folder searched first for fashion_mnist idx files",
+    )
+    p.add_argument(
+        "--config", default=None, metavar="FILE.json",
+        help="start from this config (e.g. a run's config.json)",
+    )
+    p.add_argument("--epochs", type=int, help="training epochs")
+    p.add_argument("--latent-dim", type=int, help="latent dimensions")
+    p.add_argument(
+        "--beta", type=float, help="KL weight (1 = VAE, >1 = beta-VAE)"
+    )
+    p.add_argument(
+        "--likelihood", choices=LIKELIHOODS, help="reconstruction likelihood"
+    )
+    p.add_argument(
+        "--likelihood-scale", type=scale, default=argparse.SUPPRESS,
+        metavar="SCALE",
+        help="pixel scale of gaussian/laplace, or 'calibrated' (default: "
+             "the maximum-likelihood scale of the batch error)",
+    )
+    p.add_argument(
+        "--architecture", choices=ARCHITECTURES, help="network type"
+    )
+    p.add_argument(
+        "--lr-schedule", choices=LR_SCHEDULES,
+        help="learning rate: constant or cosine decay over the run",
+    )
+    p.add_argument(
+        "--sampler", choices=SAMPLERS,
+        help="what samples.png and the exported sample signature draw z "
+             "from: mixture (fitted to the training codes) or prior",
+    )
+    p.add_argument(
+        "--beta-schedule", choices=BETA_SCHEDULES, help="beta schedule"
+    )
+    p.add_argument("--batch-size", type=int, help="images per step")
+    p.add_argument("--learning-rate", type=float, help="Adam step size")
+    p.add_argument(
+        "--num-examples", type=int,
+        help="training images generated for faces/shapes",
+    )
+    p.add_argument("--seed", type=int, help="random seed")
+    p.add_argument(
+        "--precision", choices=PRECISIONS,
+        help="float32, bfloat16 (mixed: networks in bfloat16, losses and "
+             "outputs in float32) or auto (bfloat16 where the CPU has "
+             "AVX512_BF16/AMX, or on a GPU)",
+    )
+
+
+def config_from_args(args: argparse.Namespace):
+    from vae_tf.config import VAEConfig
+
+    config = VAEConfig.load(args.config) if args.config else VAEConfig()
+    # --likelihood-scale is absent unless given ('calibrated' gives None).
+    changes = {
+        name: getattr(args, name) for name in CONFIG_FLAGS
+        if hasattr(args, name) and (
+            getattr(args, name) is not None or name == "likelihoodscale"
+        )
+    }
+    return config.replace(**changes)
+
+
+def floats(text: str) -> list[float]:
+    """'a,b,c' or 'start:stop:count' (inclusive linspace)."""
+    try:
+        if ":" in text:
+            start, stop, count = text.split(":")
+            import numpy as np
+            return [float(v) for v in
+                    np.linspace(float(start), float(stop), int(count))]
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers 'a,b,c' or 'start:stop:count', got {text!r}"
+        ) from None
+
+
+def ints(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected integers 'a,b,c', got {text!r}"
+        ) from None
+
+
+def run_command(commands, name: str, help_text: str, handler):
+    """A subcommand on RUN_DIR with --out and --seed, handled by `handler`."""
+    p = commands.add_parser(name, help=help_text, description=help_text)
+    p.add_argument("run_dir", metavar="RUN_DIR",
+                   help="a vae-tf train run directory")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help="output file (default: inside RUN_DIR)")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.set_defaults(func=handler)
+    return p
+
+
+def image_command(commands, name: str, help_text: str, handler):
+    """A RUN_DIR subcommand that draws images from --split."""
+    p = run_command(commands, name, help_text, handler)
+    p.add_argument("--split", default="test",
+                   choices=SPLITS,
+                   help="where images come from (default test)")
+    return p
+
+
+def load_run(args: argparse.Namespace):
+    from vae_tf.runs import Run
+
+    return Run(args.run_dir, verbose="auto")
+
+
+def wrote(args: argparse.Namespace, path: str) -> int:
+    print(f"vae-tf {args.command}: wrote {path}")
+    return 0

@@ -1,0 +1,131 @@
+"""`vae-tf train` and `vae-tf prepare`: data in, a run directory or
+shards out."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from vae_tf.cli import options
+from vae_tf.training.distribute import STRATEGIES
+
+
+def add_train(commands) -> None:
+    train = commands.add_parser(
+        "train",
+        help="train a VAE and write a run directory",
+        description=(
+            "Train a VAE with model.fit and write config.json, model.keras, "
+            "history.csv, TensorBoard logs/, reconstructions.png and "
+            "samples.png to the run directory. Flags override --config."
+        ),
+    )
+    options.add_config_flags(train)
+    train.add_argument(
+        "--out", default=None, metavar="DIR",
+        help="run directory (default runs/<date-time>); rerunning the same "
+             "command on an interrupted run resumes it",
+    )
+    train.add_argument(
+        "--save-every-steps", type=int, default=None, metavar="N",
+        help="back up the training state every N steps (default: every "
+             "epoch)",
+    )
+    train.add_argument(
+        "--strategy", choices=STRATEGIES, default=None,
+        help="tf.distribute data parallelism: mirrored (this machine's "
+             "devices) or multiworker (processes/machines from TF_CONFIG; "
+             "run the same command on every worker)",
+    )
+    train.add_argument(
+        "--export", default=None, metavar="NAME",
+        help="after training, export NAME_encoder/NAME_decoder SavedModels "
+             "(chief only) to --export-base",
+    )
+    train.add_argument(
+        "--export-base", default="saved_models",
+        help="base folder for --export (default saved_models)",
+    )
+    train.add_argument(
+        "--deterministic", action="store_true",
+        help="enable TF op determinism (GPUs; seeded CPU runs are "
+             "identical without it)",
+    )
+    train.set_defaults(func=_train)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from vae_tf.runs import default_run_dir
+    from vae_tf.training.distribute import worker_role
+    from vae_tf.training.trainer import train
+
+    config = options.config_from_args(args)
+    out = args.out or default_run_dir()
+    if args.export:
+        from vae_tf.export import validate_name
+        validate_name(args.export)  # fail before training, not after
+    is_chief = args.strategy != "multiworker" or worker_role()[0]
+    print(f"vae-tf: training on {config.data!r}, run directory {out}",
+          flush=True)
+    start = time.time()
+    result = train(config, out_dir=out,
+                   save_every_steps=args.save_every_steps,
+                   deterministic=args.deterministic, strategy=args.strategy)
+    where = f"Wrote {out}/" if is_chief else "Non-chief worker: wrote nothing."
+    print(
+        f"vae-tf: done in {time.time() - start:.0f} s. {result.summary()} "
+        f"{where}",
+        flush=True,
+    )
+    if args.export and is_chief:
+        from vae_tf.export import export_run
+        exported = export_run(out, args.export, args.export_base,
+                              verbose="auto")
+        print(f"vae-tf: exported version {exported.version} to "
+              f"{exported.encoder_dir} and {exported.decoder_dir}", flush=True)
+    return 0
+
+
+def add_prepare(commands) -> None:
+    prepare = commands.add_parser(
+        "prepare",
+        help="write a data set as sharded TFRecords to stream from disk",
+        description=(
+            "Write DATA's train/validation/test splits as TFRecord shards "
+            "plus manifest.json; train from them with --data shards:DIR "
+            "(the training split then streams from disk)."
+        ),
+    )
+    prepare.add_argument("data", metavar="DATA",
+                         help="faces, shapes, fashion_mnist, folder:PATH, "
+                              "npz:PATH")
+    prepare.add_argument("--out", required=True, metavar="DIR",
+                         help="empty output folder")
+    prepare.add_argument("--images-per-shard", type=int, default=4096)
+    prepare.add_argument("--num-examples", type=int, default=10000,
+                         help="training images for faces/shapes")
+    prepare.add_argument("--image-size", type=int, default=None,
+                         help="side of faces/shapes/folder images "
+                              "(default 64)")
+    prepare.add_argument("--seed", type=int, default=0)
+    prepare.add_argument("--data-dir", default=None,
+                         help="extra folder for fashion_mnist")
+    prepare.set_defaults(func=_prepare)
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    from vae_tf.data import load_data
+    from vae_tf.data.registry import square_image_shape
+    from vae_tf.data.shards import write_shards
+
+    shape = None
+    if args.image_size:
+        shape = square_image_shape(args.data, args.image_size)
+    data = load_data(args.data, num_examples=args.num_examples,
+                     seed=args.seed, data_dir=args.data_dir,
+                     image_shape=shape, verbose="auto")
+    manifest = write_shards(data, args.out, args.images_per_shard)
+    counts = {k: v["count"] for k, v in manifest["splits"].items()}
+    print(f"vae-tf prepare: wrote {args.out} ({counts}); train with "
+          f"--data shards:{args.out}")
+    return 0

@@ -1,0 +1,156 @@
+"""`evaluate_run(run_dir)`: the numbers that compare VAEs, as one report.
+
+On a split of the run's data (the test split by default): the -ELBO with
+its reconstruction and KL parts, the IWAE bound on -log p(x) with k
+samples, KL per latent dimension, active units and, for data with known
+generative factors (`faces`, `shapes`), the Mutual Information Gap; and
+sample quality (`vae_tf.evaluation.quality`): Frechet distances in the data
+set's probe feature space for reconstructions, the run's samples and a real
+floor, attribute recall and the aggregate posterior's gap to the prior.
+All likelihood numbers are nats per image.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Union
+
+import numpy as np
+
+from vae_tf.data import DataSet
+from vae_tf.data.faces import ATTRIBUTES
+from vae_tf.data.shapes import FACTORS
+from vae_tf.evaluation.metrics import (active_units, iwae_nll,
+                                       mutual_information_gap, negative_elbo)
+from vae_tf.models import likelihood_scale
+from vae_tf.runs import Run
+
+GROUND_TRUTH = {"faces": ATTRIBUTES, "shapes": FACTORS}
+
+
+def evaluate_run(
+    run: Union[str, Run], split: str = "test", k: int = 1000,
+    iwae_images: Optional[int] = 1000, seed: int = 0,
+    data: Optional[DataSet] = None, verbose: bool = True,
+    quality: bool = True, sampler: Optional[str] = None,
+    served_decoder: Optional[str] = None,
+) -> dict[str, object]:
+    """Evaluates the model of a run directory.
+
+    Args:
+        run: the run directory, or a `Run` already loaded.
+        split: `train`, `validation` or `test`.
+        k: importance samples of the IWAE bound (0 skips it).
+        iwae_images: first images of the split used for the IWAE bound
+            (`None`: all); the other metrics use the whole split.
+        data: the run's data set, if already loaded.
+        quality: add the probe-based `quality` section (trains and
+            caches the data set's probe on first use).
+        sampler: `mixture` or `prior` for the sample FD (default: the
+            run's `config.sampler`).
+        served_decoder: an exported decoder SavedModel whose own `sample`
+            signature is also scored (`quality.fd_samples_served`).
+
+    Returns:
+        A JSON-serialisable dict (see the module docstring).
+    """
+    if not isinstance(run, Run):
+        run = Run(run, data)
+    config = run.config
+    x = run.split_images(split)
+    report: dict[str, object] = {
+        "run_dir": run.dir, "data": config.data, "split": split,
+        "num_images": int(len(x)), "beta": config.beta,
+        "likelihood": config.likelihood,
+    }
+    report.update(_likelihood_report(run, x, k, iwae_images, seed, verbose))
+    report.update(_latent_report(run, x, split))
+    if quality:
+        report["quality"] = run_quality(
+            run, split, seed, verbose, sampler, served_decoder,
+        )
+    return report
+
+
+def _likelihood_report(run: Run, x: np.ndarray, k: int,
+                       iwae_images: Optional[int], seed: int,
+                       verbose: bool) -> dict:
+    """The likelihood's scale, -ELBO and its parts, and the IWAE bound on
+    the first `iwae_images` of `x` (none if `k` is 0)."""
+    config, models = run.config, run.models
+    param_decoder = models.vae.get_layer("decoder")
+    scale = likelihood_scale(models.vae, config)
+    # Bernoulli has no scale: report none rather than a placeholder.
+    report = {"likelihood_scale": (
+        None if config.likelihood == "bernoulli" else scale)}
+    report.update(negative_elbo(
+        models.encoder, param_decoder, x, config.likelihood, scale,
+        seed=seed,
+    ))
+    if k:
+        subset = x if iwae_images is None else x[:iwae_images]
+        iwae = iwae_nll(
+            models.encoder, param_decoder, subset, config.likelihood,
+            scale, k=k, seed=seed, verbose=verbose,
+        )
+        report["iwae"] = {key: iwae[key]
+                          for key in ("iwae_nll", "k", "num_images")}
+    return report
+
+
+def _latent_report(run: Run, x: np.ndarray, split: str) -> dict:
+    """Active units of the codes of `x` and, for data with known
+    generative factors, the MIG (else `mig: None`)."""
+    z_mean = run.models.encoder.predict(x, batch_size=256, verbose=0)[0]
+    report = active_units(z_mean)
+    names = GROUND_TRUTH.get(run.data.name)
+    if not names:
+        return {**report, "mig": None}
+    split_data = getattr(run.data, split)
+    factors = np.stack([split_data.attributes[n] for n in names], axis=1)
+    mig = mutual_information_gap(z_mean, factors)
+    return {**report, "mig": mig["mig"],
+            "mig_per_factor": dict(zip(names, mig["mig_per_factor"]))}
+
+
+def summary(report: dict) -> dict:
+    """The one-line digest `vae-tf evaluate` prints: -ELBO and its parts,
+    active units, MIG, the IWAE bound and the Frechet distances (when the
+    report has them)."""
+    digest = {k: report[k] for k in ("neg_elbo", "reconstruction", "kl",
+                                     "active_units", "mig")}
+    if "iwae" in report:
+        digest["iwae_nll"] = report["iwae"]["iwae_nll"]
+    if "quality" in report:
+        quality = report["quality"]
+        digest.update({k: quality[k] for k in quality if k.startswith("fd_")})
+    return digest
+
+
+def run_quality(run: Run, split: str = "test", seed: int = 0,
+                verbose: bool = True, sampler: Optional[str] = None,
+                served_decoder: Optional[str] = None) -> dict:
+    """`vae_tf.evaluation.quality.sample_quality` for a run on `split`; the
+    floor is the validation split (the test split when `split` is
+    validation)."""
+    from vae_tf.evaluation.probe import probe_for
+    from vae_tf.evaluation.quality import sample_quality
+
+    data = run.data
+    probe = probe_for(data, seed=0, verbose=verbose)
+    floor_split = "validation" if split != "validation" else "test"
+    real = getattr(data, split).images
+    report = sample_quality(
+        probe, run.models.encoder, run.models.decoder, run.sampler(sampler),
+        real, getattr(data, split).attributes,
+        floor=getattr(data, floor_split).images, seed=seed,
+        model_images=run.split_images(split),
+    )
+    if served_decoder:
+        from vae_tf.generate import sample_served
+        from vae_tf.evaluation.metrics.frechet import frechet_distance
+
+        served, _ = sample_served(served_decoder, len(real), seed)
+        report["fd_samples_served"] = frechet_distance(
+            probe.features(real), probe.features(served)
+        )
+    return report

@@ -1,0 +1,331 @@
+"""`train(config)`: data -> model -> `fit` -> run directory.
+
+This is the wiring the CLI runs; scripts can call it, or do the same in
+five lines with `build_vae`, `compile_vae`, `make_dataset` and `fit`.
+The run directory it fills (config, model, history, TensorBoard logs, the
+fitted sampler, two pictures; every file written atomically) is laid out,
+resumed and read by `vae_tf.runs`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import shutil
+from typing import Optional, Sequence
+
+import keras
+import numpy as np
+
+from vae_tf.training import distribute
+from vae_tf.config import ConfigError, VAEConfig
+from vae_tf.data import DataSet, make_dataset, make_training_dataset
+from vae_tf.data.validation import check_images
+from vae_tf.training.distribute import make_strategy, worker_role
+from vae_tf.training.multiworker_fixes import fit_fixes
+from vae_tf.models import VAEModels, build_vae, compile_vae, rebuild
+from vae_tf.pictures import png
+from vae_tf._internal.pixels import as_float_images
+from vae_tf._internal.progress import resolve_verbose
+from vae_tf.runs import (MODEL_FILE, RunPaths, evaluation_images,
+                         prepare_run_dir, read_history, run_data, save_model)
+from vae_tf.samplers import PriorSampler, save_sampler, select_mixture
+from vae_tf.schedules import schedule_callbacks
+from vae_tf.training.summaries import LatentSummaries
+
+# The ex-post mixture is fitted to at most this many training codes.
+MAX_SAMPLER_CODES = 20000
+
+
+class TrainingDivergedError(ValueError):
+    """The loss became NaN or infinite; `TerminateOnNaN` stopped `fit`."""
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What `train` returns: the resolved config, models and history."""
+
+    config: VAEConfig
+    models: VAEModels
+    history: dict[str, list[float]]
+    data: DataSet
+
+    def summary(self) -> str:
+        """The last epoch's validation numbers, one sentence."""
+        h = self.history
+        return (f"Final validation loss {h['val_loss'][-1]:.2f}, "
+                f"reconstruction {h['val_reconstruction'][-1]:.2f}, KL "
+                f"{h['val_kl'][-1]:.2f} nats/image.")
+
+
+@dataclasses.dataclass
+class _Job:
+    """One `train` call's settings, as its helpers need them."""
+
+    config: VAEConfig
+    data: DataSet
+    out_dir: Optional[str]
+    strategy: Optional[str]
+    dist: object  # the tf.distribute strategy, or None
+    is_chief: bool
+    task_index: int
+    resume_epoch: Optional[int]
+    steps: int  # batches per epoch
+    save_every_steps: Optional[int]
+    val_images: np.ndarray  # as the model sees them (`runs`)
+
+    @property
+    def paths(self) -> Optional[RunPaths]:
+        """The run directory's files (None without `out_dir`)."""
+        return None if self.out_dir is None else RunPaths(self.out_dir)
+
+    @property
+    def writes_run(self) -> bool:
+        """Only the chief writes the run directory's artefacts."""
+        return self.out_dir is not None and self.is_chief
+
+
+def resolve_config(config: VAEConfig, data: DataSet) -> VAEConfig:
+    """Fills `input_shape` and `widths` from the data, or checks agreement."""
+    shape = data.image_shape
+    if config.input_shape is not None and tuple(config.input_shape) != shape:
+        raise ConfigError(
+            f"config.input_shape={tuple(config.input_shape)} does not match "
+            f"the {data.name!r} images {shape}. Remove input_shape from the "
+            "config to take it from the data."
+        )
+    config = config.resolve(shape)
+    config.validate()
+    return config
+
+
+def train(
+    config: VAEConfig,
+    out_dir: Optional[str] = None,
+    data: Optional[DataSet] = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int | str = "auto",
+    save_every_steps: Optional[int] = None,
+    deterministic: bool = False,
+    strategy: Optional[str] = None,
+) -> TrainResult:
+    """Trains a VAE as `config` says; writes a run directory if `out_dir`.
+
+    With `out_dir`, training state is backed up in `out_dir/backup/` (Keras
+    `BackupAndRestore`) after every epoch, or every `save_every_steps`
+    steps: calling `train` again with the same config and `out_dir` after a
+    crash resumes from the last backup (weights, optimizer, step counter;
+    an interrupted epoch restarts from its first batch) and continues
+    `history.csv`. Training stops on a NaN loss (`TerminateOnNaN`).
+
+    Args:
+        config: the run's config; `input_shape=None` takes the data's.
+        out_dir: run directory to create/fill/resume, or `None`.
+        data: a loaded `DataSet`, or `None` to load `config.data`.
+        callbacks: extra Keras callbacks for `fit`.
+        verbose: Keras `fit` verbosity; `"auto"`: a progress bar on a
+            terminal, one line per epoch otherwise.
+        save_every_steps: back up every N steps instead of every epoch.
+        deterministic: `tf.config.experimental.enable_op_determinism()`
+            (process-wide). Needed on GPUs only: seeded CPU runs give
+            identical weights without it.
+        strategy: `None`, `"mirrored"` or `"multiworker"` (see
+            `vae_tf.training.distribute`); only the chief writes `out_dir`.
+
+    Returns:
+        A `TrainResult`; `history` has `loss`, `reconstruction`, `kl` and
+        their `val_` twins in nats per image, per epoch.
+
+    Raises:
+        ConfigError, DataError: invalid config or data (checked first).
+        vae_tf.runs.RunExistsError: `out_dir` holds a finished run.
+        TrainingDivergedError: the loss became NaN or infinite.
+    """
+    verbose = resolve_verbose(verbose)
+    job = _start(config, out_dir, data, save_every_steps, deterministic,
+                 strategy, verbose)
+    with distribute.scope(job.dist):
+        models = build_vae(job.config)
+        compile_vae(models.vae, job.config, steps_per_epoch=job.steps)
+    history = _fit(models, job, list(callbacks), verbose)
+    if job.strategy == "multiworker":
+        # Pictures, the sampler fit and the caller's predictions on the
+        # chief alone must not start collectives no other worker joins.
+        models = rebuild(models, job.config)
+    if not job.writes_run:
+        return TrainResult(job.config, models, history, job.data)
+    _finish_run(models, job)
+    return TrainResult(job.config, models, read_history(job.paths.history),
+                       job.data)
+
+
+def _start(config, out_dir, data, save_every_steps, deterministic,
+           strategy, verbose: int) -> _Job:
+    """Checks the arguments and the data, resolves the config, and
+    creates, resumes or refuses the run directory (chief only)."""
+    if save_every_steps is not None and (
+        not isinstance(save_every_steps, int) or save_every_steps <= 0
+    ):
+        raise ConfigError(
+            "Expected save_every_steps to be a positive integer. Received: "
+            f"save_every_steps={save_every_steps!r}"
+        )
+    dist = make_strategy(strategy)  # first: before any other TF work
+    is_chief, task_index = worker_role() if dist is not None else (True, 0)
+    if deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    if data is None:
+        data = run_data(config, verbose)
+    for split in ("train", "validation"):
+        images = getattr(data, split).images
+        if images is None:  # streamed from shards, checked when written
+            continue
+        check_images(images, f"{data.name} {split} split", config.input_shape)
+    config = resolve_config(config, data)
+    resume_epoch = None
+    if out_dir is not None and is_chief:
+        resume_epoch = prepare_run_dir(out_dir, config)
+        config.save(RunPaths(out_dir).config)
+    steps = -(-len(data.train) // config.batch_size)
+    val_images = evaluation_images(config, data.validation.images,
+                                   "validation")
+    return _Job(config, data, out_dir, strategy, dist, is_chief, task_index,
+                resume_epoch, steps, save_every_steps, val_images)
+
+
+def _training_dataset(job: _Job):
+    """`(dataset, steps_per_epoch)` for `fit`."""
+    config, source = job.config, job.data.train.source()
+    if job.strategy == "multiworker":
+        # Workers shard the batches, so one stream spanning every epoch
+        # would split unevenly at epoch boundaries: let `fit` iterate a
+        # one-epoch dataset per epoch (a resumed epoch is reshuffled).
+        return make_dataset(
+            source, config.batch_size, shuffle=True,
+            binarize=config.use_binarization, seed=config.seed,
+        ), None
+    # Epoch k's batches depend on (seed, k) only: resuming replays them.
+    return make_training_dataset(
+        source, config.batch_size, config.epochs, job.resume_epoch or 0,
+        binarize=config.use_binarization, seed=config.seed,
+    ), job.steps
+
+
+def _callbacks(job: _Job,
+               models: VAEModels) -> list[keras.callbacks.Callback]:
+    """Schedules, `TerminateOnNaN`, and the run directory's writers."""
+    paths, every = job.paths, job.save_every_steps or "epoch"
+    found = list(schedule_callbacks(job.config, job.steps))
+    found.append(keras.callbacks.TerminateOnNaN())
+    if paths is not None and not job.is_chief:
+        # Other workers keep their own backup so they can resume too.
+        found.append(keras.callbacks.BackupAndRestore(
+            paths.worker_backup(job.task_index),
+            save_freq=every, double_checkpoint=True, delete_checkpoint=False,
+        ))
+    if job.writes_run:
+        # CSVLogger before BackupAndRestore: a crash between the two leaves
+        # a row that prepare_run_dir trims on resume, never a missing one.
+        found += [
+            keras.callbacks.CSVLogger(
+                paths.history, append=job.resume_epoch is not None,
+            ),
+            keras.callbacks.BackupAndRestore(
+                paths.backup, save_freq=every,
+                double_checkpoint=True, delete_checkpoint=False,
+            ),
+            keras.callbacks.TensorBoard(paths.logs),
+        ]
+        if job.strategy != "multiworker":  # chief-only predictions would
+            found.append(LatentSummaries(  # hang the other workers
+                models, paths.logs, job.val_images,
+                job.data.validation.attributes, seed=job.config.seed))
+    return found
+
+
+def _fit(models: VAEModels, job: _Job, callbacks: list,
+         verbose: int) -> dict[str, list[float]]:
+    """Runs `fit`; raises `TrainingDivergedError` on a NaN/Inf loss."""
+    train_ds, steps_per_epoch = _training_dataset(job)
+    val_ds = make_dataset(job.val_images, job.config.batch_size)
+    if job.resume_epoch is not None and verbose:
+        print(f"vae-tf: resuming {job.out_dir} from epoch "
+              f"{job.resume_epoch + 1}", flush=True)
+    fixes = (fit_fixes(models.vae) if job.strategy == "multiworker"
+             else contextlib.nullcontext())
+    with fixes:
+        history = models.vae.fit(
+            train_ds, validation_data=val_ds, epochs=job.config.epochs,
+            steps_per_epoch=steps_per_epoch,
+            callbacks=_callbacks(job, models) + callbacks, verbose=verbose,
+            shuffle=False,
+        ).history
+    _check_finite(history.get("loss", []), job)
+    return history
+
+
+def _check_finite(losses, job: _Job) -> None:
+    """Raises `TrainingDivergedError` if `fit` stopped on a NaN/Inf loss,
+    before anything marks the run as finished."""
+    if not losses or math.isfinite(losses[-1]):
+        return
+    epoch = (job.resume_epoch or 0) + len(losses)
+    where = (f" Nothing was saved as {MODEL_FILE}; train into a new run "
+             f"directory (or delete {job.out_dir})." if job.out_dir else "")
+    raise TrainingDivergedError(
+        f"Training diverged: the loss became {losses[-1]} in epoch {epoch}."
+        f"{where} Lower the learning rate (learning_rate="
+        f"{job.config.learning_rate:g}) or check the data for extreme "
+        "values."
+    )
+
+
+def _finish_run(models: VAEModels, job: _Job) -> None:
+    """Writes the model, the fitted sampler and the pictures; then deletes
+    the backup, which marks the run as finished."""
+    config, paths, val_images = job.config, job.paths, job.val_images
+    save_model(models.vae, paths.model)
+    mixture = fit_sampler(models, job.data, config, val_images)
+    save_sampler(mixture, paths.sampler)
+    sampler = mixture if config.sampler == "mixture" else PriorSampler(
+        config.latent_dim
+    )
+    save_pictures(models, val_images, paths, config.seed, sampler)
+    shutil.rmtree(paths.backup, ignore_errors=True)
+
+
+def fit_sampler(models: VAEModels, data: DataSet, config: VAEConfig,
+                val_images: np.ndarray):
+    """The ex-post mixture over the training codes (`z_mean` of up to
+    `MAX_SAMPLER_CODES` training images), its component count chosen on
+    the validation codes."""
+    source = data.train.images
+    if source is None:  # streamed from shards: take the first images
+        stream = data.train.stream.take(MAX_SAMPLER_CODES).batch(1000)
+        source = np.concatenate([b.numpy() for b in stream])
+    x = as_float_images(
+        evaluation_images(config, source[:MAX_SAMPLER_CODES], "train"))
+    z_train = models.encoder.predict(x, batch_size=256, verbose=0)[0]
+    z_val = models.encoder.predict(
+        as_float_images(val_images), batch_size=256, verbose=0
+    )[0]
+    return select_mixture(z_train, z_val, seed=config.seed)
+
+
+def save_pictures(models: VAEModels, images: np.ndarray, paths: RunPaths,
+                  seed: int, sampler) -> None:
+    """Writes `reconstructions.png` (16 of `images` over their
+    reconstructions) and `samples.png` (32 draws of `sampler`)."""
+    x = as_float_images(images[:16])
+    z_mean = models.encoder.predict(x, verbose=0)[0]
+    recon = models.decoder.predict(z_mean, verbose=0)
+    rows = [x[:8], recon[:8], x[8:16], recon[8:16]]
+    png.save_grid(
+        paths.reconstructions, np.concatenate([r for r in rows if len(r)]),
+        rows=4,
+    )
+    samples = models.decoder.predict(sampler.sample(32, seed), verbose=0)
+    png.save_grid(paths.samples, samples, rows=4)
