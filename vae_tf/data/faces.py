@@ -46,6 +46,9 @@ ATTRIBUTES = (
 BINARY_ATTRIBUTES = ("glasses", "beard")
 
 _CHUNK = 32  # images per vectorised batch: keeps arrays in cache
+# Bump when the drawing changes: cached data sets (`vae_tf.data.cache`)
+# are keyed by it.
+GENERATOR_VERSION = 1
 
 
 def sample_attributes(n: int, seed: int) -> dict[str, np.ndarray]:

@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-from vae_tf.data import faces, images, shapes
+from vae_tf.data import cache, faces, images, shapes
 from vae_tf.data.errors import DataError
 from vae_tf.data.types import DataSet, Split
 from vae_tf.data.validation import check_images
@@ -71,22 +71,30 @@ def load_data(
 
 def _procedural_dataset(kind: str, num_examples: int, seed: int,
                         image_shape, verbose: Verbosity) -> DataSet:
-    """`faces` or `shapes`, drawn with disjoint seeds per split."""
+    """`faces` or `shapes`, drawn with disjoint seeds per split, or read
+    from the data cache (`vae_tf.data.cache`) when drawn before."""
     size = image_shape[0] if image_shape else 64
     if image_shape and image_shape[0] != image_shape[1]:
         raise DataError(
             f"{kind} images are square. Received: {image_shape}")
+    module = faces if kind == "faces" else shapes
     make = faces.make_faces if kind == "faces" else shapes.make_shapes
     n_eval = max(num_examples // 10, 1)
-    progress = Progress(
-        num_examples + 2 * n_eval,
-        f"Drawing {num_examples + 2 * n_eval:,} {kind!r} images "
-        f"({size}x{size})", verbose, unit="image")
     # Disjoint seeds per split: the sets never share an image by design.
+    counts = [(seed * 3 + k, n)
+              for k, n in enumerate((num_examples, n_eval, n_eval))]
+    missing = sum(n for s, n in counts if cache.load(cache.path_for(
+        kind, n, s, size, module.GENERATOR_VERSION), n, size) is None) \
+        if cache.enabled() else num_examples + 2 * n_eval
+    progress = Progress(
+        missing, f"Drawing {missing:,} {kind!r} images ({size}x{size})",
+        verbose if missing else 0, unit="image")
     splits = [
-        Split(*make(n, seed=seed * 3 + k, image_size=size,
-                    progress=progress))
-        for k, n in enumerate((num_examples, n_eval, n_eval))
+        Split(*cache.cached(
+            kind, n, s, size, module.GENERATOR_VERSION,
+            lambda n=n, s=s: make(n, seed=s, image_size=size,
+                                  progress=progress)))
+        for s, n in counts
     ]
     return DataSet(kind, *splits)
 

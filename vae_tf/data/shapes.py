@@ -20,6 +20,9 @@ SHAPES = ("square", "ellipse", "heart")
 FACTORS = ("shape", "scale", "rotation", "x", "y")
 
 _CHUNK = 64
+# Bump when the drawing changes: cached data sets (`vae_tf.data.cache`)
+# are keyed by it.
+GENERATOR_VERSION = 1
 
 
 def sample_factors(n: int, seed: int) -> dict[str, np.ndarray]:

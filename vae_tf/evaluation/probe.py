@@ -32,6 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 from vae_tf._internal import io_utils
+from vae_tf._internal.cache import cache_dir
 from vae_tf.data.pipeline import as_float_images
 
 PROBE_VERSION = 1
@@ -238,13 +239,6 @@ def train_probe(
     ds = ds.shuffle(len(x), seed=seed).batch(batch_size).prefetch(2)
     model.fit(ds, epochs=epochs, verbose=verbose)
     return Probe(model, factors)
-
-
-def cache_dir() -> str:
-    """`$VAE_TF_CACHE`, or `~/.cache/vae_tf`."""
-    return os.environ.get("VAE_TF_CACHE") or os.path.join(
-        os.path.expanduser("~"), ".cache", "vae_tf"
-    )
 
 
 def fingerprint(images: np.ndarray, attributes: dict[str, np.ndarray]) -> str:
