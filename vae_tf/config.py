@@ -16,7 +16,7 @@ from vae_tf._internal import io_utils
 # load without TensorFlow.
 from vae_tf.distributions.likelihoods import LIKELIHOODS
 from vae_tf.models.networks import ARCHITECTURES
-from vae_tf.samplers import SAMPLERS
+from vae_tf.samplers import SAMPLER_CHOICES
 from vae_tf.models.precision import PRECISIONS, resolve_precision
 from vae_tf.schedules import BETA_SCHEDULES, LR_SCHEDULES
 
@@ -70,7 +70,9 @@ class VAEConfig:
         sampler: where `samples.png`, `vae-tf sample` and the exported
             `sample` signature draw z from: `"mixture"` (a Gaussian mixture
             fitted to the training codes after training, Ghosh et al.
-            2020) or `"prior"` (N(0, I)).
+            2020), `"flow"` (a RealNVP flow fitted to them), `"auto"`
+            (whichever of the two scores best on the validation split,
+            `vae_tf.samplers.selection`) or `"prior"` (N(0, I)).
         seed: seeds weights, sampling noise, data generation and shuffling.
 
     Speed (CPU; see benchmarks/README.md for the measurements):
@@ -197,7 +199,7 @@ class VAEConfig:
         _check_positive_int("batch_size", self.batch_size)
         _check_positive_float("learning_rate", self.learning_rate)
         _check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
-        _check_choice("sampler", self.sampler, SAMPLERS)
+        _check_choice("sampler", self.sampler, SAMPLER_CHOICES)
         _check_positive_int("steps_per_execution", self.steps_per_execution)
         if not isinstance(self.jit_compile, bool):
             raise ConfigError(

@@ -3,7 +3,9 @@
     RUN_DIR/config.json          the resolved `VAEConfig`
             model.keras          the trained VAE (loaded in safe mode)
             history.csv          one row per epoch, nats per image
-            sampler.json         the latent sampler fitted after training
+            sampler.json         the run's latent sampler, fitted after
+                                 training (sampler_<kind>.json: each
+                                 one fitted, for --sampler KIND)
             reconstructions.png  validation images over reconstructions
             samples.png          32 draws of the run's sampler
             logs/                TensorBoard
@@ -88,6 +90,11 @@ class RunPaths:
     @property
     def sampler(self) -> str:
         return self.file(SAMPLER_FILE)
+
+    def fitted_sampler(self, kind: str) -> str:
+        """Where the fitted `mixture` / `flow` is kept, whichever the run
+        chose."""
+        return self.file(f"sampler_{kind}.json")
 
     @property
     def reconstructions(self) -> str:
@@ -278,24 +285,34 @@ def load_run(run_dir: str) -> tuple[VAEConfig, VAEModels]:
 
 
 def run_sampler(run_dir: str, config: VAEConfig, kind: Optional[str] = None):
-    """The sampler a run draws with: `kind` (`mixture`/`prior`), default
-    `config.sampler`; runs without `sampler.json` use the prior."""
-    kind = kind or config.sampler
-    path = RunPaths(run_dir).sampler
-    if kind == "prior":
-        return PriorSampler(config.latent_dim)
-    if kind != "mixture":
+    """The sampler a run draws with: `kind` (`mixture`, `flow`, `prior`),
+    default the run's own (`config.sampler`, "auto" resolved when the run
+    was trained: `sampler.json`); runs without `sampler.json` use the
+    prior."""
+    from vae_tf.samplers import SAMPLERS
+
+    paths = RunPaths(run_dir)
+    if kind is not None and kind not in SAMPLERS:
         raise ConfigError(
-            f"Unknown sampler {kind!r}. Choose one of: mixture, prior"
+            f"Unknown sampler {kind!r}. Choose one of: {', '.join(SAMPLERS)}"
         )
-    if not os.path.isfile(path):
-        if kind == config.sampler:  # older runs, fitted no mixture
+    if (kind or config.sampler) == "prior":
+        return PriorSampler(config.latent_dim)
+    if kind is None or kind == config.sampler:
+        if not os.path.isfile(paths.sampler):  # older runs fitted none
             return PriorSampler(config.latent_dim)
-        raise FileNotFoundError(
-            f"{path} not found: this run has no fitted mixture. Use "
-            "--sampler prior."
-        )
-    return load_sampler(path)
+        chosen = load_sampler(paths.sampler)
+        if kind is None or chosen.kind == kind:
+            return chosen
+    for path in (paths.fitted_sampler(kind), paths.sampler):
+        if os.path.isfile(path):
+            found = load_sampler(path)
+            if found.kind == kind:
+                return found
+    raise FileNotFoundError(
+        f"{paths.fitted_sampler(kind)} not found: this run has no fitted "
+        f"{kind}. Use another --sampler, or train with --sampler {kind} "
+        "(or auto).")
 
 
 # -- data and splits -----------------------------------------------------------

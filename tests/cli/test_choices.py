@@ -23,7 +23,7 @@ CHOICES = [
      "BETA_SCHEDULES"),
     ("train", "--lr-schedule", "lr_schedule", "vae_tf.schedules",
      "LR_SCHEDULES"),
-    ("train", "--sampler", "sampler", "vae_tf.samplers", "SAMPLERS"),
+    ("train", "--sampler", "sampler", "vae_tf.samplers", "SAMPLER_CHOICES"),
     ("train", "--precision", "precision", "vae_tf.models.precision",
      "PRECISIONS"),
     ("train", "--strategy", None, "vae_tf.training.distribute", "STRATEGIES"),
@@ -76,8 +76,9 @@ def test_each_listed_name_is_implemented():
         assert callable(module.encoder_body) and callable(module.decoder_body)
     with pytest.raises(ValueError, match="Unknown architecture 'vgg'"):
         networks.architecture("vgg")
-    assert {c.kind for c in (samplers.PriorSampler, samplers.MixtureSampler)
-            } == set(samplers.SAMPLERS)
+    assert {c.kind for c in (samplers.PriorSampler, samplers.MixtureSampler,
+                             samplers.FlowSampler)} == set(samplers.SAMPLERS)
+    assert samplers.SAMPLER_CHOICES == (*samplers.SAMPLERS, "auto")
     assert SPLITS == tuple(f.name for f in dataclasses.fields(DataSet)
                            if f.name != "name")
     x = np.full((2, 4, 4, 1), 0.5, np.float32)

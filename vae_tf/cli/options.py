@@ -12,7 +12,7 @@ from vae_tf.data import SPLITS
 from vae_tf.distributions.likelihoods import LIKELIHOODS
 from vae_tf.models.networks import ARCHITECTURES
 from vae_tf.models.precision import PRECISIONS
-from vae_tf.samplers import SAMPLERS
+from vae_tf.samplers import SAMPLER_CHOICES
 from vae_tf.schedules import BETA_SCHEDULES, LR_SCHEDULES
 
 # Flags that map one-to-one onto VAEConfig fields.
@@ -76,9 +76,10 @@ def add_config_flags(p) -> None:
         help="learning rate: constant or cosine decay over the run",
     )
     p.add_argument(
-        "--sampler", choices=SAMPLERS,
+        "--sampler", choices=SAMPLER_CHOICES,
         help="what samples.png and the exported sample signature draw z "
-             "from: mixture (fitted to the training codes) or prior",
+             "from: mixture or flow (fitted to the training codes), auto "
+             "(the one better on the validation split) or prior"
     )
     p.add_argument(
         "--beta-schedule", choices=BETA_SCHEDULES, help="beta schedule"

@@ -17,8 +17,8 @@ def add_sample(commands) -> None:
                    help="scale of z's deviation from the sampler's means "
                         "(default 1)")
     p.add_argument("--sampler", choices=SAMPLERS, default=None,
-                   help="mixture (fitted to the training codes) or prior "
-                        "N(0, I) (default: the run's config.sampler)")
+                   help="mixture or flow (fitted to the training codes) or "
+                        "prior N(0, I) (default: the run's sampler)")
     p.add_argument(
         "--decoder", default=None, metavar="SAVEDMODEL",
         help="use an exported decoder SavedModel instead of RUN_DIR's model "

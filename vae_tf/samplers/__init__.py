@@ -8,9 +8,13 @@
   (it rarely is), prior draws land where no training image is encoded;
   mixture draws land where images are.
 
+- `FlowSampler`: a RealNVP normalizing flow over the training codes
+  (`tfp.bijectors`), for densities a mixture bends badly to.
+
 - `draws`: per-row stateless draws; `prior`: `PriorSampler`; `mixture`:
-  `MixtureSampler`; `fitting`: EM; `selection`: the mixture size;
-  `storage`: `SAMPLERS` and the JSON form.
+  `MixtureSampler`; `flow`: `FlowSampler`, `fit_flow`; `fitting`: EM;
+  `selection`: the mixture size and the held-out choice between samplers
+  (`sampler="auto"`); `storage`: `SAMPLERS` and the JSON form.
 
 Both draw with TensorFlow's stateless ops, one integer seed per row: row i
 of a draw depends on `seeds[i]` alone (`row_draws`), so a batch of seeds
@@ -32,9 +36,12 @@ from vae_tf._internal.lazy import lazy_exports
 
 _EXPORTS = {
     "COMPONENT_CANDIDATES": "vae_tf.samplers.selection",
+    "FlowSampler": "vae_tf.samplers.flow",
     "MixtureSampler": "vae_tf.samplers.mixture",
     "PriorSampler": "vae_tf.samplers.prior",
     "SAMPLERS": "vae_tf.samplers.storage",
+    "SAMPLER_CHOICES": "vae_tf.samplers.storage",
+    "fit_flow": "vae_tf.samplers.flow",
     "fit_mixture": "vae_tf.samplers.fitting",
     "load_sampler": "vae_tf.samplers.storage",
     "row_draws": "vae_tf.samplers.draws",

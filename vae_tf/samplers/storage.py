@@ -7,15 +7,19 @@ from __future__ import annotations
 import json
 
 from vae_tf._internal import io_utils
+from vae_tf.samplers.flow import FlowSampler
 from vae_tf.samplers.mixture import MixtureSampler
 from vae_tf.samplers.prior import PriorSampler
 
 # Config and CLI names, one per sampler class.
-SAMPLERS = (MixtureSampler.kind, PriorSampler.kind)
+SAMPLERS = (MixtureSampler.kind, FlowSampler.kind, PriorSampler.kind)
+# What `VAEConfig.sampler` takes: a kind, or "auto" (the held-out choice
+# between the mixture and the flow, `selection.choose`).
+SAMPLER_CHOICES = (*SAMPLERS, "auto")
 
 
 def sampler_from_dict(values: dict):
-    """Inverse of `to_dict` for either sampler."""
+    """Inverse of `to_dict` for any sampler."""
     kind = values.get("kind") if isinstance(values, dict) else None
     if kind == "prior":
         return PriorSampler(values["latent_dim"])
@@ -24,6 +28,9 @@ def sampler_from_dict(values: dict):
             values["weights"], values["means"], values["covariances"],
             values.get("selection"),
         )
+    if kind == "flow":
+        return FlowSampler(values["mean"], values["std"], values["layers"],
+                           values.get("selection"))
     raise ValueError(
         f"Unknown sampler kind {kind!r}. Choose one of: {', '.join(SAMPLERS)}"
     )

@@ -30,7 +30,9 @@ from vae_tf._internal.pixels import as_float_images
 from vae_tf._internal.progress import resolve_verbose
 from vae_tf.runs import (MODEL_FILE, RunPaths, evaluation_images,
                          prepare_run_dir, read_history, run_data, save_model)
-from vae_tf.samplers import PriorSampler, save_sampler, select_mixture
+from vae_tf.samplers import (PriorSampler, fit_flow, save_sampler,
+                             select_mixture)
+from vae_tf.samplers.selection import AUTO, choose
 from vae_tf.schedules import schedule_callbacks
 from vae_tf.training.summaries import LatentSummaries
 
@@ -288,20 +290,25 @@ def _finish_run(models: VAEModels, job: _Job) -> None:
     the backup, which marks the run as finished."""
     config, paths, val_images = job.config, job.paths, job.val_images
     save_model(models.vae, paths.model)
-    mixture = fit_sampler(models, job.data, config, val_images)
-    save_sampler(mixture, paths.sampler)
-    sampler = mixture if config.sampler == "mixture" else PriorSampler(
+    fitted = fit_samplers(models, job.data, config, val_images)
+    if len(fitted) > 1:  # each kept for --sampler KIND
+        for kind, candidate in fitted.items():
+            save_sampler(candidate, paths.fitted_sampler(kind))
+    chosen = choose_sampler(models, job.data, config, val_images, fitted)
+    save_sampler(chosen, paths.sampler)
+    sampler = chosen if config.sampler != "prior" else PriorSampler(
         config.latent_dim
     )
     save_pictures(models, val_images, paths, config.seed, sampler)
     shutil.rmtree(paths.backup, ignore_errors=True)
 
 
-def fit_sampler(models: VAEModels, data: DataSet, config: VAEConfig,
-                val_images: np.ndarray):
-    """The ex-post mixture over the training codes (`z_mean` of up to
-    `MAX_SAMPLER_CODES` training images), its component count chosen on
-    the validation codes."""
+def fit_samplers(models: VAEModels, data: DataSet, config: VAEConfig,
+                 val_images: np.ndarray) -> dict:
+    """The ex-post samplers over the training codes (`z_mean` of up to
+    `MAX_SAMPLER_CODES` training images), `{kind: sampler}`: the mixture
+    (its component count chosen on the validation codes), and the flow
+    (early-stopped on them) when `config.sampler` is flow or auto."""
     source = data.train.images
     if source is None:  # streamed from shards: take the first images
         stream = data.train.stream.take(MAX_SAMPLER_CODES).batch(1000)
@@ -312,7 +319,49 @@ def fit_sampler(models: VAEModels, data: DataSet, config: VAEConfig,
     z_val = models.encoder.predict(
         as_float_images(val_images), batch_size=256, verbose=0
     )[0]
-    return select_mixture(z_train, z_val, seed=config.seed)
+    fitted = {"mixture": select_mixture(z_train, z_val, seed=config.seed)}
+    if config.sampler in ("flow", AUTO):
+        fitted["flow"] = fit_flow(z_train, z_val, seed=config.seed)
+    return fitted
+
+
+def choose_sampler(models: VAEModels, data: DataSet, config: VAEConfig,
+                   val_images: np.ndarray, fitted: dict):
+    """The run's sampler among `fitted`: the one `config.sampler` names,
+    or for "auto" the one whose decoded draws are nearest the validation
+    images in the probe's feature space (Frechet distance), else (data
+    without a probe) the best validation log-likelihood of the codes
+    (`vae_tf.samplers.selection`). The choice is recorded in its
+    `selection["choice"]`."""
+    if config.sampler != AUTO:
+        return fitted.get(config.sampler, fitted["mixture"])
+    from vae_tf.evaluation.metrics.frechet import frechet_distance
+    from vae_tf.evaluation.probe import probe_for
+
+    try:
+        probe = probe_for(data, seed=config.seed, verbose=False)
+    except ValueError:  # no attributes a probe can learn
+        probe = None
+    if probe is not None:
+        real = probe.features(as_float_images(data.validation.images))
+        scores = {}
+        for kind, sampler in fitted.items():
+            draws = sampler.sample(len(real), seed=config.seed)
+            images = models.decoder.predict(draws, batch_size=256, verbose=0)
+            scores[kind] = frechet_distance(real, probe.features(images))
+        kind, record = choose(fitted, scores, "validation probe FD", True)
+    else:
+        scores = {k: float(s.selection["validation_log_likelihood"]
+                           if k == "flow" else max(
+                               s.selection["validation_log_likelihood"]
+                               .values()))
+                  for k, s in fitted.items()}
+        kind, record = choose(fitted, scores,
+                              "validation log-likelihood of the codes",
+                              False)
+    chosen = fitted[kind]
+    chosen.selection = dict(chosen.selection, choice=record)
+    return chosen
 
 
 def save_pictures(models: VAEModels, images: np.ndarray, paths: RunPaths,
