@@ -75,7 +75,7 @@ def test_unknown_likelihood_is_rejected():
         ReconstructionLoss("poisson")
 
 
-# Found by mutation testing (mutation/losses.toml).
+# Found by mutation testing (tools/mutation/losses.toml).
 
 @pytest.mark.parametrize("likelihood", ["gaussian", "laplace"])
 def test_calibrated_params_carry_their_log_scale_channel(likelihood, rng):

@@ -2,15 +2,15 @@
 at HEAD, to show which new tests kill them (cosmic-ray has no "retest the
 survivors" command, and a full rerun costs hours).
 
-    python mutation/recheck.py models    # mutation/sessions/models.sqlite
-    python mutation/recheck.py --map training   # covering tests only
-    python mutation/recheck.py --map --at dfa1fda --skip-lines 92 \
+    python tools/mutation/recheck.py models   # sessions/models.sqlite
+    python tools/mutation/recheck.py --map training   # covering tests only
+    python tools/mutation/recheck.py --map --at dfa1fda --skip-lines 92 \
         --known old.log training
 
 `--at REV` rechecks with the tests of REV instead of HEAD (for a module
 changed since its run: the tests of the last commit before the change);
 `--skip-lines` leaves out the survivors on those lines of the module
-(each must be listed in RESULTS.md with the reason it is equivalent, e.g.
+(each must be listed in README.md with the reason it is equivalent, e.g.
 an annotation that is never evaluated); `--known LOG` takes the verdicts
 of an earlier, interrupted recheck from its printed log.
 
@@ -21,10 +21,10 @@ bodies included): as sound for a survivor, and minutes instead of hours for
 training.py, whose whole command trains dozens of models.
 
 Works in a throw-away git worktree of HEAD. It refuses if the mutated module
-changed since the session's run (`mutation/sessions/<name>.rev`, written by
-run.sh): the mutants' occurrence numbers would point elsewhere. Prints each
-survivor as killed or still surviving, with its diff, and the module's score
-before (the session) and after (with this recheck).
+changed since the session's run (`tools/mutation/sessions/<name>.rev`,
+written by run.sh): the mutants' occurrence numbers would point elsewhere.
+Prints each survivor as killed or still surviving, with its diff, and the
+module's score before (the session) and after (with this recheck).
 """
 
 import json
@@ -36,7 +36,8 @@ import tempfile
 import time
 import tomllib
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))  # tools/mutation
+TOP = os.path.dirname(os.path.dirname(HERE))  # the repository
 
 
 def git(*args, cwd=TOP):
@@ -58,16 +59,16 @@ def _known_verdicts(log_path: str) -> dict:
 
 def main(name: str, use_map: bool = False, at: str = "HEAD",
          skip_lines: frozenset = frozenset(), known: dict = None) -> int:
-    config = tomllib.load(open(os.path.join(TOP, "mutation", f"{name}.toml"),
+    config = tomllib.load(open(os.path.join(HERE, f"{name}.toml"),
                                "rb"))["cosmic-ray"]
-    session = os.path.join(TOP, "mutation", "sessions", f"{name}.sqlite")
-    rev = open(os.path.join(TOP, "mutation", "sessions",
+    session = os.path.join(HERE, "sessions", f"{name}.sqlite")
+    rev = open(os.path.join(HERE, "sessions",
                             f"{name}.rev")).read().strip()
     known = known or {}
     changed = git("diff", "--stat", rev, at, "--", config["module-path"])
     if changed.strip():
         print(f"{config['module-path']} changed since the session ({rev}):\n"
-              f"{changed}Rerun mutation/run.sh {name} instead.")
+              f"{changed}Rerun tools/mutation/run.sh {name} instead.")
         return 2
     dump = subprocess.run(["cosmic-ray", "dump", session], check=True,
                           capture_output=True, text=True).stdout
@@ -89,7 +90,7 @@ def main(name: str, use_map: bool = False, at: str = "HEAD",
         git("worktree", "add", "-f", "--detach", tree, at)
         sock = os.path.join(work, "fork.sock")  # as run.sh: warm imports
         server = subprocess.Popen(
-            [sys.executable, os.path.join(TOP, "mutation", "forkserver.py"),
+            [sys.executable, os.path.join(HERE, "forkserver.py"),
              "serve", sock], env=env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while not os.path.exists(sock):
@@ -98,12 +99,12 @@ def main(name: str, use_map: bool = False, at: str = "HEAD",
         if use_map:
             map_path = os.path.join(work, "map.json")
             subprocess.run([sys.executable, os.path.join(
-                TOP, "mutation", "coverage_map.py"), name, map_path],
+                HERE, "coverage_map.py"), name, map_path],
                 cwd=tree, env=env, check=True, capture_output=True)
             select = f"--map {map_path} "
         command = config["test-command"].replace(
             "python -m pytest",
-            f"{sys.executable} {TOP}/mutation/forkserver.py run {sock} "
+            f"{sys.executable} {HERE}/forkserver.py run {sock} "
             f"{select}--")
         try:
             for job in survivors:

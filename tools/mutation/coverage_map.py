@@ -6,7 +6,7 @@ tests that executed the mutated lines at HEAD (and the whole command for a
 line run at import or collection time, which belongs to no single test).
 This script records that map once per module and commit:
 
-    python mutation/coverage_map.py generate OUT.json    # reads generate.toml
+    python tools/mutation/coverage_map.py generate OUT.json  # generate.toml
 
 It measures the tree it is run in (the current directory: run.sh runs it in
 its worktree of HEAD).
@@ -50,7 +50,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def test_args(name: str) -> tuple[str, list]:
-    """(module path, pytest arguments) of `mutation/<name>.toml`."""
+    """(module path, pytest arguments) of `tools/mutation/<name>.toml`."""
     with open(os.path.join(HERE, f"{name}.toml"), "rb") as f:
         config = tomllib.load(f)["cosmic-ray"]
     words = shlex.split(config["test-command"])

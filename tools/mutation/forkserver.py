@@ -7,9 +7,10 @@ server imports the heavy libraries (never vae_tf, which is what cosmic-ray
 mutates), then forks one child per request; the child imports vae_tf fresh
 from the mutated tree and runs `pytest.main`.
 
-    python mutation/forkserver.py serve SOCKET &     # run.sh does this
-    python mutation/forkserver.py run SOCKET -- -x -q tests/layers
-    python mutation/forkserver.py run SOCKET --map MAP.json -- -x tests/layers
+    python tools/mutation/forkserver.py serve SOCKET &   # run.sh does this
+    python tools/mutation/forkserver.py run SOCKET -- -x -q tests/layers
+    python tools/mutation/forkserver.py run SOCKET --map MAP.json -- \\
+        -x tests/layers
 
 With `--map` (from coverage_map.py) only the tests that executed the
 mutated lines at HEAD run (in the test process or a subprocess it

@@ -1,6 +1,7 @@
 """Plants hand-written bugs one at a time and shows which tests catch them.
 
-    python mutation/plant.py vae_tf/metrics/mig.py tests/metrics/test_mig.py \\
+    python tools/mutation/plant.py vae_tf/evaluation/metrics/mig.py \\
+        tests/evaluation/metrics/test_mig.py \\
         -- "/ np.maximum" "* np.maximum"  "h > 0" "h != 0"
 
 Each OLD NEW pair replaces the one occurrence of OLD in FILE, runs
@@ -15,7 +16,8 @@ import os
 import subprocess
 import sys
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))  # tools/mutation/ -> the repository
 
 
 def _pytest(tests: str):
