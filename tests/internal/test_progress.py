@@ -31,16 +31,22 @@ def test_auto_is_one_line_off_a_terminal_and_a_live_bar_on_one(
     assert resolve_verbose("auto") == 1 and resolve_verbose(True) == 1
 
 
-def test_drawing_a_procedural_data_set_shows_progress(capsys):
+def test_drawing_a_procedural_data_set_shows_progress(
+        capsys, monkeypatch, tmp_path):
     from vae_tf.data import load_data
 
+    monkeypatch.setenv("VAE_TF_CACHE", str(tmp_path / "quiet"))  # cold
     quiet = load_data("shapes", num_examples=300, seed=4, verbose=0)
     assert _lines(capsys) == []
+    monkeypatch.setenv("VAE_TF_CACHE", str(tmp_path / "shown"))  # cold
     shown = load_data("shapes", num_examples=300, seed=4, verbose="auto")
     lines = _lines(capsys)
     assert lines[0] == "Drawing 360 'shapes' images (64x64)"
     assert lines[1].startswith("360/360 - ")  # all three splits, once
     np.testing.assert_array_equal(quiet.train.images, shown.train.images)
+    cached = load_data("shapes", num_examples=300, seed=4, verbose="auto")
+    assert _lines(capsys) == []  # drawn once: the cache answers, silently
+    np.testing.assert_array_equal(cached.train.images, shown.train.images)
 
 
 def test_export_and_iwae_show_progress(trained_run, tmp_path, capsys):
@@ -66,11 +72,14 @@ def test_export_and_iwae_show_progress(trained_run, tmp_path, capsys):
 
 
 def test_commands_that_read_a_run_show_its_data_being_drawn(
-        trained_run, tmp_path, capsys):
-    """`vae-tf reconstruct` (and every RUN_DIR command) redraws the run's
-    procedural data: a bar, not seconds of silence."""
+        trained_run, tmp_path, capsys, monkeypatch):
+    """`vae-tf reconstruct` (and every RUN_DIR command) draws the run's
+    procedural data when it is not cached yet: a bar, not seconds of
+    silence."""
     from vae_tf import cli
     from vae_tf.runs import Run
+
+    monkeypatch.setenv("VAE_TF_CACHE", str(tmp_path / "cache"))  # cold
 
     assert cli.main(["reconstruct", trained_run, "--out",
                      str(tmp_path / "r.png")]) == 0
