@@ -71,3 +71,26 @@ def test_kl_layer_gradient_matches_closed_form():
 def test_kl_layer_rejects_negative_weights(bad):
     with pytest.raises(ValueError, match="Received"):
         KLDivergence(**bad)
+
+
+def test_free_bits_floor_each_dimension_of_the_loss_not_the_metric():
+    """With free bits lambda the loss is beta * sum_d max(KL_d, lambda)
+    over the batch-mean KL per dimension; the tracked kl stays the KL."""
+    from vae_tf.distributions.gaussian import kl_per_dimension
+
+    z_mean = np.array([[1.0, 0.0, 0.05], [0.5, 0.0, -0.05]], np.float32)
+    z_log_var = np.zeros((2, 3), np.float32)
+    per_dim = np.mean(np.asarray(kl_per_dimension(z_mean, z_log_var)), 0)
+    layer = KLDivergence(beta=2.0, free_bits=0.1)
+    layer([z_mean, z_log_var])
+    want = 2.0 * np.maximum(per_dim, 0.1).sum()
+    np.testing.assert_allclose(float(layer.losses[0]), want, rtol=1e-5)
+    assert float(layer.kl_tracker.result()) == pytest.approx(per_dim.sum(),
+                                                             rel=1e-5)
+    plain = KLDivergence(beta=2.0)
+    plain([z_mean, z_log_var])
+    np.testing.assert_allclose(float(plain.losses[0]), 2 * per_dim.sum(),
+                               rtol=1e-5)
+    assert KLDivergence.from_config(layer.get_config()).free_bits == 0.1
+    with pytest.raises(ValueError, match="free_bits"):
+        KLDivergence(free_bits=-1.0)

@@ -52,7 +52,7 @@ def test_schedule_without_kl_layer_is_an_error():
                   callbacks=[LinearBetaWarmup(10)])
 
 
-# Found by mutation testing (mutation/schedules.toml): the factory and the
+# Found by mutation testing (tools/mutation/schedules.toml): the factory and the
 # constructors' edge cases were only reached through slow training tests.
 
 @pytest.mark.parametrize("schedule, cls, values", [
@@ -143,3 +143,26 @@ def test_initial_kl_weights_are_each_schedules_value_at_step_0(schedule):
     for callback in schedule_callbacks(config, steps_per_epoch=10):
         start[callback.variable] = callback.value(0)
     assert initial_kl_weights(config) == (start["beta"], start["capacity"])
+
+
+def test_one_cycle_warms_up_then_anneals():
+    """Smith & Topin's one cycle: peak / 25 at step 0, the peak after 30%
+    of the steps, peak / 10,000 at the end, monotonic on either side."""
+    from vae_tf import VAEConfig
+    from vae_tf.schedules import OneCycle, learning_rate_schedule
+
+    schedule = OneCycle(4e-3, 1000)
+    values = [float(schedule(s)) for s in range(0, 1001, 50)]
+    assert values[0] == pytest.approx(4e-3 / 25)
+    assert float(schedule(300)) == pytest.approx(4e-3)
+    assert values[-1] == pytest.approx(4e-3 / 1e4, rel=1e-3)
+    rise, fall = values[:7], values[6:]
+    assert rise == sorted(rise) and fall == sorted(fall, reverse=True)
+    again = OneCycle.from_config(schedule.get_config())
+    assert float(again(500)) == float(schedule(500))
+    config = VAEConfig(lr_schedule="one_cycle", learning_rate=2e-3,
+                       epochs=4, num_examples=320, batch_size=32)
+    built = learning_rate_schedule(config, 10)
+    assert isinstance(built, OneCycle) and built.total_steps == 40
+    with pytest.raises(ValueError, match="0 < warmup < 1"):
+        OneCycle(1e-3, 100, warmup=1.5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from vae_tf.distributions.gaussian import kl_standard_normal
+from vae_tf.distributions.gaussian import kl_per_dimension
 
 
 @keras.saving.register_keras_serializable(package="vae_tf")
@@ -20,9 +20,15 @@ class KLDivergence(keras.layers.Layer):
     al. 2017). The unweighted KL is tracked as the metric `kl`, which Keras
     reports in the `fit` history (`kl`, `val_kl`).
 
+    With `free_bits` (lambda, nats per latent dimension; Kingma et al.
+    2016, arXiv:1606.04934) the loss counts each dimension's batch-mean KL
+    as at least lambda, so no dimension is pushed below it (the tracked
+    `kl` stays the true KL).
+
     Args:
         beta: initial KL weight, `>= 0`.
         capacity: initial target KL `C` in nats, `>= 0`.
+        free_bits: KL per dimension the loss does not penalise, `>= 0`.
 
     Call arguments:
         inputs: a list `[z_mean, z_log_var]`.
@@ -34,9 +40,11 @@ class KLDivergence(keras.layers.Layer):
         The same two tensors, unchanged.
     """
 
-    def __init__(self, beta: float = 1.0, capacity: float = 0.0, **kwargs):
+    def __init__(self, beta: float = 1.0, capacity: float = 0.0,
+                 free_bits: float = 0.0, **kwargs):
         super().__init__(**kwargs)
-        for name, value in (("beta", beta), ("capacity", capacity)):
+        for name, value in (("beta", beta), ("capacity", capacity),
+                            ("free_bits", free_bits)):
             if not isinstance(value, (int, float)) or not value >= 0:
                 raise ValueError(
                     f"Expected `{name}` to be a number >= 0. Received: "
@@ -44,6 +52,7 @@ class KLDivergence(keras.layers.Layer):
                 )
         self._initial_beta = float(beta)
         self._initial_capacity = float(capacity)
+        self.free_bits = float(free_bits)
         self.beta = self.add_weight(
             name="beta", shape=(), trainable=False,
             initializer=keras.initializers.Constant(self._initial_beta),
@@ -56,8 +65,12 @@ class KLDivergence(keras.layers.Layer):
 
     def call(self, inputs):
         z_mean, z_log_var = inputs
-        kl = ops.mean(kl_standard_normal(z_mean, z_log_var))
-        self.add_loss(self.beta * ops.abs(kl - self.capacity))
+        per_dimension = ops.mean(kl_per_dimension(z_mean, z_log_var), axis=0)
+        kl = ops.sum(per_dimension)
+        penalised = kl
+        if self.free_bits:
+            penalised = ops.sum(ops.maximum(per_dimension, self.free_bits))
+        self.add_loss(self.beta * ops.abs(penalised - self.capacity))
         self.kl_tracker.update_state(kl)
         return [z_mean, z_log_var]
 
@@ -69,4 +82,5 @@ class KLDivergence(keras.layers.Layer):
             **super().get_config(),
             "beta": self._initial_beta,
             "capacity": self._initial_capacity,
+            "free_bits": self.free_bits,
         }

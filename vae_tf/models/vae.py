@@ -119,7 +119,8 @@ def _build_layers(config: VAEConfig, encoder_body,
     z_log_var = SoftClip(LOG_VAR_LIMIT, name="z_log_var")(z_log_var)
     initial_beta, initial_capacity = initial_kl_weights(config)
     z_mean, z_log_var = KLDivergence(
-        beta=initial_beta, capacity=initial_capacity, name="kl_divergence"
+        beta=initial_beta, capacity=initial_capacity,
+        free_bits=config.free_bits, name="kl_divergence"
     )([z_mean, z_log_var])
     z = Sampling(seed=config.seed, name="z")([z_mean, z_log_var])
     encoder = keras.Model(image, [z_mean, z_log_var, z], name="encoder")

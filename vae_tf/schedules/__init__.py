@@ -5,7 +5,8 @@ capacity) and the learning rate.
   `vae_tf.schedules.beta`): `constant`, `linear` warm-up, `cyclical`
   annealing, and `capacity` (beta fixed, the KL target C raised).
 - Learning-rate schedules (`LR_SCHEDULES`, `vae_tf.schedules.learning_rate`):
-  `constant`, or `cosine` decay over the run.
+  `constant`, `cosine` decay over the run, or `one_cycle` (warm-up to a
+  peak, then anneal).
 
 The names and the values at step 0 are defined here without Keras, so
 `VAEConfig` and the `vae-tf` parser read them cheaply; the callbacks and
@@ -17,7 +18,7 @@ from __future__ import annotations
 from vae_tf._internal.lazy import lazy_exports
 
 BETA_SCHEDULES = ("constant", "linear", "cyclical", "capacity")
-LR_SCHEDULES = ("constant", "cosine")
+LR_SCHEDULES = ("constant", "cosine", "one_cycle")
 
 
 def initial_kl_weights(config) -> tuple[float, float]:
@@ -34,6 +35,7 @@ _EXPORTS = {
     "CapacitySchedule": "vae_tf.schedules.beta",
     "CyclicalBeta": "vae_tf.schedules.beta",
     "LinearBetaWarmup": "vae_tf.schedules.beta",
+    "OneCycle": "vae_tf.schedules.learning_rate",
     "kl_layers": "vae_tf.schedules.beta",
     "learning_rate_schedule": "vae_tf.schedules.learning_rate",
     "schedule_callbacks": "vae_tf.schedules.beta",
