@@ -25,7 +25,7 @@ def main(argv=None) -> int:
     parser.add_argument("--port", type=int, default=None,
                         help="default 8501 (REST) or 8500 (gRPC)")
     parser.add_argument("--grpc", action="store_true", help="use gRPC")
-    parser.add_argument("--model", default="vae_decoder")
+    parser.add_argument("--model", default="faces_decoder")
     parser.add_argument("--latent-dim", type=int, default=16,
                         help="width of z for decode (must match the model)")
     parser.add_argument("--num", type=int, default=8, help="images")

@@ -94,8 +94,10 @@ def trained_run(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def exported(trained_run, tmp_path_factory):
-    """`trained_run` exported once as `vae` into a fresh base folder."""
+    """`trained_run` exported once as `faces` (the name the shipped
+    serving/models.config and the clients default to) into a fresh base
+    folder."""
     from vae_tf.export import export_run
 
     base = tmp_path_factory.mktemp("saved_models")
-    return export_run(trained_run, name="vae", base=str(base)), str(base)
+    return export_run(trained_run, name="faces", base=str(base)), str(base)

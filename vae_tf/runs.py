@@ -235,8 +235,15 @@ def trim_history(path: str, epoch: int) -> None:
 # -- the model -----------------------------------------------------------------
 
 
-def save_model(vae: keras.Model, path: str) -> None:
-    """`vae.save(path)` through a temporary file and an atomic rename."""
+def save_model(vae: keras.Model, path: str,
+               include_optimizer: bool = True) -> None:
+    """`vae.save(path)` through a temporary file and an atomic rename;
+    without `include_optimizer`, an uncompiled copy with the same weights
+    (a third of the size: Adam keeps two slots per weight)."""
+    if not include_optimizer:
+        copy = vae.__class__.from_config(vae.get_config())  # not compiled
+        copy.set_weights(vae.get_weights())
+        vae = copy
     with io_utils.atomic_path(path, suffix=".keras") as tmp:
         vae.save(tmp)
 
@@ -251,6 +258,10 @@ def load_model(path: str) -> keras.Model:
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f"Model file not found: {path}")
+    # The archive's Keras objects register when their modules import.
+    import vae_tf.layers  # noqa: F401
+    import vae_tf.losses  # noqa: F401
+    import vae_tf.schedules.learning_rate  # noqa: F401
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as err:  # zipfile, h5py, JSON and Keras errors alike
@@ -373,12 +384,16 @@ class Run:
         data: the run's data set if already loaded (else `run_data`).
         verbose: a progress bar while `run_data` draws procedural images
             (`vae_tf._internal.progress`).
+        output_dir: where pictures and reports go by default (`outputs`;
+            default the run directory; a shipped preset's are written to
+            the working directory instead).
     """
 
     def __init__(self, run_dir: str, data: Optional[DataSet] = None,
-                 verbose: Verbosity = 0):
+                 verbose: Verbosity = 0, output_dir: Optional[str] = None):
         self.dir = run_dir
         self.paths = RunPaths(run_dir)
+        self.outputs = RunPaths(output_dir or run_dir)
         self.config, self.models = load_run(run_dir)
         self._data = data
         self._verbose = verbose

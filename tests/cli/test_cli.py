@@ -62,3 +62,25 @@ def test_bad_input_gives_one_line_error(tmp_path, args, message):
     assert proc.returncode == 2
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_every_config_flag_reaches_the_config():
+    """Each flag that maps onto a VAEConfig field sets it (a refactoring
+    once misspelt likelihood_scale and the flag was silently ignored)."""
+    from vae_tf.cli import options
+
+    args = cli.build_parser().parse_args([
+        "train", "--likelihood-scale", "0.05", "--free-bits", "0.1",
+        "--lr-schedule", "one_cycle", "--sampler", "auto", "--epochs", "3",
+        "--latent-dim", "8", "--batch-size", "16", "--learning-rate",
+        "0.003"])
+    config = options.config_from_args(args)
+    assert (config.likelihood_scale, config.free_bits, config.lr_schedule,
+            config.sampler, config.epochs, config.latent_dim,
+            config.batch_size, config.learning_rate) == (
+        0.05, 0.1, "one_cycle", "auto", 3, 8, 16, 0.003)
+    calibrated = options.config_from_args(cli.build_parser().parse_args(
+        ["train", "--likelihood-scale", "calibrated"]))
+    assert calibrated.likelihood_scale is None
+    for field in options.CONFIG_FLAGS:
+        assert hasattr(config, field), field

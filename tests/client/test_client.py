@@ -56,7 +56,7 @@ def test_rest_client_errors(exported):
         with pytest.raises(ModelNotFoundError, match="Specific"):
             client.decode(np.zeros((1, 4)), version=99)
         with pytest.raises(ModelNotFoundError, match="signature"):
-            client.predict("vae_decoder", {"z": np.zeros((1, 4))},
+            client.predict("faces_decoder", {"z": np.zeros((1, 4))},
                            signature="nope")
         with pytest.raises(ServingError, match="HTTP 400"):
             client.decode(np.zeros((1, 7)))  # wrong latent width
@@ -92,7 +92,7 @@ def test_grpc_client_round_trip_and_errors(exported, keras_models):
         with pytest.raises(ModelNotFoundError, match="Servable not found"):
             client.decode(z, model="nope")
         with pytest.raises(ModelNotFoundError, match="signature"):
-            client.predict("vae_decoder", {"z": z}, signature="nope")
+            client.predict("faces_decoder", {"z": z}, signature="nope")
     with GrpcClient("127.0.0.1", _free_port(), timeout=2) as client:
         with pytest.raises(ServingError, match="Cannot reach TF Serving"):
             client.decode(z)
@@ -116,11 +116,11 @@ def test_stand_ins_batch_and_warm_up_as_the_platform_config_says(
     rank0 = "Batching Run() input tensors must have at least one dimension"
     with RestServer(base, platform_config=SHIPPED_PLATFORM) as rest, \
             GrpcServer(base, platform_config=SHIPPED_PLATFORM) as served:
-        predict = "/v1/models/vae_decoder:predict"
+        predict = "/v1/models/faces_decoder:predict"
         assert _http(rest.port, predict, {
             "signature_name": "sample", "inputs": {"seed": 7}}) == (
             400, {"error": rank0})
-        err = _raw_predict(served.port, "vae_decoder",
+        err = _raw_predict(served.port, "faces_decoder",
                            {"seed": np.int64(7)}, "sample")
         assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert err.details() == rank0
@@ -129,7 +129,7 @@ def test_stand_ins_batch_and_warm_up_as_the_platform_config_says(
                            "than maximum input batch size 1024"):
             client.decode(np.zeros((1025, 4), np.float32))
         assert client.decode(np.zeros((1024, 4))).shape == (1024, 32, 32, 3)
-        assert rest.repo.warmups_run == {("vae_decoder", 1): 2}
+        assert rest.repo.warmups_run == {("faces_decoder", 1): 2}
         config, _ = load_run(trained_run)
         sampler = run_sampler(trained_run, config)
         expected, _ = generate.sample(keras_models.decoder, 3, seed=40,
@@ -145,8 +145,8 @@ def test_stand_ins_batch_and_warm_up_as_the_platform_config_says(
                 np.testing.assert_allclose(
                     c.encode(images[1:], sample=True, seed=4)["z"],
                     a["z"][1:], atol=1e-5)
-        assert served.repo.warmups_run == {("vae_decoder", 1): 2,
-                                           ("vae_encoder", 1): 2}
+        assert served.repo.warmups_run == {("faces_decoder", 1): 2,
+                                           ("faces_encoder", 1): 2}
 
 
 _NO_TENSORFLOW = """
@@ -218,7 +218,7 @@ def test_the_live_server_command_is_the_compose_files(exported, tmp_path):
     assert f"--model_config_file={tmp_path / 'models.config'}" in argv
     assert "--file_system_poll_wait_seconds=5" in argv
     config = (tmp_path / "models.config").read_text()
-    assert f'base_path: "{base}/vae_decoder"' in config
+    assert f'base_path: "{base}/faces_decoder"' in config
     assert "/models/" not in config
 
 
@@ -248,7 +248,7 @@ def test_live_tensorflow_model_server(exported, keras_models,
         for _ in range(120):
             try:
                 if all(client.status(m) == {1: "AVAILABLE"}
-                       for m in ("vae_encoder", "vae_decoder")):
+                       for m in ("faces_encoder", "faces_decoder")):
                     break
             except ServingError:
                 pass
@@ -421,13 +421,13 @@ def test_the_projects_models_config_serves_the_two_newest(exported,
     model: after three exports a client pinned to version 2 still works,
     version 1 is gone."""
     _, source = exported
-    for name in ("vae_encoder", "vae_decoder"):
+    for name in ("faces_encoder", "faces_decoder"):
         _copy_versions(source, tmp_path, name, [1, 2, 3])
     with RestServer(str(tmp_path), str(ROOT / "serving" / "models.config")
                     ) as rest, GrpcServer(
             str(tmp_path), str(ROOT / "serving" / "models.config")) as grpc:
         client = RestClient("127.0.0.1", rest.port, timeout=30)
-        for name in ("vae_encoder", "vae_decoder"):
+        for name in ("faces_encoder", "faces_decoder"):
             assert client.status(name) == {3: "AVAILABLE", 2: "AVAILABLE"}
         z = np.zeros((1, 4), np.float32)
         assert client.decode(z, version=2).shape == (1, 32, 32, 3)

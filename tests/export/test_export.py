@@ -16,7 +16,7 @@ from repo import REPO  # noqa: E402
 def test_layout_files_and_metadata(exported):
     result, base = exported
     assert result.version == 1
-    assert sorted(os.listdir(base)) == ["vae_decoder", "vae_encoder"]
+    assert sorted(os.listdir(base)) == ["faces_decoder", "faces_encoder"]
     for folder in (result.encoder_dir, result.decoder_dir):
         assert os.path.isfile(os.path.join(folder, "saved_model.pb"))
         assert os.path.isfile(
@@ -197,10 +197,13 @@ def test_unwritable_base_is_a_clear_error(trained_run, tmp_path):
 
 
 def test_cli_export_and_check_export(trained_run, tmp_path, capsys):
+    """Exported under the name the shipped serving/models.config serves,
+    both models pass every check under serving/'s files."""
     base = str(tmp_path / "cli_models")
-    assert cli.main(["export", trained_run, "--base", base]) == 0
+    assert cli.main(["export", trained_run, "--base", base,
+                     "--name", "faces"]) == 0
     assert "exported version 1" in capsys.readouterr().out
-    for model in ("vae_decoder", "vae_encoder"):
+    for model in ("faces_decoder", "faces_encoder"):
         code = cli.main([
             "check-export", os.path.join(base, model),
             "--models-config", os.path.join(REPO, "serving", "models.config"),

@@ -42,7 +42,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         args.seed, quality=not args.no_quality,
         sampler=args.sampler, served_decoder=args.decoder,
     )
-    path = args.out or run.paths.evaluation(args.split)
+    path = args.out or run.outputs.evaluation(args.split)
     atomic_write_text(path, json.dumps(report, indent=2) + "\n")
     figures.evaluation_plots(run, args.split, os.path.dirname(path) or ".")
     print(json.dumps(summary(report)))

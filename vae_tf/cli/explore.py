@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from vae_tf.cli import options
+
 
 def add_explore(commands) -> None:
     explore = commands.add_parser(
@@ -18,8 +20,7 @@ def add_explore(commands) -> None:
             "(encoding) and interpolation between two faces."
         ),
     )
-    explore.add_argument("run_dir", metavar="RUN_DIR",
-                         help="a vae-tf train run directory")
+    options.add_run_arguments(explore)
     explore.add_argument("--host", default="127.0.0.1",
                          help="address to listen on (default 127.0.0.1; "
                               "0.0.0.0 serves other machines)")
@@ -31,7 +32,7 @@ def add_explore(commands) -> None:
 def _explore(args: argparse.Namespace) -> int:
     try:
         from vae_tf.explore.app import launch
-        launch(args.run_dir, args.host, args.port)
+        launch(options.run_dir(args), args.host, args.port)
     except ImportError as err:
         print(f"vae-tf explore: error: {err}", file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ subcommand skeleton."""
 from __future__ import annotations
 
 import argparse
+import os
 
 # Choice names, each from the module that implements it (none of these
 # imports TensorFlow, so `vae-tf --help` stays fast and quiet).
@@ -19,8 +20,8 @@ from vae_tf.schedules import BETA_SCHEDULES, LR_SCHEDULES
 CONFIG_FLAGS = (
     "data", "data_dir", "epochs", "latent_dim", "beta", "likelihood",
     "architecture", "beta_schedule", "batch_size", "learning_rate",
-    "num_examples", "seed", "likelihoodscale", "lr_schedule", "sampler",
-    "precision",
+    "num_examples", "seed", "likelihood_scale", "lr_schedule", "sampler",
+    "precision", "free_bits",
 )
 
 
@@ -73,7 +74,8 @@ def add_config_flags(p) -> None:
     )
     p.add_argument(
         "--lr-schedule", choices=LR_SCHEDULES,
-        help="learning rate: constant or cosine decay over the run",
+        help="learning rate: constant, cosine decay over the run, or "
+             "one_cycle (warm-up to --learning-rate, then anneal)",
     )
     p.add_argument(
         "--sampler", choices=SAMPLER_CHOICES,
@@ -84,6 +86,10 @@ def add_config_flags(p) -> None:
     p.add_argument(
         "--beta-schedule", choices=BETA_SCHEDULES, help="beta schedule"
     )
+    p.add_argument(
+        "--free-bits", type=float, metavar="NATS",
+        help="KL per latent dimension the loss does not penalise "
+             "(default 0)")
     p.add_argument("--batch-size", type=int, help="images per step")
     p.add_argument("--learning-rate", type=float, help="Adam step size")
     p.add_argument(
@@ -107,7 +113,7 @@ def config_from_args(args: argparse.Namespace):
     changes = {
         name: getattr(args, name) for name in CONFIG_FLAGS
         if hasattr(args, name) and (
-            getattr(args, name) is not None or name == "likelihoodscale"
+            getattr(args, name) is not None or name == "likelihood_scale"
         )
     }
     return config.replace(**changes)
@@ -140,10 +146,10 @@ def ints(text: str) -> list[int]:
 def run_command(commands, name: str, help_text: str, handler):
     """A subcommand on RUN_DIR with --out and --seed, handled by `handler`."""
     p = commands.add_parser(name, help=help_text, description=help_text)
-    p.add_argument("run_dir", metavar="RUN_DIR",
-                   help="a vae-tf train run directory")
+    add_run_arguments(p)
     p.add_argument("--out", default=None, metavar="FILE",
-                   help="output file (default: inside RUN_DIR)")
+                   help="output file (default: inside RUN_DIR; with a "
+                        "pretrained model, the working directory)")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.set_defaults(func=handler)
     return p
@@ -158,10 +164,37 @@ def image_command(commands, name: str, help_text: str, handler):
     return p
 
 
+def add_run_arguments(p) -> None:
+    """RUN_DIR, or --pretrained NAME (default: the faces preset)."""
+    from vae_tf.presets import DEFAULT_PRESET, PRESETS
+
+    p.add_argument("run_dir", metavar="RUN_DIR", nargs="?", default=None,
+                   help="a vae-tf train run directory (default: the "
+                        f"pretrained {DEFAULT_PRESET!r} model)")
+    p.add_argument("--pretrained", choices=tuple(PRESETS), default=None,
+                   metavar="NAME",
+                   help="use a pretrained model that ships with vae_tf "
+                        f"({', '.join(PRESETS)}) instead of RUN_DIR")
+
+
+def run_dir(args: argparse.Namespace) -> str:
+    """The run directory the command reads: RUN_DIR, or the preset's."""
+    from vae_tf.presets import DEFAULT_PRESET, preset_dir
+
+    if args.run_dir and args.pretrained:
+        raise ValueError("Give RUN_DIR or --pretrained, not both.")
+    if args.run_dir:
+        return args.run_dir
+    return preset_dir(args.pretrained or DEFAULT_PRESET)
+
+
 def load_run(args: argparse.Namespace):
+    """The run (outputs written to the working directory for a preset)."""
     from vae_tf.runs import Run
 
-    return Run(args.run_dir, verbose="auto")
+    folder = run_dir(args)
+    output_dir = None if args.run_dir else os.getcwd()
+    return Run(folder, verbose="auto", output_dir=output_dir)
 
 
 def wrote(args: argparse.Namespace, path: str) -> int:

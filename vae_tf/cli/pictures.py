@@ -22,7 +22,7 @@ def add_sample(commands) -> None:
     p.add_argument(
         "--decoder", default=None, metavar="SAVEDMODEL",
         help="use an exported decoder SavedModel instead of RUN_DIR's model "
-             "(pass - as RUN_DIR); at temperature 1 its own sample "
+             "(RUN_DIR is then not read); at temperature 1 its own sample "
              "signature draws z",
     )
 
@@ -31,8 +31,8 @@ def _sample(args: argparse.Namespace) -> int:
     from vae_tf.pictures import figures
 
     return options.wrote(args, figures.run_samples_png(
-        args.run_dir, args.out, args.n, args.temperature, args.seed,
-        args.sampler, args.decoder))
+        lambda: options.load_run(args), args.out, args.n, args.temperature,
+        args.seed, args.sampler, args.decoder))
 
 
 def add_image_commands(commands) -> None:

@@ -5,7 +5,7 @@ Both return NumPy arrays keyed by output name and raise `ServingError`
 timeout, unknown model, version or signature, bad input.
 
     client = RestClient("127.0.0.1", 8501)
-    images = client.decode(z)                      # vae_decoder, (n, H, W, C)
+    images = client.decode(z)                      # faces_decoder, (n, H, W, C)
     codes = client.encode(images)                  # {"z_mean", "z_log_var"}
 
 REST uses `POST /v1/models/NAME[/versions/V]:predict` with the columnar

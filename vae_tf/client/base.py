@@ -9,8 +9,10 @@ import numpy as np
 
 from vae_tf._internal.seeds import as_seeds, row_seeds
 
-DEFAULT_ENCODER = "vae_encoder"
-DEFAULT_DECODER = "vae_decoder"
+# The models serving/models.config serves out of the box (the shipped
+# pretrained faces preset).
+DEFAULT_ENCODER = "faces_encoder"
+DEFAULT_DECODER = "faces_decoder"
 
 
 class ServingError(RuntimeError):

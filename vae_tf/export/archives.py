@@ -42,7 +42,7 @@ ENCODE_SAMPLE = "encode_sample"
 SAMPLE = "sample"
 # Rows of reference inputs per signature (`assets.extra/
 # vae_tf_reference.npz`).
-REFERENCE_ROWS = 32
+REFERENCE_ROWS = 8
 
 
 def _batch_safe(model, x):
