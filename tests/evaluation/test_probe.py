@@ -82,3 +82,32 @@ def test_probe_for_trains_once_and_then_loads_the_cache(faces, tmp_path,
     np.testing.assert_allclose(first.features(x), second.features(x), atol=1e-6)
     with pytest.raises(ValueError, match="takes images of shape"):
         second.features(np.zeros((2, 16, 16, 3), np.float32))
+
+
+def test_a_shipped_probe_is_adopted_instead_of_training(faces, probe,
+                                                        tmp_path,
+                                                        monkeypatch):
+    """A preset folder holding a probe under its cache name: probe_for
+    copies it into an empty cache and loads it, trains nothing, and
+    scores in its feature space; a probe of other data is ignored."""
+    monkeypatch.setenv("VAE_TF_CACHE", str(tmp_path / "cache"))
+    shipped = tmp_path / "preset"
+    shipped.mkdir()
+    name = probe_lib.probe_path(faces, epochs=1)
+    probe.save(str(shipped / name.split("/")[-1]))
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained although a shipped probe matched")
+
+    monkeypatch.setattr(probe_lib, "train_probe", no_training)
+    adopted = probe_lib.probe_for(faces, epochs=1, verbose=False,
+                                  search=(str(shipped),))
+    x = faces.test.images[:8]
+    np.testing.assert_allclose(adopted.features(x), probe.features(x),
+                               atol=1e-6)
+    assert (tmp_path / "cache" / "probes").is_dir()
+    other = load_data("faces", num_examples=300, seed=9,
+                      image_shape=(32, 32, 3))
+    with pytest.raises(AssertionError, match="trained although"):
+        probe_lib.probe_for(other, epochs=1, verbose=False,
+                            search=(str(shipped),))

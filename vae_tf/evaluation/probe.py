@@ -255,22 +255,20 @@ def fingerprint(images: np.ndarray, attributes: dict[str, np.ndarray]) -> str:
 
 def probe_for(data, seed: int = 0, verbose: bool = True,
               epochs: int = DEFAULT_EPOCHS,
-              max_images: int = DEFAULT_MAX_IMAGES) -> Probe:
+              max_images: int = DEFAULT_MAX_IMAGES,
+              search: tuple = ()) -> Probe:
     """The cached probe of `data` (a `DataSet`), trained on first use.
 
     Trains on up to `max_images` training images (the validation split
-    when the training split is streamed from shards).
+    when the training split is streamed from shards). A probe of the
+    same data, seed and version found in one of the `search` folders
+    under its cache name (a pretrained preset ships the one its numbers
+    were measured with) is copied into the cache instead of training, so
+    every run on that data is then scored in the same feature space.
     """
-    split = data.train if data.train.images is not None else data.validation
-    images = split.images[:max_images]
-    attributes = {k: np.asarray(v)[:max_images]
-                  for k, v in split.attributes.items()}
-    key = fingerprint(images, attributes)
-    safe_name = "".join(c if c.isalnum() else "_" for c in data.name)[:40]
-    path = os.path.join(
-        cache_dir(), "probes",
-        f"{safe_name}-{key}-s{seed}-e{epochs}-v{PROBE_VERSION}.keras",
-    )
+    images, attributes = _training_set(data, max_images)
+    path = probe_path(data, seed, epochs, max_images)
+    _adopt(path, search)
     if os.path.isfile(path) and os.path.isfile(path + ".json"):
         try:
             return Probe.load(path)
@@ -287,6 +285,41 @@ def probe_for(data, seed: int = 0, verbose: bool = True,
         print(f"vae-tf: probe ready in {time.time() - start:.0f} s",
               flush=True)
     return probe
+
+
+def _training_set(data, max_images: int):
+    split = data.train if data.train.images is not None else data.validation
+    images = split.images[:max_images]
+    attributes = {k: np.asarray(v)[:max_images]
+                  for k, v in split.attributes.items()}
+    return images, attributes
+
+
+def probe_path(data, seed: int = 0, epochs: int = DEFAULT_EPOCHS,
+               max_images: int = DEFAULT_MAX_IMAGES) -> str:
+    """Where `probe_for` caches the probe of `data`: its name holds a
+    fingerprint of the training images, the seed, epochs and version."""
+    key = fingerprint(*_training_set(data, max_images))
+    safe_name = "".join(c if c.isalnum() else "_" for c in data.name)[:40]
+    return os.path.join(
+        cache_dir(), "probes",
+        f"{safe_name}-{key}-s{seed}-e{epochs}-v{PROBE_VERSION}.keras",
+    )
+
+
+def _adopt(path: str, search) -> None:
+    """Copies a shipped probe named like `path` into the cache (if the
+    cache has none), atomically."""
+    if os.path.isfile(path) and os.path.isfile(path + ".json"):
+        return
+    name = os.path.basename(path)
+    for folder in search:
+        shipped = os.path.join(folder, name)
+        if os.path.isfile(shipped) and os.path.isfile(shipped + ".json"):
+            for suffix in ("", ".json"):
+                with open(shipped + suffix, "rb") as f:
+                    io_utils.atomic_write_bytes(path + suffix, f.read())
+            return
 
 
 def probe_scores(probe: Probe, images, attributes) -> dict[str, dict]:

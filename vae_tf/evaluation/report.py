@@ -136,7 +136,7 @@ def run_quality(run: Run, split: str = "test", seed: int = 0,
     from vae_tf.evaluation.quality import sample_quality
 
     data = run.data
-    probe = probe_for(data, seed=0, verbose=verbose)
+    probe = probe_for(data, seed=0, verbose=verbose, search=(run.dir,))
     floor_split = "validation" if split != "validation" else "test"
     real = getattr(data, split).images
     report = sample_quality(

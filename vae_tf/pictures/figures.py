@@ -35,14 +35,15 @@ def sample_png(decoder, out: str, n: int = 32, temperature: float = 1.0,
     return out
 
 
-def run_samples_png(run_dir: Optional[str], out: Optional[str] = None,
+def run_samples_png(run, out: Optional[str] = None,
                     n: int = 32, temperature: float = 1.0, seed: int = 0,
                     sampler: Optional[str] = None,
                     decoder: Optional[str] = None) -> str:
-    """`vae-tf sample`: `sample_png` of a run (its decoder and sampler,
-    `sampler` naming another: mixture or prior; default file inside the
-    run), or of an exported `decoder` (default `samples.png`), whose
-    `sample` signature already holds the sampler it was exported with."""
+    """`vae-tf sample`: `sample_png` of a run (a `Run`, or a function
+    returning one: its decoder and sampler, `sampler` naming another;
+    default file in its `outputs`), or of an exported `decoder` (default
+    `samples.png`), whose `sample` signature already holds the sampler it
+    was exported with."""
     if decoder:
         if sampler == "mixture":
             raise ValueError(
@@ -52,9 +53,9 @@ def run_samples_png(run_dir: Optional[str], out: Optional[str] = None,
             )
         return sample_png(decoder, out or "samples.png", n, temperature,
                           seed, sampler)
-    run = Run(run_dir, verbose="auto")
+    run = run() if callable(run) else run
     return sample_png(run.models.decoder,
-                      out or run.paths.tempered_samples(temperature), n,
+                      out or run.outputs.tempered_samples(temperature), n,
                       temperature, seed, run.sampler(sampler))
 
 
@@ -63,7 +64,7 @@ def reconstruct_png(run: Run, out: Optional[str] = None, n: int = 8,
     """Rows: originals over their reconstructions."""
     x = run.images(split, n, seed)
     recon = generate.reconstruct(run.models.encoder, run.models.decoder, x)
-    path = out or run.paths.split_reconstructions(split)
+    path = out or run.outputs.split_reconstructions(split)
     png.save_rows(path, np.stack([x, recon]))
     return path
 
@@ -77,7 +78,7 @@ def interpolate_png(run: Run, out: Optional[str] = None, pairs: int = 4,
         run.models.encoder, run.models.decoder, x[:pairs], x[pairs:2 * pairs],
         steps, method,
     )
-    path = out or run.paths.interpolation(method)
+    path = out or run.outputs.interpolation(method)
     png.save_rows(path, images)
     return path
 
@@ -109,7 +110,7 @@ def traverse_png(run: Run, out: Optional[str] = None,
             run.split_images(split)[index:index + 1]
         )[0]
     images = generate.traverse(run.models.decoder, z, dims, values)
-    path = out or run.paths.traversal()
+    path = out or run.outputs.traversal()
     png.save_rows(path, images)
     return path
 
@@ -158,7 +159,7 @@ def edit_png(run: Run, attribute: str, out: Optional[str] = None,
         strengths,
     )
     originals = x[np.sort(pick)][:, None]
-    path = out or run.paths.edit(attribute)
+    path = out or run.outputs.edit(attribute)
     png.save_rows(path, np.concatenate([originals, images], axis=1))
     return path, measure_edit(run, attribute, vector, strengths, without,
                               x, measure, seed)
@@ -171,7 +172,7 @@ def measure_edit(run: Run, attribute, vector, strengths, candidates, x,
     from vae_tf.evaluation.quality import edit_effect
 
     try:
-        probe = probe_for(run.data, verbose=False)
+        probe = probe_for(run.data, verbose=False, search=(run.dir,))
     except ValueError:  # no attributes a probe can learn
         return None
     if find_factor(probe, attribute) is None:
