@@ -130,6 +130,23 @@ def test_codes_images_encoding_and_interpolation(explorer, faces_run):
                               explorer.random_code(4))
 
 
+def test_the_probe_reads_the_shown_face(explorer, faces_run):
+    """Each attribute the data set's probe knows, as the page shows it:
+    classes by name (glasses yes/no, hair by colour), values signed; the
+    reading is the probe's own prediction for that image."""
+    image = explorer.image(explorer.start_code())
+    found = explorer.readings(image)
+    assert {"glasses", "beard", "hair_color", "smile", "skin_tone",
+            "pose"} <= set(found)
+    assert found["glasses"] in ("yes", "no")
+    assert found["hair_color"] in ("black", "brown", "blond", "red")
+    predicted = explorer.probe.predict(image[None])
+    assert found["smile"] == f"{float(predicted['smile'][0]):+.2f}"
+    assert explorer.readings(np.zeros((8, 8, 3), np.uint8)) == {}
+    np.testing.assert_array_equal(explorer.start_code(),
+                                  explorer.random_code(0))
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -184,13 +201,23 @@ def _wait_for_new(page, old_src: str, element="#face", timeout=30.0):
     raise AssertionError(f"{element} was not redrawn within {timeout} s")
 
 
-def test_moving_the_smile_slider_changes_the_mouth(browser, page_url):
+def test_moving_the_smile_slider_changes_the_mouth(
+        browser, page_url, explorer):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(page_url, wait_until="networkidle")
     page.locator("#face img").wait_for(timeout=30000)
     src, before = _face(page)
+    # It opens on a typical face (the sampler's first draw), >= 256 px.
+    np.testing.assert_array_equal(
+        before, explorer.image(explorer.start_code()))
+    box = page.locator("#face img").bounding_box()
+    assert box["width"] >= 256 and box["height"] >= 256, box
+    reading = page.locator("#reading").inner_text()
+    assert "Probe reading" in reading and "glasses:" in reading
     page.locator("#attr-smile input[type=range]").fill("2.5")
     src, after = _wait_for_new(page, src)
+    # The reading follows the face: the probe's smile value changed.
+    assert page.locator("#reading").inner_text() != reading
     assert not np.array_equal(before, after)
     mouth, rest = _change(before, after, _mouth_mask(32))
     print(f"smile 0 -> 2.5: mean change {mouth:.2f} in the mouth, "

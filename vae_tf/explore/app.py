@@ -6,8 +6,13 @@
   images with and without the attribute.
 - **Latent dimensions**: one slider per dimension of the base code, over
   the range the data's codes take in it.
-- **Random face** draws the base code from the run's sampler; **Upload**
-  encodes an image (its `z_mean`) as the base code; **Reset** sets z = 0.
+- The page opens on a draw of the run's sampler (a typical face, shown
+  at 256 pixels); **Random face** draws another base code; **Upload**
+  encodes an image (its `z_mean`) as the base code; **Reset** returns to
+  the opening face.
+- **Probe reading**: beside the face, what the data set's probe reads off
+  it (glasses, beard, hair colour, smile, skin tone, ...), so a user sees
+  what an edit changed and what it dragged along.
 - **Interpolate**: two faces (uploaded, or the current one) and the
   fraction `t` of the slerp between their codes.
 
@@ -58,9 +63,6 @@ class _View:
         image = upscale(image, max(1, DISPLAY_SIZE // image.shape[0]))
         return image[..., 0] if image.shape[-1] == 1 else image
 
-    def show(self, z) -> np.ndarray:
-        return self.display(self.explorer.image(z))
-
     def compose(self, values) -> np.ndarray:
         """The code of the slider values (latents, then attributes)."""
         k = self.k
@@ -68,7 +70,23 @@ class _View:
                                   dict(zip(self.names, values[k:])))
 
     def render(self, *values):
-        return self.show(self.compose(values))
+        """The picture and the probe's reading of the slider values."""
+        image = self.explorer.image(self.compose(values))
+        return self.display(image), self.reading(image)
+
+    def reading(self, image) -> str:
+        """Markdown: the probe's reading of a decoded image."""
+        found = self.explorer.readings(image)
+        if not found:
+            return "_no probe for this data set_"
+        return "**Probe reading**\n\n" + "\n".join(
+            f"- {name}: {value}" for name, value in found.items())
+
+    def start(self) -> np.ndarray:
+        """The opening base code, inside the sliders' ranges."""
+        limits = self.explorer.limits
+        return np.clip(self.explorer.start_code(), limits[:, 0],
+                       limits[:, 1]).astype(np.float32)
 
     def current(self, *values):
         return self.explorer.image(self.compose(values))
@@ -78,8 +96,9 @@ class _View:
         sliders' ranges, so the sliders show the face that is drawn)."""
         limits = self.explorer.limits
         z = np.clip(np.asarray(z, np.float32), limits[:, 0], limits[:, 1])
+        image = self.explorer.image(z)
         return ([float(v) for v in z] + [0.0] * len(self.names)
-                + [self.show(z)])
+                + [self.display(image), self.reading(image)])
 
 
 def build_app(explorer: Explorer, title: str = "vae_tf latent explorer"):
@@ -98,17 +117,21 @@ def build_app(explorer: Explorer, title: str = "vae_tf latent explorer"):
 
 
 def _edit_tab(gr, view: _View) -> SimpleNamespace:
-    """The face, its buttons and upload, and the sliders."""
+    """The face, its reading, buttons and upload, and the sliders."""
+    start = view.start()
+    image = view.explorer.image(start)
     with gr.Row():
         with gr.Column(scale=1):
-            face = gr.Image(view.show(np.zeros(view.k)), label="face",
+            face = gr.Image(view.display(image), label="face",
                             elem_id="face", interactive=False,
-                            format="png")
+                            format="png", height=DISPLAY_SIZE,
+                            width=DISPLAY_SIZE)
+            reading = gr.Markdown(view.reading(image), elem_id="reading")
             with gr.Row():
                 seed = gr.Number(0, label="seed", precision=0,
                                  minimum=0, elem_id="seed")
                 random_button = gr.Button("Random face", elem_id="random")
-                reset_button = gr.Button("Reset (z = 0)", elem_id="reset")
+                reset_button = gr.Button("Reset", elem_id="reset")
             # PNG: Gradio's default (webp) is lossy.
             upload = gr.Image(label="Encode an image", type="numpy",
                               sources=["upload"], elem_id="upload",
@@ -121,25 +144,26 @@ def _edit_tab(gr, view: _View) -> SimpleNamespace:
                     for name in view.names]
             with gr.Accordion("Latent dimensions", open=False):
                 latents = [
-                    gr.Slider(float(low), float(high), 0.0, step=0.05,
-                              label=f"z{i}", elem_id=f"z-{i}")
-                    for i, (low, high) in enumerate(view.explorer.limits)]
-    return SimpleNamespace(face=face, seed=seed, random=random_button,
-                           reset=reset_button, upload=upload,
-                           sliders=latents + attributes)
+                    gr.Slider(float(low), float(high), float(value),
+                              step=0.05, label=f"z{i}", elem_id=f"z-{i}")
+                    for i, ((low, high), value) in enumerate(
+                        zip(view.explorer.limits, start))]
+    return SimpleNamespace(face=face, reading=reading, seed=seed,
+                           random=random_button, reset=reset_button,
+                           upload=upload, sliders=latents + attributes)
 
 
 def _wire_edit(view: _View, edit: SimpleNamespace) -> None:
     """Redraw on every slider move; new base codes from the buttons."""
-    explorer, outputs = view.explorer, edit.sliders + [edit.face]
+    explorer = view.explorer
+    outputs = edit.sliders + [edit.face, edit.reading]
     for slider in edit.sliders:
-        slider.input(view.render, edit.sliders, edit.face,
+        slider.input(view.render, edit.sliders, [edit.face, edit.reading],
                      trigger_mode="always_last", show_progress="hidden")
     edit.random.click(
         lambda s: view.with_base(explorer.random_code(int(s or 0))),
         edit.seed, outputs)
-    edit.reset.click(lambda: view.with_base(np.zeros(view.k)), None,
-                     outputs)
+    edit.reset.click(lambda: view.with_base(view.start()), None, outputs)
     edit.upload.upload(
         lambda image: view.with_base(explorer.encode(image)), edit.upload,
         outputs)

@@ -40,6 +40,8 @@ class Explorer:
     limits: `(latent_dim, 2)` low and high end of each latent slider: the
         data's codes span them (whole numbers, at least [-3, 3]); a VAE's
         codes are often far wider than N(0, 1) in the dimensions it uses.
+    probe: the data set's probe (`vae_tf.evaluation.probe`), which reads
+        the shown face's attributes back (`readings`), or None.
     """
 
     encoder: object
@@ -48,15 +50,18 @@ class Explorer:
     vectors: dict[str, np.ndarray]
     image_shape: tuple[int, int, int]
     limits: np.ndarray
+    probe: Optional[object] = None
 
     @property
     def latent_dim(self) -> int:
         return int(self.sampler.latent_dim)
 
     @classmethod
-    def from_run(cls, run, split: str = "validation") -> "Explorer":
+    def from_run(cls, run, split: str = "validation",
+                 probe: bool = True) -> "Explorer":
         """From a `vae_tf.runs.Run`: its models, sampler, and vectors from
-        up to `VECTOR_IMAGES` images of `split` with their attributes."""
+        up to `VECTOR_IMAGES` images of `split` with their attributes;
+        with `probe`, the run's probe (`run_probe`) reads faces back."""
         data = getattr(run.data, split)
         images = run.split_images(split)[:VECTOR_IMAGES]
         attributes = {k: np.asarray(v)[:len(images)]
@@ -65,7 +70,35 @@ class Explorer:
         return cls(run.models.encoder, run.models.decoder, run.sampler(),
                    attribute_vectors(z, attributes,
                                      value_names(run.config.data)),
-                   tuple(run.config.input_shape), latent_limits(z))
+                   tuple(run.config.input_shape), latent_limits(z),
+                   run_probe(run) if probe else None)
+
+    def start_code(self) -> np.ndarray:
+        """The face the page opens on: a draw of the run's sampler (seed 0),
+        a typical face, where z = 0 often decodes to none."""
+        return self.random_code(0)
+
+    def readings(self, image) -> dict[str, str]:
+        """What the probe reads off one uint8 image `(H, W, C)`: factor ->
+        text (a class name, or a value with 2 decimals); {} without a
+        probe or when the image has another shape than the probe's."""
+        if self.probe is None or tuple(np.shape(image)) != tuple(
+                self.probe.image_shape):
+            return {}
+        predicted = self.probe.predict(np.asarray(image)[None])
+        names = value_names_of(self.probe)
+        out = {}
+        for factor in self.probe.factors:
+            value = predicted[factor.name][0]
+            if factor.kind == "binary":
+                out[factor.name] = "yes" if value else "no"
+            elif factor.is_discrete:
+                labels = names.get(factor.name, ())
+                out[factor.name] = (labels[value] if value < len(labels)
+                                    else str(int(value)))
+            else:
+                out[factor.name] = f"{float(value):+.2f}"
+        return out
 
     def code(self, base, strengths: dict[str, float]) -> np.ndarray:
         """`base` `(latent_dim,)` plus each slider's strength times its
@@ -103,6 +136,25 @@ class Explorer:
         z = slerp(self.encode(image_a), self.encode(image_b),
                   np.array([float(t)]))[0]
         return self.image(z)
+
+
+def run_probe(run):
+    """The probe a run's faces are read with: the data set's cached one
+    (`probe_for`: the one a pretrained preset ships, else trained on first
+    use, about a minute for faces); None for data without attributes."""
+    from vae_tf.evaluation.probe import probe_for
+
+    try:
+        return probe_for(run.data, verbose=True, search=(run.dir,))
+    except ValueError:  # no attributes a probe can learn
+        return None
+
+
+def value_names_of(probe) -> dict[str, tuple[str, ...]]:
+    """Value names for the probe's categorical factors (faces' hair)."""
+    if any(f.name == "hair_color" for f in probe.factors):
+        return value_names("faces")
+    return {}
 
 
 def value_names(data_name: str) -> dict[str, tuple[str, ...]]:
