@@ -64,6 +64,10 @@ CANDIDATES = {
                               batch_size=64),
     "onecycle_3e-3_freebits": dict(lr_schedule="one_cycle",
                                    learning_rate=3e-3, free_bits=0.05),
+    "onecycle_3e-3_ffl100": dict(lr_schedule="one_cycle",
+                                 learning_rate=3e-3, frequency_weight=100.0),
+    "onecycle_3e-3_ffl1000": dict(lr_schedule="one_cycle",
+                                  learning_rate=3e-3, frequency_weight=1000.0),
 }
 
 

@@ -57,6 +57,10 @@ class VAEConfig:
             raised linearly to `capacity_max` nats over `capacity_steps`).
         free_bits: nats of KL per latent dimension the loss does not
             penalise (Kingma et al. 2016; 0 = the plain ELBO).
+        frequency_weight: weight of a focal frequency term added to the
+            reconstruction loss (`vae_tf.losses.focal_frequency`, Jiang et
+            al. 2021; 0 = off). The reported `reconstruction` stays the
+            NLL.
 
     Training:
         data: `faces`, `shapes`, `fashion_mnist`, `folder:PATH` or
@@ -106,6 +110,7 @@ class VAEConfig:
     cycle_ratio: float = 0.5
     capacity_max: float = 25.0
     free_bits: float = 0.0
+    frequency_weight: float = 0.0
     capacity_steps: int = 10000
 
     data: str = "faces"
@@ -188,6 +193,13 @@ class VAEConfig:
             raise ConfigError(
                 "Expected `free_bits` (nats per latent dimension) to be >= "
                 f"0. Received: free_bits={self.free_bits}"
+            )
+        if not _is_number(self.frequency_weight) or \
+                self.frequency_weight < 0:
+            raise ConfigError(
+                "Expected `frequency_weight` to be >= 0 (0 turns the focal "
+                f"frequency term off). Received: "
+                f"frequency_weight={self.frequency_weight}"
             )
         if not _is_number(self.capacity_max) or self.capacity_max < 0:
             raise ConfigError(

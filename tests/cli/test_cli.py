@@ -73,8 +73,9 @@ def test_every_config_flag_reaches_the_config():
         "train", "--likelihood-scale", "0.05", "--free-bits", "0.1",
         "--lr-schedule", "one_cycle", "--sampler", "auto", "--epochs", "3",
         "--latent-dim", "8", "--batch-size", "16", "--learning-rate",
-        "0.003"])
+        "0.003", "--frequency-weight", "50"])
     config = options.config_from_args(args)
+    assert config.frequency_weight == 50.0
     assert (config.likelihood_scale, config.free_bits, config.lr_schedule,
             config.sampler, config.epochs, config.latent_dim,
             config.batch_size, config.learning_rate) == (

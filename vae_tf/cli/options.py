@@ -21,7 +21,7 @@ CONFIG_FLAGS = (
     "data", "data_dir", "epochs", "latent_dim", "beta", "likelihood",
     "architecture", "beta_schedule", "batch_size", "learning_rate",
     "num_examples", "seed", "likelihood_scale", "lr_schedule", "sampler",
-    "precision", "free_bits",
+    "precision", "free_bits", "frequency_weight",
 )
 
 
@@ -90,6 +90,10 @@ def add_config_flags(p) -> None:
         "--free-bits", type=float, metavar="NATS",
         help="KL per latent dimension the loss does not penalise "
              "(default 0)")
+    p.add_argument(
+        "--frequency-weight", type=float, metavar="W",
+        help="weight of a focal frequency term in the reconstruction loss "
+             "(Jiang et al. 2021; default 0, off)")
     p.add_argument("--batch-size", type=int, help="images per step")
     p.add_argument("--learning-rate", type=float, help="Adam step size")
     p.add_argument(

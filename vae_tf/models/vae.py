@@ -248,7 +248,8 @@ def compile_vae(
         optimizer=keras.optimizers.Adam(
             learning_rate_schedule(config, steps_per_epoch)
         ),
-        loss=ReconstructionLoss(config.likelihood, scale),
+        loss=ReconstructionLoss(config.likelihood, scale,
+                                frequency_weight=config.frequency_weight),
         metrics=[ReconstructionMetric(config.likelihood, scale)],
         steps_per_execution=config.steps_per_execution,
         jit_compile=config.jit_compile,
