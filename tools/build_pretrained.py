@@ -35,6 +35,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)  # this checkout's vae_tf, installed or not
 RUN_FILES = ("config.json", "history.csv", "sampler.json",
              "sampler_mixture.json", "sampler_flow.json",
              "reconstructions.png", "samples.png")
