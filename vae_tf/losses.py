@@ -2,7 +2,8 @@
 `compile` minimises) and `ReconstructionMetric` (what `fit` reports as
 `reconstruction`), both in nats per image, averaged over the batch by
 Keras. The loss may add a focal frequency term (`focal_frequency`,
-Jiang et al. 2021, arXiv:2012.12821) that the metric never includes. With `beta = 1` the VAE's `loss` is the negative ELBO (Kingma &
+Jiang et al. 2021, arXiv:2012.12821) that the metric never includes.
+With `beta = 1` the VAE's `loss` is the negative ELBO (Kingma &
 Welling 2014, arXiv:1312.6114). The likelihoods themselves are
 `vae_tf.distributions.likelihoods`.
 """
