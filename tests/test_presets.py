@@ -113,3 +113,23 @@ def test_the_shipped_faces_preset_is_complete_and_current(tmp_path):
                                      "assets.extra",
                                      "vae_tf_reference.npz"))
     assert "sample/seed" in reference.files
+
+
+def test_git_tracks_the_shipped_preset():
+    """A clone gets the preset: no file of it matches an ignore rule
+    (an ignore-everything rule once kept all 21 MB out of every commit)."""
+    import subprocess
+
+    if not os.path.isdir(os.path.join(REPO, ".git")):
+        pytest.skip("not a git checkout")
+    files = [os.path.join("saved_models", *parts) for parts in (
+        ("faces", "model.keras"), ("faces", "config.json"),
+        ("faces", "recipe.json"), ("faces", "sampler.json"),
+        ("faces_encoder", "1", "saved_model.pb"),
+        ("faces_decoder", "1", "saved_model.pb"),
+        ("faces_decoder", "1", "variables", "variables.index"),
+        ("faces_decoder", "1", "assets.extra", "tf_serving_warmup_requests"))]
+    ignored = subprocess.run(
+        ["git", "-C", REPO, "check-ignore", "--no-index", *files],
+        capture_output=True, text=True)
+    assert ignored.returncode == 1, f"ignored by git: {ignored.stdout}"
