@@ -19,10 +19,10 @@ and written with every model's sample and reconstruction grids to --out.
 training: each candidate gets the epochs that fit in S by its own seconds
 per epoch (measured the same way, just before it trains). The recipe of
 the default `vae-tf train` was chosen this way (benchmarks/README.md,
-"Generation quality"):
+"The 5-minute recipe"):
 
     python benchmarks/quality.py --budget-seconds 240 --candidates \
-        default,onecycle_3e-3,onecycle_3e-3_b64,onecycle_5e-3_b64,...
+        previous10,previous,onecycle_3e-3,onecycle_3e-3_b64,...
 """
 
 import argparse
@@ -44,7 +44,12 @@ CANDIDATES = {
     "old": dict(likelihood_scale=0.05, sampler="prior", epochs=12,
                 widths=(16, 32, 64, 64)),
     "default": dict(),  # whatever VAEConfig() is now
-    "default10": dict(epochs=10),  # ... at its own 10 epochs
+    "default10": dict(epochs=10),  # ... at 10 epochs
+    "default11": dict(epochs=11),
+    "default12": dict(epochs=12),
+    # The default before the 5-minute recipe: constant 1e-3, 10 epochs.
+    "previous10": dict(epochs=10, lr_schedule="constant", learning_rate=1e-3),
+    "previous": dict(lr_schedule="constant", learning_rate=1e-3),
     "conv16": dict(widths=(16, 32, 64, 64)),
     "conv16_lr2e-3": dict(widths=(16, 32, 64, 64), learning_rate=2e-3),
     "conv16_z32": dict(widths=(16, 32, 64, 64), latent_dim=32,

@@ -119,7 +119,7 @@ class VAEConfig:
     binarize: Optional[bool] = None
     # The 5-minute default on 2 cores: one cycle to a 3e-3 peak over 12
     # epochs reached reconstruction FD 0.46 in the time 10 constant-rate
-    # epochs reach 1.78 (benchmarks/README.md, "Generation quality").
+    # epochs reach 1.78 (benchmarks/README.md, "The 5-minute recipe").
     epochs: int = 12
     batch_size: int = 32
     learning_rate: float = 3e-3
