@@ -42,6 +42,12 @@ def scale(text: str):
 
 def add_config_flags(p) -> None:
     """The flags that map onto `VAEConfig` fields (`CONFIG_FLAGS`)."""
+    _data_flags(p)
+    _model_flags(p)
+    _training_flags(p)
+
+
+def _data_flags(p) -> None:
     p.add_argument(
         "--data", default=None,
         help="faces (default, procedural), shapes, fashion_mnist, "
@@ -55,7 +61,13 @@ def add_config_flags(p) -> None:
         "--config", default=None, metavar="FILE.json",
         help="start from this config (e.g. a run's config.json)",
     )
-    p.add_argument("--epochs", type=int, help="training epochs")
+    p.add_argument(
+        "--num-examples", type=int,
+        help="training images generated for faces/shapes",
+    )
+
+
+def _model_flags(p) -> None:
     p.add_argument("--latent-dim", type=int, help="latent dimensions")
     p.add_argument(
         "--beta", type=float, help="KL weight (1 = VAE, >1 = beta-VAE)"
@@ -73,17 +85,6 @@ def add_config_flags(p) -> None:
         "--architecture", choices=ARCHITECTURES, help="network type"
     )
     p.add_argument(
-        "--lr-schedule", choices=LR_SCHEDULES,
-        help="learning rate: constant, cosine decay over the run, or "
-             "one_cycle (warm-up to --learning-rate, then anneal)",
-    )
-    p.add_argument(
-        "--sampler", choices=SAMPLER_CHOICES,
-        help="what samples.png and the exported sample signature draw z "
-             "from: mixture or flow (fitted to the training codes), auto "
-             "(the one better on the validation split) or prior"
-    )
-    p.add_argument(
         "--beta-schedule", choices=BETA_SCHEDULES, help="beta schedule"
     )
     p.add_argument(
@@ -94,19 +95,30 @@ def add_config_flags(p) -> None:
         "--frequency-weight", type=float, metavar="W",
         help="weight of a focal frequency term in the reconstruction loss "
              "(Jiang et al. 2021; default 0, off)")
-    p.add_argument("--batch-size", type=int, help="images per step")
-    p.add_argument("--learning-rate", type=float, help="Adam step size")
-    p.add_argument(
-        "--num-examples", type=int,
-        help="training images generated for faces/shapes",
-    )
-    p.add_argument("--seed", type=int, help="random seed")
     p.add_argument(
         "--precision", choices=PRECISIONS,
         help="float32, bfloat16 (mixed: networks in bfloat16, losses and "
              "outputs in float32) or auto (bfloat16 where the CPU has "
              "AVX512_BF16/AMX, or on a GPU)",
     )
+
+
+def _training_flags(p) -> None:
+    p.add_argument("--epochs", type=int, help="training epochs")
+    p.add_argument(
+        "--lr-schedule", choices=LR_SCHEDULES,
+        help="learning rate: constant, cosine decay over the run, or "
+             "one_cycle (warm-up to --learning-rate, then anneal)",
+    )
+    p.add_argument(
+        "--sampler", choices=SAMPLER_CHOICES,
+        help="what samples.png and the exported sample signature draw z "
+             "from: mixture or flow (fitted to the training codes), auto "
+             "(the one better on the validation split) or prior"
+    )
+    p.add_argument("--batch-size", type=int, help="images per step")
+    p.add_argument("--learning-rate", type=float, help="Adam step size")
+    p.add_argument("--seed", type=int, help="random seed")
 
 
 def config_from_args(args: argparse.Namespace):

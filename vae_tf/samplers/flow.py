@@ -178,12 +178,7 @@ def fit_flow(
     import keras
     import tensorflow as tf
 
-    z_train = _codes(z_train, "z_train")
-    z_val = _codes(z_val, "z_val")
-    if z_train.shape[1] != z_val.shape[1] or z_train.shape[1] < 2:
-        raise ValueError(
-            f"Expected codes of one width K >= 2. Received: "
-            f"{z_train.shape}, {z_val.shape}")
+    z_train, z_val = _code_pair(z_train, z_val)
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
     mean, std = z_train.mean(0), np.maximum(z_train.std(0), 1e-3)
@@ -191,8 +186,7 @@ def fit_flow(
                   for n, v in layer.items()}
                  for layer in _initial_layers(z_train.shape[1], num_layers,
                                               hidden, rng)]
-    flow = FlowSampler(mean, std, [{n: v.numpy() for n, v in layer.items()}
-                                   for layer in variables])
+    flow = FlowSampler(mean, std, _snapshot(variables))
     bijector = flow.bijector(variables)
     trainable = [v for layer in variables for v in layer.values()]
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
@@ -210,8 +204,7 @@ def fit_flow(
 
     val = tf.constant(z_val)
     best, best_step, history = -np.inf, 0, {}
-    best_layers = [{n: v.numpy() for n, v in layer.items()}
-                   for layer in variables]
+    best_layers = _snapshot(variables)
     order = np.empty(0, np.int64)
     for i in range(1, steps + 1):
         if len(order) < batch_size:
@@ -223,14 +216,29 @@ def fit_flow(
             history[str(i)] = score
             if np.isfinite(score) and score > best:
                 best, best_step = score, i
-                best_layers = [{n: v.numpy() for n, v in layer.items()}
-                               for layer in variables]
+                best_layers = _snapshot(variables)
     return FlowSampler(mean, std, best_layers, selection={
         "validation_log_likelihood": best, "best_step": best_step,
         "steps": steps, "num_layers": num_layers, "hidden": hidden,
         "seconds": round(time.perf_counter() - start, 1),
         "history": history,
     })
+
+
+def _snapshot(variables) -> list[dict]:
+    """The coupling layers' current weights, as NumPy arrays."""
+    return [{n: v.numpy() for n, v in layer.items()} for layer in variables]
+
+
+def _code_pair(z_train, z_val) -> tuple[np.ndarray, np.ndarray]:
+    """Both code sets checked: finite float rows of one width K >= 2."""
+    z_train = _codes(z_train, "z_train")
+    z_val = _codes(z_val, "z_val")
+    if z_train.shape[1] != z_val.shape[1] or z_train.shape[1] < 2:
+        raise ValueError(
+            f"Expected codes of one width K >= 2. Received: "
+            f"{z_train.shape}, {z_val.shape}")
+    return z_train, z_val
 
 
 def _codes(z, name: str) -> np.ndarray:
