@@ -9,7 +9,9 @@ logs itself).
 vae_tf's Keras objects (`Sampling`, `KLDivergence`, `SoftClip`,
 `ReconstructionLoss`, ...) are registered when their modules are imported:
 load a saved `model.keras` with `vae_tf.load_model(path)` (safe mode, clear
-errors), or `import vae_tf.layers, vae_tf.losses` before calling
+errors), or `import vae_tf.layers, vae_tf.losses,
+vae_tf.schedules.learning_rate` (the layers, the losses, the one-cycle
+learning rate of a compiled model) before calling
 `keras.saving.load_model` yourself.
 """
 
@@ -44,6 +46,7 @@ _EXPORTS = {
     "load_run": "vae_tf.runs",
     "make_dataset": "vae_tf.data",
     "negative_log_likelihood": "vae_tf.distributions.likelihoods",
+    "sample": "vae_tf.generate",
     "split_vae": "vae_tf.models",
     "train": "vae_tf.training.trainer",
 }

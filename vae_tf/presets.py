@@ -1,8 +1,7 @@
 """Pretrained models that ship with vae_tf: use one without training.
 
     config, models, sampler = vae_tf.load_pretrained("faces")
-    images, z = vae_tf.generate.sample(models.decoder, 16,
-                                       sampler=sampler)
+    images, z = vae_tf.sample(models.decoder, 16, sampler=sampler)
 
 A preset is a finished run directory, `saved_models/<name>/` (config,
 a Keras archive without optimizer state, the fitted samplers, history,
@@ -73,7 +72,7 @@ def preset_dir(name: str = DEFAULT_PRESET) -> str:
         "the saved_models/ folder of the vae_tf repository (a git "
         "checkout, not the wheel); point $VAE_TF_PRETRAINED at a copy, or "
         f"rebuild it with `python tools/build_pretrained.py {name}` "
-        "(trains it, ~15 minutes on 2 cores).")
+        "(trains it, ~21 minutes on 2 cores).")
 
 
 def load_pretrained(name: str = DEFAULT_PRESET, sampler: Optional[str] = None):
