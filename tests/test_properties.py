@@ -80,7 +80,7 @@ def _assert_well_formed(c):
         assert _is_int(getattr(c, name)) and getattr(c, name) > 0, name
     assert _is_int(c.seed) and c.seed >= 0
     assert _is_int(c.dense_units) and c.dense_units >= 0
-    for name in ("beta", "capacity_max"):
+    for name in ("beta", "capacity_max", "free_bits", "frequency_weight"):
         assert _is_finite(getattr(c, name)) and getattr(c, name) >= 0, name
     assert _is_finite(c.learning_rate) and c.learning_rate > 0
     assert _is_finite(c.cycle_ratio) and 0 < c.cycle_ratio <= 1
@@ -95,8 +95,9 @@ def _assert_well_formed(c):
     assert isinstance(c.jit_compile, bool)
     assert isinstance(c.data, str) and c.data
     for name, choices in (("likelihood", ("bernoulli", "gaussian", "laplace")),
-                          ("sampler", ("mixture", "prior")),
-                          ("lr_schedule", ("constant", "cosine"))):
+                          ("sampler", ("mixture", "flow", "prior", "auto")),
+                          ("lr_schedule", ("constant", "cosine",
+                                           "one_cycle"))):
         assert getattr(c, name) in choices, name
 
 

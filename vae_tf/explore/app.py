@@ -35,6 +35,10 @@ from vae_tf.pictures.png import upscale
 # codes in its dimension (`Explorer.limits`).
 SLIDER_RANGE = 3.0
 DISPLAY_SIZE = 256  # pixels the face is shown at (nearest-neighbour)
+# Gradio's image frame (its border) takes pixels from the component's
+# size: the component is this much larger so the face itself shows at
+# DISPLAY_SIZE (Chromium measured 254 x 254 in a 256 component).
+FRAME = 8
 
 
 def _gradio():
@@ -124,8 +128,8 @@ def _edit_tab(gr, view: _View) -> SimpleNamespace:
         with gr.Column(scale=1):
             face = gr.Image(view.display(image), label="face",
                             elem_id="face", interactive=False,
-                            format="png", height=DISPLAY_SIZE,
-                            width=DISPLAY_SIZE)
+                            format="png", height=DISPLAY_SIZE + FRAME,
+                            width=DISPLAY_SIZE + FRAME)
             reading = gr.Markdown(view.reading(image), elem_id="reading")
             with gr.Row():
                 seed = gr.Number(0, label="seed", precision=0,
