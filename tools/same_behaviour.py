@@ -14,7 +14,8 @@ the path, the same commands in a folder of its own:
 Then compares: `history.csv`, `config.json`, `sampler.json` and the two
 PNGs byte for byte; the trained weights (every array of `model.keras`'s
 `model.weights.h5`) and its model config exactly; and both exports: the
-same files, the same `vae_tf.json` and warmup records, and the same
+same files, the same `vae_tf.json`, the same warmup records (as messages:
+an older exporter wrote the input map in any order), and the same
 reference inputs and outputs (`vae_tf_reference.npz`) and variables.
 TensorBoard event files hold wall-clock times and are not compared.
 Prints one line per comparison; exit status 1 if anything differs.
@@ -107,6 +108,16 @@ def _variables(folder: str) -> dict[str, np.ndarray]:
     return out
 
 
+def _warmup(path: str) -> list:
+    """The warmup records as messages: equal when their fields are, in
+    whatever order an older exporter serialised a request's input map."""
+    import tensorflow as tf
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    return [prediction_log_pb2.PredictionLog.FromString(record.numpy())
+            for record in tf.data.TFRecordDataset(path)]
+
+
 def compare(old: str, new: str) -> list[tuple[str, str]]:
     """`[(what, "" if same else how it differs)]` for two work folders."""
     results = []
@@ -130,10 +141,13 @@ def compare(old: str, new: str) -> list[tuple[str, str]]:
         files = _files(a) == _files(b)
         results.append((f"{part} file list", "" if files else
                         f"{sorted(set(_files(a)) ^ set(_files(b)))}"))
-        for name in ("assets.extra/vae_tf.json",
-                     "assets.extra/tf_serving_warmup_requests"):
-            same = read(a, name) == read(b, name)
-            results.append((f"{part} {name}", "" if same else "differs"))
+        name = "assets.extra/vae_tf.json"
+        same = read(a, name) == read(b, name)
+        results.append((f"{part} {name}", "" if same else "differs"))
+        name = "assets.extra/tf_serving_warmup_requests"
+        same = _warmup(os.path.join(a, name)) == _warmup(os.path.join(b,
+                                                                      name))
+        results.append((f"{part} {name}", "" if same else "differs"))
         ref = "assets.extra/vae_tf_reference.npz"
         results.append((f"{part} {ref}", _same_arrays(
             dict(np.load(os.path.join(a, ref))),

@@ -334,3 +334,22 @@ print("LOADED", loaded)
                           text=True, timeout=600, cwd=REPO)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "LOADED []" in done.stdout, done.stdout
+
+
+def test_warmup_records_are_the_same_bytes_in_every_process(tmp_path):
+    """A request's inputs are a proto map, serialised in an order that
+    changes between processes (seen: two hashes over six runs) unless
+    written with sorted keys; bit-for-bit checks compare the file."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, numpy as np\n"
+        "from vae_tf.export.assets import write_warmup\n"
+        "write_warmup(sys.argv[1], 'm', [('encode_sample', {'image': "
+        "np.zeros((1, 2, 2, 3), np.float32), 'seed': np.array([5])})])\n")
+    paths = [tmp_path / f"warmup{i}" for i in range(6)]
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(p)],
+                              stderr=subprocess.DEVNULL) for p in paths]
+    assert all(p.wait(timeout=120) == 0 for p in procs)
+    assert len({p.read_bytes() for p in paths}) == 1

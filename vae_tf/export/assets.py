@@ -79,4 +79,6 @@ def write_warmup(path: str, model_name: str, requests) -> None:
             log = prediction_log_pb2.PredictionLog(
                 predict_log=prediction_log_pb2.PredictLog(request=request)
             )
-            writer.write(log.SerializeToString())
+            # Sorted map keys: the same records give the same bytes in
+            # every process (a request's `inputs` is a proto map).
+            writer.write(log.SerializeToString(deterministic=True))
