@@ -23,6 +23,14 @@ def test_evaluate_run_report(trained_run):
     assert 0 <= report["active_units"] <= 4
     assert 0.0 <= report["mig"] <= 1.0  # faces have ground-truth factors
     assert set(report["mig_per_factor"]) >= {"smile", "glasses"}
+    # DCI and SAP beside MIG, per factor, fitted on the training split
+    dci = report["dci"]
+    for key in ("disentanglement", "completeness", "informativeness"):
+        assert 0.0 <= dci[key] <= 1.0
+    assert dci["fit_split"] == "train" and dci["fit_points"] == 128
+    assert len(dci["importance"]) == 4  # one row per latent dimension
+    assert set(report["sap_per_factor"]) == set(report["mig_per_factor"])
+    assert 0.0 <= report["sap"] <= 1.0
     json.dumps(report)  # serialisable
 
 
@@ -60,6 +68,11 @@ def test_cli_evaluate_writes_json_and_plots(trained_run, tmp_path, capsys):
                      "--out", str(out)]) == 0
     report = json.loads(out.read_text())
     assert report["iwae"]["k"] == 3 and "mig" in report
+    printed = next(json.loads(line) for line in
+                   capsys.readouterr().out.splitlines()
+                   if line.startswith("{"))
+    assert {"mig", "dci_disentanglement", "dci_completeness",
+            "dci_informativeness", "sap"} <= set(printed)
     for png in ("latent_scatter.png", "loss_curves.png"):
         shape = _png_shape(out.parent / png)
         assert shape[0] > 200 and shape[1] > 200
@@ -120,6 +133,8 @@ def test_evaluate_reports_mig_on_shapes(tmp_path):
     assert set(report["mig_per_factor"]) == {"shape", "scale", "rotation",
                                              "x", "y"}
     assert 0.0 <= report["mig"] <= 1.0
+    assert set(report["sap_per_factor"]) == set(report["mig_per_factor"])
+    assert 0.0 <= report["dci"]["disentanglement"] <= 1.0
 
 
 def test_sample_png_tiles_are_the_decoded_samples(trained_run, tmp_path):

@@ -12,7 +12,8 @@ from vae_tf.samplers import SAMPLERS
 
 def add_evaluate(commands) -> None:
     p = options.run_command(commands, "evaluate",
-                            "-ELBO, IWAE bound, KL per dim, active units, MIG; "
+                            "-ELBO, IWAE bound, KL per dim, active units, "
+                            "MIG, DCI, SAP; "
                             "writes a JSON report and plots", _evaluate)
     p.add_argument("--split", default="test", choices=SPLITS)
     p.add_argument("--k", type=int, default=1000,

@@ -1,9 +1,9 @@
 """Evaluation: what `vae-tf evaluate` reports.
 
 - `report`: `evaluate_run`, the JSON report (-ELBO, IWAE, KL per
-  dimension, active units, MIG, sample quality);
+  dimension, active units, MIG, DCI, SAP, sample quality);
 - `metrics`: one metric per module, pure functions on arrays (`elbo`,
-  `iwae`, `active_units`, `mig`, `frechet`);
+  `iwae`, `active_units`, `mig`, `dci`, `sap`, `frechet`);
 - `probe`: the per-data-set probe network that reads the factors back
   (the feature space of the Frechet distances, as Inception is for FID);
 - `quality`: the report's sample-quality section and `edit_effect`.

@@ -3,7 +3,9 @@
 On a split of the run's data (the test split by default): the -ELBO with
 its reconstruction and KL parts, the IWAE bound on -log p(x) with k
 samples, KL per latent dimension, active units and, for data with known
-generative factors (`faces`, `shapes`), the Mutual Information Gap; and
+generative factors (`faces`, `shapes`), the disentanglement metrics (MIG,
+DCI, SAP; `vae_tf.evaluation.metrics`, their predictors fitted on up to
+2,000 training-split codes and scored on the evaluated split); and
 sample quality (`vae_tf.evaluation.quality`): Frechet distances in the data
 set's probe feature space for reconstructions, the run's samples and a real
 floor, attribute recall and the aggregate posterior's gap to the prior.
@@ -19,8 +21,9 @@ import numpy as np
 from vae_tf.data import DataSet
 from vae_tf.data.faces import ATTRIBUTES
 from vae_tf.data.shapes import FACTORS
-from vae_tf.evaluation.metrics import (active_units, iwae_nll,
-                                       mutual_information_gap, negative_elbo)
+from vae_tf.evaluation.metrics import (
+    active_units, dci, iwae_nll, mutual_information_gap, negative_elbo,
+    separated_attribute_predictability)
 from vae_tf.models import likelihood_scale
 from vae_tf.runs import Run
 
@@ -99,25 +102,59 @@ def _likelihood_report(run: Run, x: np.ndarray, k: int,
 
 def _latent_report(run: Run, x: np.ndarray, split: str) -> dict:
     """Active units of the codes of `x` and, for data with known
-    generative factors, the MIG (else `mig: None`)."""
-    z_mean = run.models.encoder.predict(x, batch_size=256, verbose=0)[0]
+    generative factors, MIG, DCI and SAP (else `mig: None`)."""
+    z_mean = _codes(run, x)
     report = active_units(z_mean)
     names = GROUND_TRUTH.get(run.data.name)
     if not names:
         return {**report, "mig": None}
-    split_data = getattr(run.data, split)
-    factors = np.stack([split_data.attributes[n] for n in names], axis=1)
+    factors = _factors(run, split, names)
     mig = mutual_information_gap(z_mean, factors)
-    return {**report, "mig": mig["mig"],
-            "mig_per_factor": dict(zip(names, mig["mig_per_factor"]))}
+    fit_split = "train" if split != "train" else "validation"
+    fit_x = run.split_images(fit_split)[:DISENTANGLEMENT_FIT_POINTS]
+    fit = (_codes(run, fit_x), _factors(run, fit_split, names)[:len(fit_x)])
+    scores = dci(*fit, z_mean, factors)
+    sap = separated_attribute_predictability(*fit, z_mean, factors)
+    return {
+        **report, "mig": mig["mig"],
+        "mig_per_factor": dict(zip(names, mig["mig_per_factor"])),
+        "dci": {
+            "disentanglement": scores["disentanglement"],
+            "completeness": scores["completeness"],
+            "informativeness": scores["informativeness"],
+            "informativeness_per_factor": dict(
+                zip(names, scores["informativeness_per_factor"])),
+            "importance": scores["importance"],
+            "fit_split": fit_split, "fit_points": len(fit_x),
+        },
+        "sap": sap["sap"],
+        "sap_per_factor": dict(zip(names, sap["sap_per_factor"])),
+    }
+
+
+# Training-split codes the DCI and SAP predictors are fitted on.
+DISENTANGLEMENT_FIT_POINTS = 2000
+
+
+def _codes(run: Run, x: np.ndarray) -> np.ndarray:
+    return run.models.encoder.predict(x, batch_size=256, verbose=0)[0]
+
+
+def _factors(run: Run, split: str, names) -> np.ndarray:
+    attributes = getattr(run.data, split).attributes
+    return np.stack([attributes[n] for n in names], axis=1)
 
 
 def summary(report: dict) -> dict:
     """The one-line digest `vae-tf evaluate` prints: -ELBO and its parts,
-    active units, MIG, the IWAE bound and the Frechet distances (when the
-    report has them)."""
+    active units, MIG, DCI, SAP, the IWAE bound and the Frechet distances
+    (when the report has them)."""
     digest = {k: report[k] for k in ("neg_elbo", "reconstruction", "kl",
                                      "active_units", "mig")}
+    if "dci" in report:
+        digest.update({f"dci_{k}": report["dci"][k] for k in (
+            "disentanglement", "completeness", "informativeness")})
+        digest["sap"] = report["sap"]
     if "iwae" in report:
         digest["iwae_nll"] = report["iwae"]["iwae_nll"]
     if "quality" in report:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from vae_tf.evaluation.metrics.utils import (discretize, entropy,
+from vae_tf.evaluation.metrics.utils import (check_codes_and_factors,
+                                             discretize, entropy,
                                              mutual_information_matrix)
 
 
@@ -29,14 +30,7 @@ def mutual_information_gap(
     Returns:
         `{"mig": float, "mig_per_factor": list[float]}`.
     """
-    codes = np.asarray(codes, np.float64)
-    factors = np.asarray(factors, np.float64)
-    if codes.ndim != 2 or factors.ndim != 2 or len(codes) != len(factors):
-        raise ValueError(
-            "Expected codes (num_points, latent_dim) and factors "
-            f"(num_points, num_factors). Received: {codes.shape}, "
-            f"{factors.shape}"
-        )
+    codes, factors = check_codes_and_factors(codes, factors)
     if codes.shape[1] < 2:
         raise ValueError("MIG needs at least 2 latent dimensions.")
     c = discretize(codes.T, num_bins)

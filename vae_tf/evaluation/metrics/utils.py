@@ -52,3 +52,29 @@ def mutual_information_matrix(codes: np.ndarray,
     return np.array(
         [[mutual_information(c, f) for f in factors] for c in codes]
     )
+
+
+def check_codes_and_factors(codes, factors) -> tuple[np.ndarray, np.ndarray]:
+    """Both as float64 `(num_points, width)` arrays, or `ValueError` naming
+    their shapes."""
+    codes = np.asarray(codes, np.float64)
+    factors = np.asarray(factors, np.float64)
+    if codes.ndim != 2 or factors.ndim != 2 or len(codes) != len(factors):
+        raise ValueError(
+            "Expected codes (num_points, latent_dim) and factors "
+            f"(num_points, num_factors). Received: {codes.shape}, "
+            f"{factors.shape}"
+        )
+    for name, values in (("codes", codes), ("factors", factors)):
+        if not np.isfinite(values).all():
+            raise ValueError(f"{name} contain NaN or Inf values.")
+    return codes, factors
+
+
+def is_discrete(values: np.ndarray, max_classes: int = 20) -> bool:
+    """Whether a factor `(points,)` is a class label: at most
+    `max_classes` distinct values, all integers (a binary attribute, a
+    shape index, a hair-colour class)."""
+    distinct = np.unique(values)
+    return len(distinct) <= max_classes and bool(
+        np.all(distinct == np.round(distinct)))
