@@ -16,6 +16,7 @@ from vae_tf._internal import io_utils
 # load without TensorFlow.
 from vae_tf.distributions.likelihoods import LIKELIHOODS
 from vae_tf.models.networks import ARCHITECTURES
+from vae_tf.models.objectives import OBJECTIVES
 from vae_tf.samplers import SAMPLER_CHOICES
 from vae_tf.models.precision import PRECISIONS, resolve_precision
 from vae_tf.schedules import BETA_SCHEDULES, LR_SCHEDULES
@@ -57,6 +58,14 @@ class VAEConfig:
             raised linearly to `capacity_max` nats over `capacity_steps`).
         free_bits: nats of KL per latent dimension the loss does not
             penalise (Kingma et al. 2016; 0 = the plain ELBO).
+        objective: `"vae"` (the beta-weighted KL above) or `"beta-tcvae"`
+            (Chen et al. 2018: the KL split into index-code mutual
+            information, total correlation and dimension-wise KL, the
+            total correlation weighted by `tc_weight`;
+            `vae_tf.models.objectives`). `beta-tcvae` needs `beta` 1, a
+            constant `beta_schedule` and no `free_bits`.
+        tc_weight: weight of the total correlation under `beta-tcvae`
+            (the paper's beta; 1 gives the plain KL back).
         frequency_weight: weight of a focal frequency term added to the
             reconstruction loss (`vae_tf.losses.focal_frequency`, Jiang et
             al. 2021; 0 = off). The reported `reconstruction` stays the
@@ -110,6 +119,8 @@ class VAEConfig:
     cycle_ratio: float = 0.5
     capacity_max: float = 25.0
     free_bits: float = 0.0
+    objective: str = "vae"
+    tc_weight: float = 6.0
     frequency_weight: float = 0.0
     capacity_steps: int = 10000
 
@@ -207,6 +218,28 @@ class VAEConfig:
                 f"Received: capacity_max={self.capacity_max}"
             )
         _check_positive_int("capacity_steps", self.capacity_steps)
+        self._validate_tc()
+
+    def _validate_tc(self) -> None:
+        _check_choice("objective", self.objective, OBJECTIVES)
+        if not _is_number(self.tc_weight) or self.tc_weight < 0:
+            raise ConfigError(
+                "Expected `tc_weight` to be a number >= 0. "
+                f"Received: tc_weight={self.tc_weight}"
+            )
+        if self.objective != "beta-tcvae":
+            return
+        for name, value, default in (
+            ("beta", self.beta, 1.0),
+            ("beta_schedule", self.beta_schedule, "constant"),
+            ("free_bits", self.free_bits, 0.0),
+        ):
+            if value != default:
+                raise ConfigError(
+                    f"objective='beta-tcvae' weighs the KL's parts itself: "
+                    f"set {name}={default!r} (received {name}={value!r}) "
+                    "and weigh the total correlation with `tc_weight`."
+                )
 
     def _validate_training(self) -> None:
         if not isinstance(self.data, str) or not self.data:

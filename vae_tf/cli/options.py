@@ -12,6 +12,7 @@ import os
 from vae_tf.data import SPLITS
 from vae_tf.distributions.likelihoods import LIKELIHOODS
 from vae_tf.models.networks import ARCHITECTURES
+from vae_tf.models.objectives import OBJECTIVES
 from vae_tf.models.precision import PRECISIONS
 from vae_tf.samplers import SAMPLER_CHOICES
 from vae_tf.schedules import BETA_SCHEDULES, LR_SCHEDULES
@@ -21,7 +22,7 @@ CONFIG_FLAGS = (
     "data", "data_dir", "epochs", "latent_dim", "beta", "likelihood",
     "architecture", "beta_schedule", "batch_size", "learning_rate",
     "num_examples", "seed", "likelihood_scale", "lr_schedule", "sampler",
-    "precision", "free_bits", "frequency_weight",
+    "precision", "free_bits", "frequency_weight", "objective", "tc_weight",
 )
 
 
@@ -91,6 +92,14 @@ def _model_flags(p) -> None:
         "--free-bits", type=float, metavar="NATS",
         help="KL per latent dimension the loss does not penalise "
              "(default 0)")
+    p.add_argument(
+        "--objective", choices=OBJECTIVES,
+        help="vae (beta * KL, default) or beta-tcvae (Chen et al. 2018: "
+             "the KL's total correlation weighted by --tc-weight)")
+    p.add_argument(
+        "--tc-weight", type=float, metavar="W",
+        help="total correlation weight of --objective beta-tcvae "
+             "(default 6)")
     p.add_argument(
         "--frequency-weight", type=float, metavar="W",
         help="weight of a focal frequency term in the reconstruction loss "

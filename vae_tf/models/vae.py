@@ -5,6 +5,7 @@ Graph (all standard Keras layers plus the two registered vae_tf layers, so
 
     image -> encoder body -> Dense z_mean, Dense + SoftClip z_log_var
           -> KLDivergence (adds beta * |KL - C|) -> Sampling -> z
+          [-> TotalCorrelation (beta-TCVAE: adds MI + w TC + dim-KL) -> z]
     z     -> decoder body -> likelihood parameters (logits for bernoulli)
 
 The VAE is `keras.Model(image, decoder(encoder(image)[2]))`, trained with
@@ -25,7 +26,8 @@ import keras
 from keras import layers
 
 from vae_tf.config import VAEConfig
-from vae_tf.layers import CalibratedScale, KLDivergence, Sampling, SoftClip
+from vae_tf.layers import (CalibratedScale, KLDivergence, Sampling,
+                           SoftClip, TotalCorrelation)
 from vae_tf.losses import ReconstructionLoss, ReconstructionMetric
 from vae_tf.models.networks import architecture
 from vae_tf.models.precision import compute_precision
@@ -118,11 +120,17 @@ def _build_layers(config: VAEConfig, encoder_body,
     # Bounded log-variance: exp() stays finite whatever the weights do.
     z_log_var = SoftClip(LOG_VAR_LIMIT, name="z_log_var")(z_log_var)
     initial_beta, initial_capacity = initial_kl_weights(config)
+    tc = config.objective == "beta-tcvae"
     z_mean, z_log_var = KLDivergence(
-        beta=initial_beta, capacity=initial_capacity,
+        beta=0.0 if tc else initial_beta, capacity=initial_capacity,
         free_bits=config.free_bits, name="kl_divergence"
     )([z_mean, z_log_var])
     z = Sampling(seed=config.seed, name="z")([z_mean, z_log_var])
+    if tc:
+        z = TotalCorrelation(
+            dataset_size=config.num_examples, tc_weight=config.tc_weight,
+            name="total_correlation",
+        )([z_mean, z_log_var, z])
     encoder = keras.Model(image, [z_mean, z_log_var, z], name="encoder")
 
     latent = keras.Input(shape=(config.latent_dim,), name="z")
@@ -212,6 +220,15 @@ def rebuild(models: VAEModels, config: VAEConfig) -> VAEModels:
     fresh = build_vae(config)
     fresh.vae.set_weights(models.vae.get_weights())
     return fresh
+
+
+def set_dataset_size(model: keras.Model, size: int) -> None:
+    """Sets N, the training-set size the beta-TCVAE estimator weighs
+    each image by, in every `TotalCorrelation` layer of `model`; no-op
+    for other objectives."""
+    for layer in leaf_layers(model):
+        if isinstance(layer, TotalCorrelation):
+            layer.dataset_size.assign(float(size))
 
 
 def split_vae(vae: keras.Model, config: VAEConfig) -> VAEModels:

@@ -59,13 +59,15 @@ def save_latent_scatter(
 def save_loss_curves(
     path: str | os.PathLike, history: dict[str, list[float]]
 ) -> None:
-    """Loss, reconstruction and KL per epoch (train and validation)."""
+    """Loss, reconstruction and KL per epoch (train and validation), and
+    the beta-TCVAE's total correlation when the history has it."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    keys = [k for k in ("loss", "reconstruction", "kl") if k in history]
+    keys = [k for k in ("loss", "reconstruction", "kl", "total_correlation")
+            if k in history]
     if not keys:
         raise ValueError(
             "history has none of loss, reconstruction, kl: "

@@ -24,7 +24,8 @@ from vae_tf.data import DataSet, make_dataset, make_training_dataset
 from vae_tf.data.validation import check_images
 from vae_tf.training.distribute import make_strategy, worker_role
 from vae_tf.training.multiworker_fixes import fit_fixes
-from vae_tf.models import VAEModels, build_vae, compile_vae, rebuild
+from vae_tf.models import (VAEModels, build_vae, compile_vae, rebuild,
+                           set_dataset_size)
 from vae_tf.pictures import png
 from vae_tf._internal.pixels import as_float_images
 from vae_tf._internal.progress import resolve_verbose
@@ -149,6 +150,7 @@ def train(
                  strategy, verbose)
     with distribute.scope(job.dist):
         models = build_vae(job.config)
+        set_dataset_size(models.vae, len(job.data.train))
         compile_vae(models.vae, job.config, steps_per_epoch=job.steps)
     history = _fit(models, job, list(callbacks), verbose)
     if job.strategy == "multiworker":
