@@ -2,6 +2,7 @@ import json
 import math
 import os
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -76,6 +77,35 @@ def test_cli_evaluate_writes_json_and_plots(trained_run, tmp_path, capsys):
     for png in ("latent_scatter.png", "loss_curves.png"):
         shape = _png_shape(out.parent / png)
         assert shape[0] > 200 and shape[1] > 200
+
+
+def test_cli_edit_prints_the_leakage_of_both_ways(trained_run, tmp_path,
+                                                  capsys):
+    """`vae-tf edit` prints, per way (attribute vector, best-aligned
+    dimension), the probe's reading per strength and the largest change
+    of every other attribute; `--way dimension` draws that way."""
+    import re
+
+    for way in ("vector", "dimension"):
+        out = tmp_path / f"{way}.png"
+        assert cli.main(["edit", trained_run, "--attribute", "glasses",
+                         "--strengths", "0,1,2", "--n", "2", "--way", way,
+                         "--out", str(out)]) == 0
+        text = capsys.readouterr().out
+        assert re.search(r"^vector: probe reading per strength \(0: ",
+                         text, re.M)
+        assert re.search(r"^dimension: probe reading per strength", text,
+                         re.M)
+        assert re.search(r"^\s+vector\s+dimension$", text, re.M)
+        for other in ("beard", "hair_color", "smile", "skin_tone"):
+            assert re.search(rf"^{other}\s+\d\.\d{{3}}\s+\d\.\d{{3}}$",
+                             text, re.M), other
+        assert out.exists()
+    # same originals and reconstructions (columns 0, 1), other edits
+    first = tiles(str(tmp_path / "vector.png"), 2, 4)
+    second = tiles(str(tmp_path / "dimension.png"), 2, 4)
+    np.testing.assert_array_equal(first[[0, 1, 4, 5]], second[[0, 1, 4, 5]])
+    assert not np.array_equal(first[[3, 7]], second[[3, 7]])
 
 
 def test_cli_edit_unknown_attribute_is_a_one_line_error(trained_run, capsys):

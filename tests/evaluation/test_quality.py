@@ -6,9 +6,10 @@ from vae_tf.evaluation.probe import Factor, Probe
 from vae_tf.evaluation.quality import edit_effect, sample_quality
 
 
-def _colour_probe():
-    """A hand-made probe: `smile` reads the red mean, `glasses` is 1 when
-    the green mean exceeds 0.5, the features are the channel means."""
+def _colour_probe(smile_std=1.0):
+    """A hand-made probe: `smile` reads the red mean (times `smile_std`,
+    the data's std it is decoded with), `glasses` is 1 when the green mean
+    exceeds 0.5, the features are the channel means."""
     image = keras.Input((4, 4, 3))
     means = keras.layers.GlobalAveragePooling2D()(image)
     red = keras.layers.Dense(1, kernel_initializer=keras.initializers.Constant(
@@ -19,7 +20,7 @@ def _colour_probe():
         bias_initializer=keras.initializers.Constant([5.0, -5.0]))(means)
     model = keras.Model(image, {"features": means, "smile": red,
                                 "glasses": logits})
-    return Probe(model, [Factor("smile", "continuous"),
+    return Probe(model, [Factor("smile", "continuous", std=smile_std),
                          Factor("glasses", "binary", 2)])
 
 
@@ -52,6 +53,29 @@ def test_edit_effect_sees_a_rising_attribute_and_kept_factors():
     assert changed["min_unchanged"] == 0.75
     with pytest.raises(ValueError, match="does not read 'beard'"):
         edit_effect(probe, _grid([0.1], green), "beard", [0])
+
+
+def test_edit_effect_measures_what_an_edit_drags_along():
+    """Glasses edited (green flips on for more faces per strength) while
+    the red mean, which the probe reads as smile, drifts: the smile's
+    leakage is its mean |change| from the strength-0 face in the data's
+    stds (0.5 here), the glasses' change the share of faces flipped."""
+    probe = _colour_probe(smile_std=0.5)
+    green = np.array([[0.2, 0.8, 0.8], [0.1, 0.1, 0.8], [0.2, 0.2, 0.2],
+                      [0.1, 0.8, 0.9]])
+    effect = edit_effect(probe, _grid([0.1, 0.3, 0.6], green), "glasses",
+                         [0, 1, 2])
+    np.testing.assert_allclose(effect["target_change"], [0, 0.5, 0.75])
+    # readings 0.05, 0.15, 0.30 -> |change| 0, 0.1, 0.25 -> / 0.5 std
+    np.testing.assert_allclose(effect["leakage"]["smile"], [0, 0.2, 0.5],
+                               rtol=1e-5)
+    assert effect["max_leakage"]["smile"] == pytest.approx(0.5, rel=1e-5)
+    assert effect["worst_leak"][0] == "smile"
+    assert "glasses" not in effect["leakage"]
+    # nothing drifts: no leakage
+    still = edit_effect(probe, _grid([0.3, 0.3, 0.3], green), "glasses",
+                        [0, 1, 2])
+    assert still["max_leakage"] == {"smile": 0.0}
 
 
 def test_sample_quality_scores_a_perfect_and_a_broken_decoder():

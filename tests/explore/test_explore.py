@@ -150,6 +150,29 @@ def test_the_probe_reads_the_shown_face(explorer, faces_run):
                                   explorer.random_code(0))
 
 
+def test_drift_lists_what_an_edit_dragged_along(explorer):
+    """Two different faces: every attribute the probe reads differently
+    is listed, except those named as moved (a hair colour slider moves
+    `hair_color`); the same face twice drags nothing."""
+    a = explorer.image(explorer.random_code(0))
+    b = explorer.image(explorer.random_code(3))
+    assert explorer.drift(a, a) == {}
+    read = explorer.probe.predict(np.stack([a, b]))
+    changed = explorer.drift(a, b)
+    for factor in explorer.probe.factors:
+        x, y = read[factor.name]
+        if factor.is_discrete:
+            assert (factor.name in changed) == (x != y), factor.name
+        else:
+            big = abs(float(y) - float(x)) >= 0.25 * factor.std
+            assert (factor.name in changed) == big, factor.name
+    assert changed, "two random faces read alike in every attribute"
+    some = next(iter(changed))
+    assert some not in explorer.drift(a, b, [f"{some}=x"])
+    assert explorer.drift(np.zeros((8, 8, 3), np.uint8),
+                          np.zeros((8, 8, 3), np.uint8)) == {}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -247,8 +270,18 @@ def test_moving_the_smile_slider_changes_the_mouth(
     reading = page.locator("#reading").inner_text()
     page.locator("#attr-smile input[type=range]").fill("2.5")
     src, after = _wait_for_new(page, src)
-    # The reading follows the face: the probe's smile value changed.
-    assert page.locator("#reading").inner_text() != reading
+    # The reading follows the face: the probe's smile value changed;
+    # what the smile slider dragged along is listed (the base face z = 0
+    # against this one, as Explorer.drift reads them).
+    shown = page.locator("#reading").inner_text()
+    assert shown != reading and "Dragged along" in shown
+    expected = explorer.drift(
+        zero_face, explorer.image(explorer.code(
+            np.zeros(explorer.latent_dim), {"smile": 2.5})), ["smile"])
+    for name, change in expected.items():
+        assert f"{name}: {change}" in shown
+    if not expected:
+        assert "nothing" in shown.split("Dragged along")[1]
     assert not np.array_equal(before, after)
     mouth, rest = _change(before, after, _mouth_mask(32))
     print(f"smile 0 -> 2.5: mean change {mouth:.2f} in the mouth, "

@@ -71,6 +71,11 @@ def add_image_commands(commands) -> None:
                         "0,0.5,1,1.5,2; --strengths=-1,0,1 when the first "
                         "is negative)")
     p.add_argument("--n", type=int, default=6, help="images")
+    p.add_argument("--way", choices=("vector", "dimension"), default="vector",
+                   help="what the picture moves: the attribute vector "
+                        "(default) or the one latent dimension best aligned "
+                        "with the attribute; the printed leakage table "
+                        "compares both")
 
 
 def _reconstruct(args: argparse.Namespace) -> int:
@@ -99,9 +104,9 @@ def _traverse(args: argparse.Namespace) -> int:
 def _edit(args: argparse.Namespace) -> int:
     from vae_tf.pictures import figures
 
-    path, effect = figures.edit_png(
+    path, effects = figures.edit_png(
         options.load_run(args), args.attribute, args.out, args.strengths,
-        args.n, args.split, args.seed)
-    if effect is not None:
-        print(figures.describe_edit(effect))
+        args.n, args.split, args.seed, way=args.way)
+    if effects is not None:
+        print(figures.describe_edit(effects))
     return options.wrote(args, path)

@@ -87,7 +87,13 @@ def edit_effect(
     probe: Probe, edited: np.ndarray, attribute: str,
     strengths: Sequence[float],
 ) -> dict[str, object]:
-    """What the probe sees in an edit grid.
+    """What the probe sees in an edit grid: the change in the edited
+    attribute and what the edit dragged along.
+
+    Changes are measured against each face's reference column (strength 0,
+    or the smallest): for a class factor the fraction of faces whose class
+    changed; for a continuous factor the mean absolute change in units of
+    the factor's standard deviation in the real data (1.0 = one std).
 
     Args:
         edited: `(n, len(strengths), H, W, C)` from `generate.edit`;
@@ -96,9 +102,12 @@ def edit_effect(
 
     Returns:
         `{"strengths", "attribute_mean": [mean probe reading per
-        strength], "monotonic": bool, "unchanged": {other class factor:
-        [fraction of faces whose class equals the reference's, per
-        strength]}, "min_unchanged": float}`.
+        strength], "monotonic": bool, "target_change": [change of the
+        attribute per strength], "leakage": {other factor: [change per
+        strength]}, "max_leakage": {other factor: its largest change},
+        "worst_leak": (factor, change) or None, "unchanged": {other class
+        factor: [fraction of faces whose class equals the reference's,
+        per strength]}, "min_unchanged": float}`.
     """
     edited = np.asarray(edited)
     n, s = edited.shape[:2]
@@ -111,18 +120,38 @@ def edit_effect(
             f"{', '.join(sorted(readings))}"
         )
     means = readings[attribute].astype(np.float64).mean(axis=0)
+    changes = {f.name: _changes(f, readings[f.name], ref)
+               for f in probe.factors}
     unchanged = {}
     for f in probe.factors:
         if f.is_discrete and f.name != attribute:
-            same = readings[f.name] == readings[f.name][:, ref:ref + 1]
-            unchanged[f.name] = [float(v) for v in same.mean(axis=0)]
+            unchanged[f.name] = [1.0 - v for v in changes[f.name]]
+    leakage = {k: v for k, v in changes.items() if k != attribute}
+    max_leakage = {k: max(v) for k, v in leakage.items()}
+    worst = max(max_leakage.items(), key=lambda kv: kv[1], default=None)
     order = np.argsort(strengths)
     return {
         "strengths": [float(v) for v in strengths],
         "attribute_mean": [float(v) for v in means],
         "monotonic": bool(np.all(np.diff(means[order]) > 0)),
+        "target_change": changes[attribute],
+        "leakage": leakage,
+        "max_leakage": max_leakage,
+        "worst_leak": list(worst) if worst else None,
         "unchanged": unchanged,
         "min_unchanged": float(min(
             (min(v) for v in unchanged.values()), default=1.0
         )),
     }
+
+
+def _changes(factor, reading: np.ndarray, ref: int) -> list[float]:
+    """Per strength: the share of faces whose class left the reference's
+    (class factor), or the mean |change| in real-data stds (continuous)."""
+    base = reading[:, ref:ref + 1]
+    if factor.is_discrete:
+        change = (reading != base).mean(axis=0)
+    else:
+        change = np.abs(reading.astype(np.float64) - base).mean(axis=0)
+        change = change / max(factor.std, 1e-12)
+    return [float(v) for v in change]

@@ -11,7 +11,10 @@
   encodes an image (its `z_mean`) as the base code; **Reset** returns to
   the opening face.
 - **Probe reading**: beside the face, what the data set's probe reads off
-  it (glasses, beard, hair colour, smile, skin tone, ...), so a user sees
+  it (glasses, beard, hair colour, smile, skin tone, ...), and **Dragged
+  along**: the attributes whose reading the attribute sliders changed
+  although no slider of theirs moved (the face with every attribute
+  slider at 0 against the face shown; `Explorer.drift`), so a user sees
   what an edit changed and what it dragged along.
 - **Interpolate**: two faces (uploaded, or the current one) and the
   fraction `t` of the slerp between their codes.
@@ -76,15 +79,25 @@ class _View:
     def render(self, *values):
         """The picture and the probe's reading of the slider values."""
         image = self.explorer.image(self.compose(values))
-        return self.display(image), self.reading(image)
+        moved = [name for name, v in zip(self.names, values[self.k:]) if v]
+        before = self.explorer.image(values[:self.k]) if moved else None
+        return self.display(image), self.reading(image, before, moved)
 
-    def reading(self, image) -> str:
-        """Markdown: the probe's reading of a decoded image."""
+    def reading(self, image, before=None, moved=()) -> str:
+        """Markdown: the probe's reading of a decoded image and, when
+        attribute sliders `moved` away from the face `before`, what they
+        dragged along."""
         found = self.explorer.readings(image)
         if not found:
             return "_no probe for this data set_"
-        return "**Probe reading**\n\n" + "\n".join(
+        text = "**Probe reading**\n\n" + "\n".join(
             f"- {name}: {value}" for name, value in found.items())
+        if before is None:
+            return text
+        drift = self.explorer.drift(before, image, moved)
+        text += "\n\n**Dragged along** (not moved by a slider)\n\n"
+        lines = [f"- {name}: {change}" for name, change in drift.items()]
+        return text + ("\n".join(lines) or "- nothing")
 
     def start(self) -> np.ndarray:
         """The opening base code, inside the sliders' ranges."""

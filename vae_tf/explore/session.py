@@ -27,6 +27,9 @@ from vae_tf._internal.pixels import as_float_images, as_uint8_images
 MAX_CATEGORIES = 8
 # Images of the data split used to find the attribute vectors.
 VECTOR_IMAGES = 2000
+# A continuous attribute counts as dragged along by an edit when the
+# probe's reading moves by at least this many of the data's stds.
+DRIFT_STDS = 0.25
 
 
 @dataclasses.dataclass
@@ -98,6 +101,37 @@ class Explorer:
                                     else str(int(value)))
             else:
                 out[factor.name] = f"{float(value):+.2f}"
+        return out
+
+    def drift(self, before, after, moved=()) -> dict[str, str]:
+        """What an edit dragged along: the attributes not in `moved`
+        (slider names; `hair_color=red` counts as `hair_color`) that the
+        probe reads differently on `after` than on `before` (two uint8
+        images `(H, W, C)`): a class that changed (`"brown -> black"`), or
+        a continuous value that moved by at least `DRIFT_STDS` of the
+        data's standard deviation (`"+0.41 -> -0.12 (0.9 std)"`). {}
+        without a probe."""
+        if self.probe is None or tuple(np.shape(after)) != tuple(
+                self.probe.image_shape):
+            return {}
+        moved = {name.split("=")[0] for name in moved}
+        read = self.probe.predict(np.stack([before, after]))
+        names = value_names_of(self.probe)
+        out = {}
+        for factor in self.probe.factors:
+            if factor.name in moved:
+                continue
+            a, b = read[factor.name]
+            if factor.is_discrete and a != b:
+                labels = names.get(factor.name, ())
+                text = [labels[v] if v < len(labels) else str(int(v))
+                        for v in (a, b)]
+                out[factor.name] = f"{text[0]} -> {text[1]}"
+            elif not factor.is_discrete:
+                stds = abs(float(b) - float(a)) / max(factor.std, 1e-12)
+                if stds >= DRIFT_STDS:
+                    out[factor.name] = (f"{float(a):+.2f} -> {float(b):+.2f}"
+                                        f" ({stds:.1f} std)")
         return out
 
     def code(self, base, strengths: dict[str, float]) -> np.ndarray:

@@ -10,7 +10,7 @@ path of an exported model (base path or version folder). Images are float32
 - `sampling`: `sample`, `sample_served`;
 - `latents`: `reconstruct`, `interpolate`, `traverse`;
 - `attributes`: `attribute_vector`, `edit`, `attribute_labels`,
-  `code_difference`;
+  `code_difference`, `best_dimension_vector`;
 - `interpolation`: `slerp` / `lerp` paths in NumPy (`INTERPOLATIONS`).
 
 Names are imported on first use (PEP 562): the `vae-tf` parser reads
@@ -26,6 +26,7 @@ _EXPORTS = {
     "ModelSource": "vae_tf.generate.sources",
     "attribute_labels": "vae_tf.generate.attributes",
     "attribute_vector": "vae_tf.generate.attributes",
+    "best_dimension_vector": "vae_tf.generate.attributes",
     "code_difference": "vae_tf.generate.attributes",
     "decoder_fn": "vae_tf.generate.sources",
     "edit": "vae_tf.generate.attributes",

@@ -38,6 +38,22 @@ def code_difference(z: np.ndarray, labels) -> np.ndarray:
     return (z[has].mean(axis=0) - z[~has].mean(axis=0)).astype(np.float32)
 
 
+def best_dimension_vector(z: np.ndarray, labels) -> tuple[int, np.ndarray]:
+    """The edit along the one latent dimension best aligned with an
+    attribute: `(d, vector)` with d the dimension whose codes separate the
+    images with and without the attribute most (the largest |mean
+    difference| / standard deviation) and `vector` along dimension d alone
+    (0 elsewhere), pointing the way the attribute grows, with the length
+    of the attribute vector: a strength moves a code as far as the same
+    strength of `attribute_vector` does, `(K,)`."""
+    difference = code_difference(z, labels)
+    spread = np.maximum(np.asarray(z).std(axis=0), 1e-6)
+    d = int(np.argmax(np.abs(difference) / spread))
+    vector = np.zeros_like(difference)
+    vector[d] = np.sign(difference[d]) * np.linalg.norm(difference)
+    return d, vector
+
+
 def _with_and_without(has: np.ndarray) -> np.ndarray:
     if has.all() or not has.any():
         raise ValueError(

@@ -126,28 +126,45 @@ def attribute_labels(run: Run, split: str, name: str) -> np.ndarray:
     return generate.attribute_labels(attrs[name])
 
 
+# The ways `vae-tf edit` moves a code (see `edit_vectors`).
+EDIT_WAYS = ("vector", "dimension")
+
+
+def edit_vectors(run: Run, attribute: str) -> dict[str, np.ndarray]:
+    """Way -> edit direction `(K,)` for `attribute`, from the codes of up
+    to 5,000 training images (validation when the training split is
+    streamed): `vector`, the attribute vector (mean code with minus
+    without); `dimension`, that difference in the one latent dimension
+    best aligned with the attribute (`generate.best_dimension_vector`)."""
+    source = "train" if run.data.train.images is not None else "validation"
+    labels = attribute_labels(run, source, attribute)[:5000]
+    x = run.split_images(source)[:5000]
+    z = generate.encoder_fn(run.models.encoder)(x)
+    generate.code_difference(z, labels)  # refuses one-sided labels
+    _, along_one = generate.best_dimension_vector(z, labels)
+    return {"vector": generate.code_difference(z, labels),
+            "dimension": along_one}
+
+
 def edit_png(run: Run, attribute: str, out: Optional[str] = None,
              strengths: Sequence[float] = (0.0, 0.5, 1.0, 1.5, 2.0),
              n: int = 6, split: str = "test", seed: int = 0,
-             measure: int = 200):
+             measure: int = 200, way: str = "vector"):
     """Rows: images without the attribute; columns: increasing strength of
-    its vector (from the training split), 0 = plain reconstruction; the
-    first column is the original.
+    the edit `way` (`EDIT_WAYS`, directions from the training split), 0 =
+    plain reconstruction; the first column is the original.
 
     Returns:
-        `(path, effect)`: `effect` is `vae_tf.evaluation.quality.edit_effect` on
-        `measure` edited images of `split` (the probe's reading of the
-        attribute per strength, and how often the other class factors stay
-        unchanged), or `None` when the probe cannot read the attribute.
+        `(path, effects)`: `effects` maps every way to
+        `vae_tf.evaluation.quality.edit_effect` on the same `measure`
+        edited images of `split` (the attribute's change per strength and
+        what the edit dragged along), or is `None` when the probe cannot
+        read the attribute.
     """
-    # The vector comes from the training split, or from the validation
-    # split when the training split is streamed from shards.
-    source = "train" if run.data.train.images is not None else "validation"
-    labels_source = attribute_labels(run, source, attribute)
-    source_x = run.split_images(source)[:5000]
-    vector = generate.attribute_vector(
-        run.models.encoder, source_x, labels_source[:5000]
-    )
+    if way not in EDIT_WAYS:
+        raise ValueError(f"Unknown edit way {way!r}. Choose one of: "
+                         f"{', '.join(EDIT_WAYS)}")
+    vectors = edit_vectors(run, attribute)
     labels = attribute_labels(run, split, attribute)
     x = run.split_images(split)
     without = np.where(labels == 0)[0]
@@ -155,14 +172,17 @@ def edit_png(run: Run, attribute: str, out: Optional[str] = None,
         without, min(n, len(without)), replace=False
     )
     images = generate.edit(
-        run.models.encoder, run.models.decoder, x[np.sort(pick)], vector,
-        strengths,
+        run.models.encoder, run.models.decoder, x[np.sort(pick)],
+        vectors[way], strengths,
     )
     originals = x[np.sort(pick)][:, None]
     path = out or run.outputs.edit(attribute)
     png.save_rows(path, np.concatenate([originals, images], axis=1))
-    return path, measure_edit(run, attribute, vector, strengths, without,
-                              x, measure, seed)
+    effects = {w: measure_edit(run, attribute, v, strengths, without, x,
+                               measure, seed) for w, v in vectors.items()}
+    if any(e is None for e in effects.values()):
+        return path, None
+    return path, effects
 
 
 def measure_edit(run: Run, attribute, vector, strengths, candidates, x,
@@ -185,21 +205,40 @@ def measure_edit(run: Run, attribute, vector, strengths, candidates, x,
     return edit_effect(probe, edited, attribute, strengths)
 
 
-def describe_edit(effect) -> str:
-    """Two lines for `vae-tf edit`: the attribute per strength, and the
-    worst fraction of faces whose other class factors stay unchanged."""
-    pairs = ", ".join(
-        f"{s:g}: {m:.3f}"
-        for s, m in zip(effect["strengths"], effect["attribute_mean"])
-    )
+def describe_edit(effects: dict) -> str:
+    """What `vae-tf edit` prints: per way, the attribute's probe reading
+    and change per strength, then a leakage table: for every other
+    attribute its largest change over the strengths (class factors: share
+    of faces whose class changed; continuous: mean |change| in real-data
+    standard deviations)."""
+    lines = []
+    for way, effect in effects.items():
+        pairs = ", ".join(
+            f"{s:g}: {m:.3f}"
+            for s, m in zip(effect["strengths"], effect["attribute_mean"]))
+        lines.append(
+            f"{way}: probe reading per strength ({pairs}); rises "
+            f"monotonically: {'yes' if effect['monotonic'] else 'NO'}; "
+            f"worst leak: {_leak(effect['worst_leak'])}")
+    ways = list(effects)
+    others = list(next(iter(effects.values()))["max_leakage"])
+    width = max([len(o) for o in others] + [9])
+    lines.append("largest change of the other attributes (classes: share "
+                 "changed; continuous: stds)")
+    lines.append(" " * width + "".join(f"{w:>11}" for w in ways))
+    for other in others:
+        lines.append(f"{other:<{width}}" + "".join(
+            f"{effects[w]['max_leakage'][other]:>11.3f}" for w in ways))
     kept = ", ".join(
-        f"{k} {min(v):.1%}" for k, v in effect["unchanged"].items()
-    )
-    return (
-        f"probe reading per strength ({pairs}); rises monotonically: "
-        f"{'yes' if effect['monotonic'] else 'NO'}\n"
-        f"unchanged at every strength (worst case): {kept or 'n/a'}"
-    )
+        f"{k} {min(v):.1%}"
+        for k, v in effects[ways[0]]["unchanged"].items())
+    lines.append(f"unchanged at every strength ({ways[0]}, worst case): "
+                 f"{kept or 'n/a'}")
+    return "\n".join(lines)
+
+
+def _leak(worst) -> str:
+    return "none" if not worst else f"{worst[0]} {worst[1]:.3f}"
 
 
 def evaluation_plots(run: Run, split: str, folder: str) -> None:
