@@ -34,6 +34,7 @@ _EXPORTS = {
     "ReconstructionMetric": "vae_tf.losses",
     "Sampling": "vae_tf.layers",
     "SoftClip": "vae_tf.layers",
+    "TotalCorrelation": "vae_tf.layers",
     "TrainResult": "vae_tf.training.trainer",
     "VAEConfig": "vae_tf.config",
     "VAEModels": "vae_tf.models",

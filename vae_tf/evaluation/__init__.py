@@ -16,8 +16,11 @@ from __future__ import annotations
 from vae_tf._internal.lazy import lazy_exports
 
 _EXPORTS = {
+    "dci": "vae_tf.evaluation.metrics",
     "evaluate_run": "vae_tf.evaluation.report",
+    "mutual_information_gap": "vae_tf.evaluation.metrics",
     "sample_quality": "vae_tf.evaluation.quality",
+    "separated_attribute_predictability": "vae_tf.evaluation.metrics",
 }
 
 __all__ = sorted(_EXPORTS)
