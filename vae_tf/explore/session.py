@@ -20,6 +20,7 @@ from typing import Optional
 import numpy as np
 
 from vae_tf import generate
+from vae_tf.data.conditions import value_names
 from vae_tf.generate.interpolation import slerp
 from vae_tf._internal.pixels import as_float_images, as_uint8_images
 
@@ -188,16 +189,6 @@ def value_names_of(probe) -> dict[str, tuple[str, ...]]:
     """Value names for the probe's categorical factors (faces' hair)."""
     if any(f.name == "hair_color" for f in probe.factors):
         return value_names("faces")
-    return {}
-
-
-def value_names(data_name: str) -> dict[str, tuple[str, ...]]:
-    """Names of categorical attribute values, where the data set has them
-    (faces: hair colours)."""
-    if data_name == "faces":
-        from vae_tf.data.faces import HAIR_COLORS
-
-        return {"hair_color": tuple(HAIR_COLORS)}
     return {}
 
 
