@@ -108,6 +108,31 @@ def test_cli_edit_prints_the_leakage_of_both_ways(trained_run, tmp_path,
     assert not np.array_equal(first[[3, 7]], second[[3, 7]])
 
 
+def test_cli_edit_towards_one_hair_colour(trained_run, tmp_path, capsys):
+    """`--attribute hair_color=red` edits towards one class: the reading
+    is the share of faces the probe reads as red, and hair colour is not
+    counted as leakage; a value the factor does not have, or a value for
+    a continuous factor, is a one-line error."""
+    import re
+
+    out = tmp_path / "red.png"
+    assert cli.main(["edit", trained_run, "--attribute", "hair_color=red",
+                     "--strengths", "0,1,2", "--n", "2", "--out",
+                     str(out)]) == 0
+    text = capsys.readouterr().out
+    reading = re.search(r"^vector: probe reading per strength \(0: "
+                        r"([\d.]+), 1: ([\d.]+), 2: ([\d.]+)\)", text, re.M)
+    shares = [float(v) for v in reading.groups()]
+    assert all(0.0 <= v <= 1.0 for v in shares)
+    assert "hair_color" not in re.findall(r"^(\w+)\s+\d", text, re.M)
+    assert cli.main(["edit", trained_run, "--attribute",
+                     "hair_color=green"]) == 2
+    err = capsys.readouterr().err
+    assert "hair_color has no value 'green'" in err and "red (3)" in err
+    assert cli.main(["edit", trained_run, "--attribute", "smile=1"]) == 2
+    assert "smile is continuous" in capsys.readouterr().err
+
+
 def test_cli_edit_unknown_attribute_is_a_one_line_error(trained_run, capsys):
     assert cli.main(["edit", trained_run, "--attribute", "hat"]) == 2
     err = capsys.readouterr().err

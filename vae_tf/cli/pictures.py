@@ -65,7 +65,8 @@ def add_image_commands(commands) -> None:
         commands, "edit",
         "add an attribute vector (e.g. smile) at rising strength", _edit)
     p.add_argument("--attribute", required=True,
-                   help="attribute name, e.g. smile, glasses, beard")
+                   help="attribute name, e.g. smile, glasses, beard, or "
+                        "one class of a categorical one: hair_color=red")
     p.add_argument("--strengths", type=options.floats, default="0,0.5,1,1.5,2",
                    help="multiples of the attribute vector (default "
                         "0,0.5,1,1.5,2; --strengths=-1,0,1 when the first "

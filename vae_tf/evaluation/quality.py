@@ -85,7 +85,7 @@ def sample_quality(
 
 def edit_effect(
     probe: Probe, edited: np.ndarray, attribute: str,
-    strengths: Sequence[float],
+    strengths: Sequence[float], target_value=None,
 ) -> dict[str, object]:
     """What the probe sees in an edit grid: the change in the edited
     attribute and what the edit dragged along.
@@ -99,6 +99,9 @@ def edit_effect(
         edited: `(n, len(strengths), H, W, C)` from `generate.edit`;
             strength 0 (or the smallest) is the reference.
         attribute: the edited factor.
+        target_value: for an edit towards one class of a categorical
+            factor (`hair_color=red`), that class: `attribute_mean` is
+            then the share of faces read as it.
 
     Returns:
         `{"strengths", "attribute_mean": [mean probe reading per
@@ -119,7 +122,10 @@ def edit_effect(
             f"The probe does not read {attribute!r}. It reads: "
             f"{', '.join(sorted(readings))}"
         )
-    means = readings[attribute].astype(np.float64).mean(axis=0)
+    target = readings[attribute]
+    if target_value is not None:
+        target = target == target_value
+    means = target.astype(np.float64).mean(axis=0)
     changes = {f.name: _changes(f, readings[f.name], ref)
                for f in probe.factors}
     unchanged = {}

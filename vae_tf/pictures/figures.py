@@ -116,14 +116,40 @@ def traverse_png(run: Run, out: Optional[str] = None,
 
 
 def attribute_labels(run: Run, split: str, name: str) -> np.ndarray:
-    """0/1 labels of attribute `name`; continuous ones split at the median."""
+    """0/1 labels of attribute `name`; continuous ones split at the median;
+    `name=value` (`hair_color=red`, `hair_color=3`) labels one value of a
+    categorical attribute against the rest."""
+    factor, value = split_attribute(run, name)
     attrs = getattr(run.data, split).attributes
-    if name not in attrs:
+    if value is not None:
+        return (np.asarray(attrs[factor]) == value).astype(np.int32)
+    return generate.attribute_labels(attrs[factor])
+
+
+def split_attribute(run: Run, name: str):
+    """`(factor, value)` of an edit's attribute: `("smile", None)`, or
+    `("hair_color", 3)` for `hair_color=red`; raises `ValueError` naming
+    the available attributes or values."""
+    from vae_tf.data.conditions import ConditionError, condition_specs
+
+    factor, sep, text = name.partition("=")
+    attrs = run.data.train.attributes
+    if factor not in attrs:
         raise ValueError(
-            f"Data set {run.config.data!r} has no attribute {name!r}. "
+            f"Data set {run.config.data!r} has no attribute {factor!r}. "
             f"Available: {', '.join(sorted(attrs)) or 'none'}"
         )
-    return generate.attribute_labels(attrs[name])
+    if not sep:
+        return factor, None
+    (spec,) = condition_specs([factor], attrs, run.config.data)
+    if spec.kind != "class":
+        raise ValueError(
+            f"{factor} is continuous: edit it without a value "
+            f"(--attribute {factor}).")
+    try:
+        return factor, spec.value_of(text)
+    except ConditionError as e:
+        raise ValueError(str(e)) from None
 
 
 # The ways `vae-tf edit` moves a code (see `edit_vectors`).
@@ -178,16 +204,19 @@ def edit_png(run: Run, attribute: str, out: Optional[str] = None,
     originals = x[np.sort(pick)][:, None]
     path = out or run.outputs.edit(attribute)
     png.save_rows(path, np.concatenate([originals, images], axis=1))
-    effects = {w: measure_edit(run, attribute, v, strengths, without, x,
-                               measure, seed) for w, v in vectors.items()}
+    factor, value = split_attribute(run, attribute)
+    effects = {w: measure_edit(run, factor, v, strengths, without, x,
+                               measure, seed, value)
+               for w, v in vectors.items()}
     if any(e is None for e in effects.values()):
         return path, None
     return path, effects
 
 
 def measure_edit(run: Run, attribute, vector, strengths, candidates, x,
-                 count: int, seed: int):
-    """`quality.edit_effect` on up to `count` of the `candidates` images."""
+                 count: int, seed: int, value=None):
+    """`quality.edit_effect` on up to `count` of the `candidates` images
+    (`value`: the class an edit of a categorical attribute aims at)."""
     from vae_tf.evaluation.probe import find_factor, probe_for
     from vae_tf.evaluation.quality import edit_effect
 
@@ -202,7 +231,7 @@ def measure_edit(run: Run, attribute, vector, strengths, candidates, x,
     )
     edited = generate.edit(run.models.encoder, run.models.decoder,
                            x[np.sort(pick)], vector, strengths)
-    return edit_effect(probe, edited, attribute, strengths)
+    return edit_effect(probe, edited, attribute, strengths, value)
 
 
 def describe_edit(effects: dict) -> str:
