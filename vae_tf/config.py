@@ -41,6 +41,13 @@ class VAEConfig:
             `None` picks them from the image size (`default_widths`).
         dense_units: width of the dense layer between the conv stack and
             the latent heads (`conv` only; 0 for none).
+        condition: labelled factors the model is conditioned on
+            (`("glasses", "hair_color")`), or `None`: encoder and decoder
+            then take one extra named input per factor (one-hot for
+            classes, standardised values; `vae_tf.data.conditions`).
+        condition_specs: the factors' encodings (`ConditionSpec.to_dict`
+            dicts), resolved from the training data by `with_conditions`;
+            `None` until then.
 
     Objective (nats per image):
         likelihood: `"bernoulli"` (logits), `"gaussian"` or `"laplace"`
@@ -109,6 +116,8 @@ class VAEConfig:
     architecture: str = "conv"
     widths: Optional[tuple[int, ...]] = None
     dense_units: int = 256
+    condition: Optional[tuple[str, ...]] = None
+    condition_specs: Optional[tuple[dict, ...]] = None
 
     likelihood: str = "gaussian"
     likelihood_scale: Optional[float] = None
@@ -146,6 +155,10 @@ class VAEConfig:
             self.input_shape = tuple(self.input_shape)
         if self.widths is not None:
             self.widths = tuple(self.widths)
+        if isinstance(self.condition, (list, tuple)):
+            self.condition = tuple(self.condition)
+        if isinstance(self.condition_specs, (list, tuple)):
+            self.condition_specs = tuple(self.condition_specs)
         self.validate()
 
     # -- validation -------------------------------------------------------
@@ -153,6 +166,7 @@ class VAEConfig:
     def validate(self) -> None:
         """Raises `ConfigError` naming the first invalid field."""
         self._validate_model()
+        self._validate_condition()
         self._validate_objective()
         self._validate_training()
         self._validate_conv_shape()
@@ -182,6 +196,64 @@ class VAEConfig:
                 "Expected `dense_units` to be a non-negative integer. "
                 f"Received: dense_units={self.dense_units}"
             )
+
+    def _validate_condition(self) -> None:
+        from vae_tf.data.conditions import ConditionSpec
+
+        if self.condition is None:
+            if self.condition_specs is not None:
+                raise ConfigError(
+                    "condition_specs is set but condition is not: set "
+                    "condition to the factors' names, or remove both.")
+            return
+        if not isinstance(self.condition, tuple) or not self.condition or \
+                not all(isinstance(n, str) and n for n in self.condition) \
+                or len(set(self.condition)) != len(self.condition):
+            raise ConfigError(
+                "Expected `condition` to be a list of distinct factor names "
+                f"such as ['glasses', 'hair_color']. Received: "
+                f"condition={self.condition!r}")
+        if self.condition_specs is None:
+            return
+        try:
+            specs = [ConditionSpec.from_dict(d) for d in self.condition_specs]
+        except (TypeError, KeyError, ValueError, AttributeError) as err:
+            raise ConfigError(
+                f"condition_specs is not a list of condition specs: {err!r}"
+            ) from None
+        if tuple(s.name for s in specs) != self.condition:
+            raise ConfigError(
+                f"condition_specs name {[s.name for s in specs]}, condition "
+                f"{list(self.condition)}: they must agree.")
+
+    def specs(self):
+        """The resolved `ConditionSpec`s, `[]` for an unconditional model.
+
+        Raises:
+            ConfigError: `condition` is set but not yet resolved.
+        """
+        from vae_tf.data.conditions import ConditionSpec
+
+        if self.condition is None:
+            return []
+        if self.condition_specs is None:
+            raise ConfigError(
+                f"condition={list(self.condition)} is not resolved: call "
+                "config.with_conditions(training_attributes) first.")
+        return [ConditionSpec.from_dict(d) for d in self.condition_specs]
+
+    def with_conditions(self, attributes, data_name=None) -> "VAEConfig":
+        """A copy whose `condition_specs` are read off the training split's
+        `attributes` (`vae_tf.data.conditions.condition_specs`); itself
+        for an unconditional config."""
+        from vae_tf.data.conditions import condition_specs
+
+        if self.condition is None:
+            return self
+        specs = condition_specs(self.condition, attributes,
+                                data_name or self.data)
+        return self.replace(
+            condition_specs=tuple(s.to_dict() for s in specs))
 
     def _validate_objective(self) -> None:
         _check_choice("likelihood", self.likelihood, LIKELIHOODS)

@@ -111,10 +111,16 @@ def _build(config: VAEConfig, encoder_body, decoder_body) -> VAEModels:
 def _build_layers(config: VAEConfig, encoder_body,
                   decoder_body) -> VAEModels:
     net = architecture(config.architecture)
+    specs = config.specs()
+    _check_condition_names(specs)
 
     image = keras.Input(shape=config.input_shape, name="image")
+    conditions = _condition_inputs(specs)
     with compute_precision(config.precision):
         h = (encoder_body or net.encoder_body)(image, config)
+    if conditions:
+        h = layers.Concatenate(name="encoder_condition")(
+            [h, *conditions.values()])
     z_mean = layers.Dense(config.latent_dim, name="z_mean")(h)
     z_log_var = layers.Dense(config.latent_dim, name="z_log_var_raw")(h)
     # Bounded log-variance: exp() stays finite whatever the weights do.
@@ -131,26 +137,56 @@ def _build_layers(config: VAEConfig, encoder_body,
             dataset_size=config.num_examples, tc_weight=config.tc_weight,
             name="total_correlation",
         )([z_mean, z_log_var, z])
-    encoder = keras.Model(image, [z_mean, z_log_var, z], name="encoder")
+    encoder = keras.Model(_with(image, "image", conditions),
+                          [z_mean, z_log_var, z], name="encoder")
 
     latent = keras.Input(shape=(config.latent_dim,), name="z")
+    conditions = _condition_inputs(specs)
+    code = latent
+    if conditions:
+        code = layers.Concatenate(name="decoder_condition")(
+            [latent, *conditions.values()])
     mean_activation = None if config.likelihood == "bernoulli" else "sigmoid"
     with compute_precision(config.precision):
         params = (decoder_body or net.decoder_body)(
-            latent, config, activation=mean_activation
+            code, config, activation=mean_activation
         )
     if params.dtype != "float32":  # a bfloat16 body's last layer
         params = layers.Activation(None, name="params_float32")(params)
-    param_decoder = keras.Model(latent, params, name="decoder")
+    param_decoder = keras.Model(_with(latent, "z", conditions), params,
+                                name="decoder")
 
     vae_input = keras.Input(shape=config.input_shape, name="image")
-    params = param_decoder(encoder(vae_input)[2])
+    conditions = _condition_inputs(specs)
+    z = encoder(_with(vae_input, "image", conditions))[2]
+    params = param_decoder(_with(z, "z", conditions))
     if is_calibrated(config):
         params = CalibratedScale(config.likelihood, name="calibrated_scale")(
             [vae_input, params]
         )
-    vae = keras.Model(vae_input, params, name="vae")
+    vae = keras.Model(_with(vae_input, "image", conditions), params,
+                      name="vae")
     return VAEModels(vae, encoder, image_decoder(param_decoder, config))
+
+
+def _condition_inputs(specs) -> dict:
+    """One named input per conditioned factor, `(batch, spec.width)`."""
+    return {s.name: keras.Input(shape=(s.width,), name=s.name)
+            for s in specs}
+
+
+def _with(main, name: str, conditions: dict):
+    """`main` alone (an unconditional model's single input), or a dict
+    of it under `name` and the condition inputs."""
+    return {name: main, **conditions} if conditions else main
+
+
+def _check_condition_names(specs) -> None:
+    clash = [s.name for s in specs if s.name in ("image", "z")]
+    if clash:
+        raise ValueError(
+            f"A conditioned factor is named {clash[0]!r}, the name of the "
+            "model's own input: rename the attribute in the data.")
 
 
 def is_calibrated(config: VAEConfig) -> bool:
@@ -173,8 +209,11 @@ def image_decoder(param_decoder: keras.Model, config: VAEConfig):
     if config.likelihood != "bernoulli":
         return param_decoder
     latent = keras.Input(shape=(config.latent_dim,), name="z")
-    probs = layers.Activation("sigmoid", name="image")(param_decoder(latent))
-    return keras.Model(latent, probs, name="image_decoder")
+    conditions = _condition_inputs(config.specs())
+    probs = layers.Activation("sigmoid", name="image")(
+        param_decoder(_with(latent, "z", conditions)))
+    return keras.Model(_with(latent, "z", conditions), probs,
+                       name="image_decoder")
 
 
 def moments_encoder(encoder: keras.Model) -> keras.Model:

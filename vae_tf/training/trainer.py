@@ -98,6 +98,16 @@ def resolve_config(config: VAEConfig, data: DataSet) -> VAEConfig:
             f"the {data.name!r} images {shape}. Remove input_shape from the "
             "config to take it from the data."
         )
+    if config.condition is not None:
+        # build_vae + compile_vae + fit({"image": x, **conditions}, x)
+        # train conditional models today; the run directory's pictures,
+        # sampler, evaluation and exports do not take conditions yet.
+        raise ConfigError(
+            f"condition={list(config.condition)}: vae_tf.train does not "
+            "train conditional models yet. Build one with "
+            "config.with_conditions(attributes), vae_tf.build_vae and "
+            "compile_vae, and fit it on {'image': x, **encode_conditions("
+            "config.specs(), attributes)} (README, 'Conditional models').")
     config = config.resolve(shape)
     config.validate()
     return config
