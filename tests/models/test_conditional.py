@@ -99,13 +99,3 @@ def test_unresolved_or_bad_conditions_are_named(faces):
     from vae_tf.data.conditions import ConditionError
     with pytest.raises(ConditionError, match="no factor 'hat'. Available"):
         VAEConfig(condition=["hat"]).with_conditions(attributes)
-
-
-def test_train_refuses_a_conditional_config_with_the_way_to_fit(faces):
-    from vae_tf import train
-
-    _, attributes = faces
-    with pytest.raises(ConfigError, match="does not train conditional "
-                       "models yet.*build_vae"):
-        train(_config(attributes, data="faces", num_examples=64,
-                      epochs=1), verbose=0)

@@ -23,6 +23,7 @@ CONFIG_FLAGS = (
     "architecture", "beta_schedule", "batch_size", "learning_rate",
     "num_examples", "seed", "likelihood_scale", "lr_schedule", "sampler",
     "precision", "free_bits", "frequency_weight", "objective", "tc_weight",
+    "condition",
 )
 
 
@@ -68,8 +69,23 @@ def _data_flags(p) -> None:
     )
 
 
+def names(text: str) -> tuple[str, ...]:
+    """`glasses,beard` -> ("glasses", "beard")."""
+    found = tuple(t.strip() for t in text.split(",") if t.strip())
+    if not found:
+        raise argparse.ArgumentTypeError(
+            f"expected FACTOR[,FACTOR...], got {text!r}")
+    return found
+
+
 def _model_flags(p) -> None:
     p.add_argument("--latent-dim", type=int, help="latent dimensions")
+    p.add_argument(
+        "--condition", type=names, metavar="FACTOR[,FACTOR...]",
+        help="a conditional VAE given these labelled factors (faces: "
+             "glasses, beard, hair_color, smile, skin_tone, ...; shapes: "
+             "its factors; fashion_mnist: label); sample it with vae-tf "
+             "sample RUN --set glasses=1,hair_color=red")
     p.add_argument(
         "--beta", type=float, help="KL weight (1 = VAE, >1 = beta-VAE)"
     )
@@ -215,11 +231,14 @@ def run_dir(args: argparse.Namespace) -> str:
 
 def load_run(args: argparse.Namespace):
     """The run (outputs written to the working directory for a preset)."""
-    from vae_tf.runs import Run
+    from vae_tf.runs import Run, check_unconditional
 
     folder = run_dir(args)
     output_dir = None if args.run_dir else os.getcwd()
-    return Run(folder, verbose="auto", output_dir=output_dir)
+    run = Run(folder, verbose="auto", output_dir=output_dir)
+    if args.command != "sample":
+        check_unconditional(run.config, f"vae-tf {args.command}")
+    return run
 
 
 def wrote(args: argparse.Namespace, path: str) -> int:

@@ -25,6 +25,10 @@ def add_sample(commands) -> None:
              "(RUN_DIR is then not read); at temperature 1 its own sample "
              "signature draws z",
     )
+    p.add_argument(
+        "--set", default=None, metavar="FACTOR=VALUE[,...]",
+        help="a conditional run's factors for every draw, e.g. "
+             "glasses=1,beard=0,hair_color=red (one value per factor)")
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -32,7 +36,7 @@ def _sample(args: argparse.Namespace) -> int:
 
     return options.wrote(args, figures.run_samples_png(
         lambda: options.load_run(args), args.out, args.n, args.temperature,
-        args.seed, args.sampler, args.decoder))
+        args.seed, args.sampler, args.decoder, args.set))
 
 
 def add_image_commands(commands) -> None:

@@ -33,6 +33,24 @@ def _bernoulli_draw(x: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     return tf.cast(u < x, tf.float32)
 
 
+def _condition_table(conditions):
+    """`(matrix (n, C) float32, names, widths)` of encoded conditions
+    `{name: (n, width)}` (see `vae_tf.data.conditions`)."""
+    names = list(conditions)
+    widths = [int(np.shape(conditions[n])[1]) for n in names]
+    matrix = np.concatenate([np.asarray(conditions[n], np.float32)
+                             for n in names], axis=1)
+    return matrix, names, widths
+
+
+def _with_conditions(names, widths):
+    """`(x, c) -> ({"image": x, name: c[:, cols]...}, x)`."""
+    def pair(x, c):
+        parts = tf.split(c, widths, axis=1)
+        return {"image": x, **dict(zip(names, parts))}, x
+    return pair
+
+
 def make_dataset(
     images,
     batch_size: int,
@@ -40,8 +58,11 @@ def make_dataset(
     binarize: bool = False,
     seed: int = 0,
     shuffle_buffer: int = 10000,
+    conditions=None,
 ) -> tf.data.Dataset:
-    """A dataset of `(x, x)` batches, `x` float32 `(batch_size, H, W, C)`.
+    """A dataset of `(x, x)` batches, `x` float32 `(batch_size, H, W, C)`;
+    with `conditions` (`{factor: (n, width)}` encoded, for a conditional
+    model; arrays only, not shuffled), `({"image": x, **conditions}, x)`.
 
     Args:
         images: uint8 (scaled by 1/255) or float images in [0, 1]: an
@@ -53,6 +74,16 @@ def make_dataset(
             each epoch (Salakhutdinov & Murray 2008), done in the graph.
         seed: seeds shuffling and binarization.
     """
+    if conditions:
+        if isinstance(images, tf.data.Dataset) or shuffle or binarize:
+            raise ValueError(
+                "Conditions are batched beside an array of images, in "
+                "order: no stream, shuffle or binarization.")
+        matrix, names, widths = _condition_table(conditions)
+        ds = tf.data.Dataset.from_tensor_slices((images, matrix))
+        ds = ds.batch(batch_size).map(lambda x, c: (to_float(x), c))
+        return ds.map(_with_conditions(names, widths)).prefetch(
+            tf.data.AUTOTUNE)
     if isinstance(images, tf.data.Dataset):
         ds, buffer = images, shuffle_buffer
     else:
@@ -81,8 +112,11 @@ def make_training_dataset(
     binarize: bool = False,
     seed: int = 0,
     shuffle_buffer: int = 10000,
+    conditions=None,
 ) -> tf.data.Dataset:
-    """The `(x, x)` batches of epochs `first_epoch .. epochs - 1`, in order.
+    """The `(x, x)` batches of epochs `first_epoch .. epochs - 1`, in order
+    (with `conditions`, `({"image": x, **conditions}, x)`, the conditions
+    gathered with their images; arrays only).
 
     Each epoch's shuffle (and, with `binarize`, its Bernoulli draws) is a
     function of `(seed, epoch)` alone, so a run resumed at epoch k sees
@@ -99,6 +133,13 @@ def make_training_dataset(
         binarize: dynamic binarization, a new draw per pixel and epoch.
         seed: seeds every epoch's order and draws.
     """
+    table = None
+    if conditions:
+        if isinstance(images, tf.data.Dataset):
+            raise ValueError(
+                "A conditional model trains on images held in memory, not "
+                "on a stream of shards.")
+        table = _condition_table(conditions)
     if isinstance(images, tf.data.Dataset):
         count = None
         if images.cardinality() >= 0:
@@ -108,12 +149,14 @@ def make_training_dataset(
     else:
         count = len(images)
         ds = _array_epochs(images, batch_size, first_epoch, epochs, binarize,
-                           seed)
+                           seed, None if table is None else table[0])
     if count is not None:
         ds = ds.apply(tf.data.experimental.assert_cardinality(
             max(epochs - first_epoch, 0) * -(-count // batch_size)
         ))
-    ds = ds.map(lambda x: (x, x), num_parallel_calls=tf.data.AUTOTUNE)
+    pair = (lambda x: (x, x)) if table is None else _with_conditions(
+        *table[1:])
+    ds = ds.map(pair, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -129,9 +172,12 @@ def _to_float_batches(ds, pair, binarize: bool):
     )
 
 
-def _array_epochs(images, batch_size, first_epoch, epochs, binarize, seed):
-    """An array's epochs: the whole set permuted statelessly per epoch."""
+def _array_epochs(images, batch_size, first_epoch, epochs, binarize, seed,
+                  conditions=None):
+    """An array's epochs: the whole set permuted statelessly per epoch
+    (batches of `(x, c)` with a condition matrix `(n, C)`)."""
     table = tf.constant(images)
+    cond_table = None if conditions is None else tf.constant(conditions)
     base = tf.constant(seed, tf.int64)
     count = len(images)
 
@@ -141,8 +187,12 @@ def _array_epochs(images, batch_size, first_epoch, epochs, binarize, seed):
             tf.range(count, dtype=tf.int64), seed=pair
         )
         ds = tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
-        return _to_float_batches(ds.map(lambda i: tf.gather(table, i)), pair,
-                                 binarize)
+        x = _to_float_batches(ds.map(lambda i: tf.gather(table, i)), pair,
+                              binarize)
+        if cond_table is None:
+            return x
+        return tf.data.Dataset.zip(
+            (x, ds.map(lambda i: tf.gather(cond_table, i))))
 
     return tf.data.Dataset.range(first_epoch, epochs).flat_map(one_epoch)
 

@@ -25,7 +25,7 @@ from vae_tf.evaluation.metrics import (
     active_units, dci, iwae_nll, mutual_information_gap, negative_elbo,
     separated_attribute_predictability)
 from vae_tf.models import likelihood_scale
-from vae_tf.runs import Run
+from vae_tf.runs import Run, check_unconditional
 
 GROUND_TRUTH = {"faces": ATTRIBUTES, "shapes": FACTORS}
 
@@ -58,6 +58,7 @@ def evaluate_run(
     """
     if not isinstance(run, Run):
         run = Run(run, data)
+    check_unconditional(run.config, "evaluate")
     config = run.config
     x = run.split_images(split)
     report: dict[str, object] = {

@@ -221,12 +221,14 @@ def launch(run_dir: str, host: str = "127.0.0.1", port: Optional[int] = None,
            block: bool = True):
     """Builds the explorer of `run_dir` and serves it; returns the app
     (already serving when `block` is False)."""
-    from vae_tf.runs import Run
+    from vae_tf.runs import Run, check_unconditional
 
     _gradio()  # a missing extra fails before the run is loaded
     print(f"vae-tf explore: loading {run_dir} and finding the attribute "
           "vectors...", flush=True)
-    app = build_app(Explorer.from_run(Run(run_dir, verbose="auto")),
+    run = Run(run_dir, verbose="auto")
+    check_unconditional(run.config, "vae-tf explore")
+    app = build_app(Explorer.from_run(run),
                     title=f"vae_tf latent explorer: {run_dir}")
     app.launch(server_name=host, server_port=port, prevent_thread_lock=True,
                quiet=True)

@@ -38,12 +38,17 @@ def sample_png(decoder, out: str, n: int = 32, temperature: float = 1.0,
 def run_samples_png(run, out: Optional[str] = None,
                     n: int = 32, temperature: float = 1.0, seed: int = 0,
                     sampler: Optional[str] = None,
-                    decoder: Optional[str] = None) -> str:
+                    decoder: Optional[str] = None,
+                    settings: Optional[str] = None) -> str:
     """`vae-tf sample`: `sample_png` of a run (a `Run`, or a function
     returning one: its decoder and sampler, `sampler` naming another;
     default file in its `outputs`), or of an exported `decoder` (default
     `samples.png`), whose `sample` signature already holds the sampler it
-    was exported with."""
+    was exported with. A conditional run decodes every draw under
+    `settings` (`"glasses=1,hair_color=red"`, one value per factor)."""
+    if decoder and settings:
+        raise ValueError("--set applies to a conditional RUN_DIR, not to "
+                         "an exported decoder (--decoder).")
     if decoder:
         if sampler == "mixture":
             raise ValueError(
@@ -54,9 +59,41 @@ def run_samples_png(run, out: Optional[str] = None,
         return sample_png(decoder, out or "samples.png", n, temperature,
                           seed, sampler)
     run = run() if callable(run) else run
+    if run.config.condition is not None or settings is not None:
+        return conditional_samples_png(
+            run, out or run.outputs.tempered_samples(temperature), n,
+            temperature, seed, run.sampler(sampler), settings)
     return sample_png(run.models.decoder,
                       out or run.outputs.tempered_samples(temperature), n,
                       temperature, seed, run.sampler(sampler))
+
+
+def conditional_samples_png(run: Run, out: str, n: int, temperature: float,
+                            seed: int, sampler, settings: Optional[str]):
+    """Draws of a conditional run's `sampler`, each decoded under the
+    factor values of `settings`; a grid of up to 4 rows."""
+    from vae_tf.data.conditions import parse_settings
+
+    if run.config.condition is None:
+        raise ValueError(
+            "--set needs a conditional run (trained with --condition); "
+            "this one is not.")
+    specs = run.config.specs()
+    if not settings:
+        raise ValueError(
+            f"The run is conditioned on {', '.join(run.config.condition)}:"
+            " give every draw's values with --set, e.g. --set "
+            + ",".join(f"{s.name}=..." for s in specs))
+    values = parse_settings(settings, specs)
+    if not isinstance(n, int) or n <= 0:
+        raise ValueError(f"Expected n > 0 samples. Received: n={n!r}")
+    z = sampler.sample(n, seed, temperature).astype(np.float32)
+    conditions = {s.name: s.encode(np.full(n, values[s.name]))
+                  for s in specs}
+    images = run.models.decoder.predict({"z": z, **conditions},
+                                        verbose=0)
+    png.save_grid(out, images, rows=max(1, min(4, n // 4)))
+    return out
 
 
 def reconstruct_png(run: Run, out: Optional[str] = None, n: int = 8,

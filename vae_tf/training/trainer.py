@@ -99,15 +99,12 @@ def resolve_config(config: VAEConfig, data: DataSet) -> VAEConfig:
             "config to take it from the data."
         )
     if config.condition is not None:
-        # build_vae + compile_vae + fit({"image": x, **conditions}, x)
-        # train conditional models today; the run directory's pictures,
-        # sampler, evaluation and exports do not take conditions yet.
-        raise ConfigError(
-            f"condition={list(config.condition)}: vae_tf.train does not "
-            "train conditional models yet. Build one with "
-            "config.with_conditions(attributes), vae_tf.build_vae and "
-            "compile_vae, and fit it on {'image': x, **encode_conditions("
-            "config.specs(), attributes)} (README, 'Conditional models').")
+        if data.train.images is None:
+            raise ConfigError(
+                f"condition={list(config.condition)}: a conditional model "
+                "trains on images held in memory; the training split of "
+                f"{data.name!r} is streamed from shards.")
+        config = config.with_conditions(data.train.attributes, data.name)
     config = config.resolve(shape)
     config.validate()
     return config
@@ -213,7 +210,13 @@ def _start(config, out_dir, data, save_every_steps, deterministic,
 def _training_dataset(job: _Job):
     """`(dataset, steps_per_epoch)` for `fit`."""
     config, source = job.config, job.data.train.source()
+    conditions = model_conditions(config, job.data.train.attributes)
     if job.strategy == "multiworker":
+        if conditions:
+            raise ConfigError(
+                "Multi-worker training of a conditional model is not "
+                "supported: train it on one machine (or --strategy "
+                "mirrored).")
         # Workers shard the batches, so one stream spanning every epoch
         # would split unevenly at epoch boundaries: let `fit` iterate a
         # one-epoch dataset per epoch (a resumed epoch is reshuffled).
@@ -225,7 +228,31 @@ def _training_dataset(job: _Job):
     return make_training_dataset(
         source, config.batch_size, config.epochs, job.resume_epoch or 0,
         binarize=config.use_binarization, seed=config.seed,
+        conditions=conditions,
     ), job.steps
+
+
+def model_conditions(config: VAEConfig, attributes, count=None):
+    """The encoded conditions `{factor: (n, width)}` of the first `count`
+    rows of a split's `attributes` for a conditional `config`; `None` for
+    an unconditional one."""
+    if config.condition is None:
+        return None
+    from vae_tf.data.conditions import encode_conditions
+
+    rows = {k: np.asarray(v)[:count] for k, v in attributes.items()}
+    return encode_conditions(config.specs(), rows)
+
+
+def model_inputs(config: VAEConfig, images, attributes, main="image"):
+    """What the encoder (`main="image"`) or decoder (`main="z"`) of a
+    model built from `config` takes for `images` (or codes) whose rows
+    carry `attributes`: the array itself, or with a conditional model a
+    dict of it and the encoded conditions of its first rows."""
+    conditions = model_conditions(config, attributes, len(images))
+    if conditions is None:
+        return images
+    return {main: images, **conditions}
 
 
 def _callbacks(job: _Job,
@@ -253,8 +280,10 @@ def _callbacks(job: _Job,
             ),
             keras.callbacks.TensorBoard(paths.logs),
         ]
-        if job.strategy != "multiworker":  # chief-only predictions would
-            found.append(LatentSummaries(  # hang the other workers
+        # chief-only predictions would hang the other workers; the
+        # TensorBoard images of a conditional model are not drawn yet
+        if job.strategy != "multiworker" and job.config.condition is None:
+            found.append(LatentSummaries(
                 models, paths.logs, job.val_images,
                 job.data.validation.attributes, seed=job.config.seed))
     return found
@@ -264,7 +293,9 @@ def _fit(models: VAEModels, job: _Job, callbacks: list,
          verbose: int) -> dict[str, list[float]]:
     """Runs `fit`; raises `TrainingDivergedError` on a NaN/Inf loss."""
     train_ds, steps_per_epoch = _training_dataset(job)
-    val_ds = make_dataset(job.val_images, job.config.batch_size)
+    val_ds = make_dataset(job.val_images, job.config.batch_size,
+                          conditions=model_conditions(
+                              job.config, job.data.validation.attributes))
     if job.resume_epoch is not None and verbose:
         print(f"vae-tf: resuming {job.out_dir} from epoch "
               f"{job.resume_epoch + 1}", flush=True)
@@ -311,7 +342,8 @@ def _finish_run(models: VAEModels, job: _Job) -> None:
     sampler = chosen if config.sampler != "prior" else PriorSampler(
         config.latent_dim
     )
-    save_pictures(models, val_images, paths, config.seed, sampler)
+    save_pictures(models, val_images, paths, config.seed, sampler,
+                  model_conditions(config, job.data.validation.attributes))
     shutil.rmtree(paths.backup, ignore_errors=True)
 
 
@@ -327,9 +359,12 @@ def fit_samplers(models: VAEModels, data: DataSet, config: VAEConfig,
         source = np.concatenate([b.numpy() for b in stream])
     x = as_float_images(
         evaluation_images(config, source[:MAX_SAMPLER_CODES], "train"))
-    z_train = models.encoder.predict(x, batch_size=256, verbose=0)[0]
+    z_train = models.encoder.predict(
+        model_inputs(config, x, data.train.attributes), batch_size=256,
+        verbose=0)[0]
     z_val = models.encoder.predict(
-        as_float_images(val_images), batch_size=256, verbose=0
+        model_inputs(config, as_float_images(val_images),
+                     data.validation.attributes), batch_size=256, verbose=0
     )[0]
     fitted = {"mixture": select_mixture(z_train, z_val, seed=config.seed)}
     if config.sampler in ("flow", AUTO):
@@ -359,7 +394,9 @@ def choose_sampler(models: VAEModels, data: DataSet, config: VAEConfig,
         scores = {}
         for kind, sampler in fitted.items():
             draws = sampler.sample(len(real), seed=config.seed)
-            images = models.decoder.predict(draws, batch_size=256, verbose=0)
+            images = models.decoder.predict(
+                model_inputs(config, draws, data.validation.attributes,
+                             "z"), batch_size=256, verbose=0)
             scores[kind] = frechet_distance(real, probe.features(images))
         kind, record = choose(fitted, scores, "validation probe FD", True)
     else:
@@ -377,16 +414,28 @@ def choose_sampler(models: VAEModels, data: DataSet, config: VAEConfig,
 
 
 def save_pictures(models: VAEModels, images: np.ndarray, paths: RunPaths,
-                  seed: int, sampler) -> None:
+                  seed: int, sampler, conditions=None) -> None:
     """Writes `reconstructions.png` (16 of `images` over their
-    reconstructions) and `samples.png` (32 draws of `sampler`)."""
+    reconstructions) and `samples.png` (32 draws of `sampler`); a
+    conditional model reconstructs with each image's own `conditions`
+    (`{factor: (n, width)}` of `images`' rows) and draws the samples
+    under those of the first 32 images."""
     x = as_float_images(images[:16])
-    z_mean = models.encoder.predict(x, verbose=0)[0]
-    recon = models.decoder.predict(z_mean, verbose=0)
+
+    def given(values, name):
+        if conditions is None:
+            return values
+        return {name: values,
+                **{k: v[:len(values)] for k, v in conditions.items()}}
+
+    z_mean = models.encoder.predict(given(x, "image"),
+                                    verbose=0)[0]
+    recon = models.decoder.predict(given(z_mean, "z"), verbose=0)
     rows = [x[:8], recon[:8], x[8:16], recon[8:16]]
     png.save_grid(
         paths.reconstructions, np.concatenate([r for r in rows if len(r)]),
         rows=4,
     )
-    samples = models.decoder.predict(sampler.sample(32, seed), verbose=0)
+    draws = sampler.sample(min(32, len(images)) if conditions else 32, seed)
+    samples = models.decoder.predict(given(draws, "z"), verbose=0)
     png.save_grid(paths.samples, samples, rows=4)
