@@ -198,14 +198,16 @@ class VAEConfig:
             )
 
     def _validate_condition(self) -> None:
-        from vae_tf.data.conditions import ConditionSpec
-
         if self.condition is None:
             if self.condition_specs is not None:
                 raise ConfigError(
                     "condition_specs is set but condition is not: set "
                     "condition to the factors' names, or remove both.")
             return
+        # Only conditional configs load the data package (an export of an
+        # unconditional model imports neither training nor data code).
+        from vae_tf.data.conditions import ConditionSpec
+
         if not isinstance(self.condition, tuple) or not self.condition or \
                 not all(isinstance(n, str) and n for n in self.condition) \
                 or len(set(self.condition)) != len(self.condition):
@@ -232,10 +234,10 @@ class VAEConfig:
         Raises:
             ConfigError: `condition` is set but not yet resolved.
         """
-        from vae_tf.data.conditions import ConditionSpec
-
         if self.condition is None:
             return []
+        from vae_tf.data.conditions import ConditionSpec
+
         if self.condition_specs is None:
             raise ConfigError(
                 f"condition={list(self.condition)} is not resolved: call "
@@ -246,10 +248,10 @@ class VAEConfig:
         """A copy whose `condition_specs` are read off the training split's
         `attributes` (`vae_tf.data.conditions.condition_specs`); itself
         for an unconditional config."""
-        from vae_tf.data.conditions import condition_specs
-
         if self.condition is None:
             return self
+        from vae_tf.data.conditions import condition_specs
+
         specs = condition_specs(self.condition, attributes,
                                 data_name or self.data)
         return self.replace(
