@@ -15,8 +15,9 @@ from vae_tf._internal import io_utils
 # Each choice's names live with the code that implements it; these modules
 # load without TensorFlow.
 from vae_tf.distributions.likelihoods import LIKELIHOODS
-from vae_tf.models.networks import ARCHITECTURES
-from vae_tf.models.objectives import OBJECTIVES
+from vae_tf.models.networks import (ARCHITECTURES, check_conv_shape,
+                                    default_widths)
+from vae_tf.models.objectives import check_objective
 from vae_tf.samplers import SAMPLER_CHOICES
 from vae_tf.models.precision import PRECISIONS, resolve_precision
 from vae_tf.schedules import BETA_SCHEDULES, LR_SCHEDULES
@@ -204,29 +205,13 @@ class VAEConfig:
                     "condition_specs is set but condition is not: set "
                     "condition to the factors' names, or remove both.")
             return
-        # Only conditional configs load the data package (an export of an
-        # unconditional model imports neither training nor data code).
-        from vae_tf.data.conditions import ConditionSpec
+        # Only conditional configs load vae_tf.data (exports must not).
+        from vae_tf.data.conditions import read_specs
 
-        if not isinstance(self.condition, tuple) or not self.condition or \
-                not all(isinstance(n, str) and n for n in self.condition) \
-                or len(set(self.condition)) != len(self.condition):
-            raise ConfigError(
-                "Expected `condition` to be a list of distinct factor names "
-                f"such as ['glasses', 'hair_color']. Received: "
-                f"condition={self.condition!r}")
-        if self.condition_specs is None:
-            return
         try:
-            specs = [ConditionSpec.from_dict(d) for d in self.condition_specs]
-        except (TypeError, KeyError, ValueError, AttributeError) as err:
-            raise ConfigError(
-                f"condition_specs is not a list of condition specs: {err!r}"
-            ) from None
-        if tuple(s.name for s in specs) != self.condition:
-            raise ConfigError(
-                f"condition_specs name {[s.name for s in specs]}, condition "
-                f"{list(self.condition)}: they must agree.")
+            read_specs(self.condition, self.condition_specs)
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
 
     def specs(self):
         """The resolved `ConditionSpec`s, `[]` for an unconditional model.
@@ -236,13 +221,13 @@ class VAEConfig:
         """
         if self.condition is None:
             return []
-        from vae_tf.data.conditions import ConditionSpec
-
         if self.condition_specs is None:
             raise ConfigError(
                 f"condition={list(self.condition)} is not resolved: call "
                 "config.with_conditions(training_attributes) first.")
-        return [ConditionSpec.from_dict(d) for d in self.condition_specs]
+        from vae_tf.data.conditions import read_specs
+
+        return read_specs(self.condition, self.condition_specs)
 
     def with_conditions(self, attributes, data_name=None) -> "VAEConfig":
         """A copy whose `condition_specs` are read off the training split's
@@ -295,25 +280,12 @@ class VAEConfig:
         self._validate_tc()
 
     def _validate_tc(self) -> None:
-        _check_choice("objective", self.objective, OBJECTIVES)
-        if not _is_number(self.tc_weight) or self.tc_weight < 0:
-            raise ConfigError(
-                "Expected `tc_weight` to be a number >= 0. "
-                f"Received: tc_weight={self.tc_weight}"
-            )
-        if self.objective != "beta-tcvae":
-            return
-        for name, value, default in (
-            ("beta", self.beta, 1.0),
-            ("beta_schedule", self.beta_schedule, "constant"),
-            ("free_bits", self.free_bits, 0.0),
-        ):
-            if value != default:
-                raise ConfigError(
-                    f"objective='beta-tcvae' weighs the KL's parts itself: "
-                    f"set {name}={default!r} (received {name}={value!r}) "
-                    "and weigh the total correlation with `tc_weight`."
-                )
+        try:
+            check_objective(self.objective, self.tc_weight, beta=self.beta,
+                            beta_schedule=self.beta_schedule,
+                            free_bits=self.free_bits)
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
 
     def _validate_training(self) -> None:
         if not isinstance(self.data, str) or not self.data:
@@ -347,21 +319,11 @@ class VAEConfig:
 
     def _validate_conv_shape(self) -> None:
         """Conv encoders halve the image once per width."""
-        if (
-            self.architecture != "mlp"
-            and self.input_shape is not None
-            and self.widths is not None
-        ):
-            factor = 2 ** len(self.widths)
-            height, width, _ = self.input_shape
-            if height % factor or width % factor:
-                raise ConfigError(
-                    f"The conv architecture halves the image {len(self.widths)}"
-                    f" times, so height and width must be multiples of "
-                    f"{factor}. Received: input_shape={self.input_shape}, "
-                    f"widths={list(self.widths)}. Use fewer widths or "
-                    "architecture='mlp'."
-                )
+        try:
+            check_conv_shape(self.architecture, self.input_shape,
+                             self.widths)
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
 
     def resolve(self, input_shape=None) -> "VAEConfig":
         """A copy with `input_shape` (if given), `widths` and a concrete
@@ -373,9 +335,12 @@ class VAEConfig:
         if input_shape is not None:
             config = config.replace(input_shape=tuple(input_shape))
         if config.widths is None and config.input_shape is not None:
-            config = config.replace(
-                widths=default_widths(config.architecture, config.input_shape)
-            )
+            try:
+                widths = default_widths(config.architecture,
+                                        config.input_shape)
+            except ValueError as err:
+                raise ConfigError(str(err)) from None
+            config = config.replace(widths=widths)
         return config
 
     @property
@@ -447,36 +412,6 @@ class VAEConfig:
     def replace(self, **changes: Any) -> "VAEConfig":
         """A validated copy with some fields changed."""
         return dataclasses.replace(self, **changes)
-
-
-def default_widths(
-    architecture: str, input_shape: tuple[int, int, int]
-) -> tuple[int, ...]:
-    """Widths for `widths=None`.
-
-    `mlp`: two hidden layers (512, 256). `conv`: as many stride-2 layers
-    (at most 4) as keep height and width whole and >= 4 pixels, e.g.
-    64x64 -> (32, 64, 64, 64), 28x28 -> (32, 64) as in the Keras example.
-    """
-    if architecture == "mlp":
-        return (512, 256)
-    height, width = input_shape[:2]
-    depth = 0
-    while (
-        depth < 4
-        and height % 2 ** (depth + 1) == 0
-        and width % 2 ** (depth + 1) == 0
-        and min(height, width) // 2 ** (depth + 1) >= 4
-    ):
-        depth += 1
-    if depth == 0:
-        raise ConfigError(
-            f"The conv architecture needs even image sides >= 8. Received: "
-            f"input_shape={tuple(input_shape)}. Use architecture='mlp'."
-        )
-    return {1: (64,), 2: (32, 64), 3: (32, 64, 64), 4: (32, 64, 64, 64)}[
-        depth
-    ]
 
 
 def _is_int(value: Any) -> bool:

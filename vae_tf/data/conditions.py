@@ -116,6 +116,37 @@ class ConditionSpec:
                    float(d.get("std", 1)))
 
 
+def read_specs(condition: Sequence[str],
+               specs: Optional[Sequence[Mapping]]) -> list[ConditionSpec]:
+    """The `ConditionSpec`s of a config's `condition` (factor names) and
+    `condition_specs` (their dicts; `None`: not resolved, `[]` returned).
+
+    Raises:
+        ConditionError: the names are not distinct strings, a spec is
+            malformed, or the specs name other factors.
+    """
+    if not isinstance(condition, (tuple, list)) or not condition or \
+            not all(isinstance(n, str) and n for n in condition) or \
+            len(set(condition)) != len(condition):
+        raise ConditionError(
+            "Expected `condition` to be a list of distinct factor names "
+            f"such as ['glasses', 'hair_color']. Received: "
+            f"condition={condition!r}")
+    if specs is None:
+        return []
+    try:
+        found = [ConditionSpec.from_dict(d) for d in specs]
+    except (TypeError, KeyError, ValueError, AttributeError) as err:
+        raise ConditionError(
+            f"condition_specs is not a list of condition specs: {err!r}"
+        ) from None
+    if [s.name for s in found] != list(condition):
+        raise ConditionError(
+            f"condition_specs name {[s.name for s in found]}, condition "
+            f"{list(condition)}: they must agree.")
+    return found
+
+
 def value_names(data_name: str) -> dict[str, tuple[str, ...]]:
     """Names of categorical attribute values, where the data set has them
     (faces: hair colours)."""

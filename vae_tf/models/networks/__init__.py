@@ -33,3 +33,54 @@ def architecture(name: str) -> ModuleType:
             f"{', '.join(ARCHITECTURES)}"
         )
     return importlib.import_module(f"{__name__}.{name}")
+
+
+def default_widths(
+    architecture: str, input_shape: tuple[int, int, int]
+) -> tuple[int, ...]:
+    """Widths for `widths=None`.
+
+    `mlp`: two hidden layers (512, 256). `conv`: as many stride-2 layers
+    (at most 4) as keep height and width whole and >= 4 pixels, e.g.
+    64x64 -> (32, 64, 64, 64), 28x28 -> (32, 64) as in the Keras example.
+    """
+    if architecture == "mlp":
+        return (512, 256)
+    height, width = input_shape[:2]
+    depth = 0
+    while (
+        depth < 4
+        and height % 2 ** (depth + 1) == 0
+        and width % 2 ** (depth + 1) == 0
+        and min(height, width) // 2 ** (depth + 1) >= 4
+    ):
+        depth += 1
+    if depth == 0:
+        raise ValueError(
+            f"The conv architecture needs even image sides >= 8. Received: "
+            f"input_shape={tuple(input_shape)}. Use architecture='mlp'."
+        )
+    return {1: (64,), 2: (32, 64), 3: (32, 64, 64), 4: (32, 64, 64, 64)}[
+        depth
+    ]
+
+
+def check_conv_shape(architecture: str, input_shape, widths) -> None:
+    """Raises `ValueError` when a conv architecture's `widths` halve an
+    image of `input_shape` to a fraction: height and width must be
+    multiples of 2 ** len(widths)."""
+    if (
+        architecture != "mlp"
+        and input_shape is not None
+        and widths is not None
+    ):
+        factor = 2 ** len(widths)
+        height, width, _ = input_shape
+        if height % factor or width % factor:
+            raise ValueError(
+                f"The conv architecture halves the image {len(widths)}"
+                f" times, so height and width must be multiples of "
+                f"{factor}. Received: input_shape={input_shape}, "
+                f"widths={list(widths)}. Use fewer widths or "
+                "architecture='mlp'."
+            )
