@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from crash import crash_then_resume
 from vae_tf import VAEConfig, cli
 from vae_tf.config import ConfigError
 from vae_tf.layers import TotalCorrelation
@@ -86,26 +87,8 @@ def test_the_loss_is_reconstruction_plus_the_weighted_terms(tc_run):
 def test_training_resumes_a_beta_tcvae_run(tmp_path):
     """Crash before the second epoch, rerun: the run finishes from the
     backup with the TC layer's N intact."""
-    import keras
-
-    from vae_tf import train
-
-    class Crash(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            if epoch == 1:
-                raise RuntimeError("planted crash")
-
     config = VAEConfig(**TINY, objective="beta-tcvae", tc_weight=3.0)
-    out = str(tmp_path / "run")
-    with pytest.raises(RuntimeError, match="planted crash"):
-        train(config, out_dir=out, verbose=0, callbacks=[Crash()])
-    resumed = []
-
-    class Epochs(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            resumed.append(epoch)
-
-    result = train(config, out_dir=out, verbose=0, callbacks=[Epochs()])
+    resumed, result = crash_then_resume(config, str(tmp_path / "run"))
     assert resumed == [1]
     assert len(result.history["total_correlation"]) == 2
     assert float(_tc_layer(result.models.vae).dataset_size.numpy()) == 200

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from grids import tiles
+from crash import crash_then_resume
 from vae_tf import VAEConfig, cli
 
 TINY = {"input_shape": [32, 32, 3], "latent_dim": 4, "widths": [8, 16],
@@ -96,25 +97,7 @@ def test_unknown_factors_and_unlabelled_data_are_refused(tmp_path, capsys):
 
 
 def test_a_conditional_run_resumes(tmp_path):
-    import keras
-
-    from vae_tf import train
-
-    class Crash(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            if epoch == 1:
-                raise RuntimeError("planted crash")
-
     config = VAEConfig(**TINY, condition=["beard"])
-    out = str(tmp_path / "run")
-    with pytest.raises(RuntimeError, match="planted crash"):
-        train(config, out_dir=out, verbose=0, callbacks=[Crash()])
-    epochs = []
-
-    class Epochs(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            epochs.append(epoch)
-
-    result = train(config, out_dir=out, verbose=0, callbacks=[Epochs()])
+    epochs, result = crash_then_resume(config, str(tmp_path / "run"))
     assert epochs == [1] and len(result.history["loss"]) == 2
     assert result.config.specs()[0].values == (0, 1)
