@@ -203,10 +203,9 @@ def edit_vectors(run: Run, attribute: str) -> dict[str, np.ndarray]:
     labels = attribute_labels(run, source, attribute)[:5000]
     x = run.split_images(source)[:5000]
     z = generate.encoder_fn(run.models.encoder)(x)
-    generate.code_difference(z, labels)  # refuses one-sided labels
+    vector = generate.code_difference(z, labels)  # refuses one-sided labels
     _, along_one = generate.best_dimension_vector(z, labels)
-    return {"vector": generate.code_difference(z, labels),
-            "dimension": along_one}
+    return {"vector": vector, "dimension": along_one}
 
 
 def edit_png(run: Run, attribute: str, out: Optional[str] = None,

@@ -342,8 +342,8 @@ def _finish_run(models: VAEModels, job: _Job) -> None:
     sampler = chosen if config.sampler != "prior" else PriorSampler(
         config.latent_dim
     )
-    save_pictures(models, val_images, paths, config.seed, sampler,
-                  model_conditions(config, job.data.validation.attributes))
+    save_pictures(models, val_images, paths, config.seed, sampler, config,
+                  job.data.validation.attributes)
     shutil.rmtree(paths.backup, ignore_errors=True)
 
 
@@ -414,28 +414,28 @@ def choose_sampler(models: VAEModels, data: DataSet, config: VAEConfig,
 
 
 def save_pictures(models: VAEModels, images: np.ndarray, paths: RunPaths,
-                  seed: int, sampler, conditions=None) -> None:
+                  seed: int, sampler, config: Optional[VAEConfig] = None,
+                  attributes=None) -> None:
     """Writes `reconstructions.png` (16 of `images` over their
     reconstructions) and `samples.png` (32 draws of `sampler`); a
-    conditional model reconstructs with each image's own `conditions`
-    (`{factor: (n, width)}` of `images`' rows) and draws the samples
-    under those of the first 32 images."""
-    x = as_float_images(images[:16])
+    conditional `config` reconstructs with each image's own factors (the
+    `attributes` of `images`' rows) and draws the samples under those of
+    the first 32 images."""
+    conditional = config is not None and config.condition is not None
 
     def given(values, name):
-        if conditions is None:
+        if not conditional:
             return values
-        return {name: values,
-                **{k: v[:len(values)] for k, v in conditions.items()}}
+        return model_inputs(config, values, attributes, name)
 
-    z_mean = models.encoder.predict(given(x, "image"),
-                                    verbose=0)[0]
+    x = as_float_images(images[:16])
+    z_mean = models.encoder.predict(given(x, "image"), verbose=0)[0]
     recon = models.decoder.predict(given(z_mean, "z"), verbose=0)
     rows = [x[:8], recon[:8], x[8:16], recon[8:16]]
     png.save_grid(
         paths.reconstructions, np.concatenate([r for r in rows if len(r)]),
         rows=4,
     )
-    draws = sampler.sample(min(32, len(images)) if conditions else 32, seed)
+    draws = sampler.sample(min(32, len(images)) if conditional else 32, seed)
     samples = models.decoder.predict(given(draws, "z"), verbose=0)
     png.save_grid(paths.samples, samples, rows=4)
