@@ -101,3 +101,32 @@ def exported(trained_run, tmp_path_factory):
 
     base = tmp_path_factory.mktemp("saved_models")
     return export_run(trained_run, name="faces", base=str(base)), str(base)
+
+
+@pytest.fixture(scope="session")
+def conditional_run(tmp_path_factory):
+    """`vae-tf train --condition glasses,hair_color,smile` on tiny faces,
+    as a run directory (a `pathlib.Path`)."""
+    import json
+
+    from conditional import CONDITION, CONDITIONAL
+    from vae_tf import cli
+
+    folder = tmp_path_factory.mktemp("cond")
+    config = folder / "tiny.json"
+    config.write_text(json.dumps(CONDITIONAL))
+    out = folder / "run"
+    assert cli.main(["train", "--config", str(config), "--condition",
+                     CONDITION, "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def conditional_export(conditional_run, tmp_path_factory):
+    """`conditional_run` exported as `cond` with its TFLite decoder:
+    `(ExportResult, base folder)`."""
+    from vae_tf.export import export_run
+
+    base = tmp_path_factory.mktemp("cond_saved_models")
+    return (export_run(str(conditional_run), name="cond", base=str(base),
+                       tflite=True), str(base))

@@ -18,6 +18,10 @@ outputs depend on that row's inputs alone:
   stateless, so a seed repeats exactly and matches
   `vae_tf.generate.sample` for the same seeds.
 
+A conditional model's signatures take, beside these, one named input per
+conditioned factor (`condition_inputs`: int64 class values or float32
+values, `(batch,)`), `sample`'s one value per seed.
+
 Each builder also returns reference inputs with the Keras model's outputs
 for every signature (which `check_export` compares the SavedModel
 against) and one warmup request per signature, which TF Serving replays
@@ -31,6 +35,7 @@ import numpy as np
 import tensorflow as tf
 
 from vae_tf.config import VAEConfig
+from vae_tf.export import condition_inputs
 from vae_tf.export.serving_graph import serving_decoder
 from vae_tf.distributions.gaussian import reparametrize
 from vae_tf.models import VAEModels, moments_encoder
@@ -46,7 +51,8 @@ REFERENCE_ROWS = 8
 
 
 def _batch_safe(model, x):
-    """`model(x)` (one output or a list), also for an empty batch.
+    """`model(x)` (one output or a list), also for an empty batch; `x` a
+    tensor or a dict of tensors with the same rows.
 
     oneDNN's CPU convolutions reject a batch of 0 ("input depth must be
     evenly divisible by filter depth"), so a client sending no rows would
@@ -55,16 +61,41 @@ def _batch_safe(model, x):
     `Pad` that the converters would fuse into the first convolution) and
     the outputs are cut back to the batch size.
     """
-    n = tf.shape(x)[0]
-    filler = tf.zeros(
-        tf.concat([[1 - tf.minimum(n, 1)], tf.shape(x)[1:]], axis=0), x.dtype
-    )
-    padded = tf.concat([x, filler], axis=0)
-    padded.set_shape([None, *x.shape[1:]])
-    outputs = model(padded, training=False)
+    inputs = x if isinstance(x, dict) else {"": x}
+    n = tf.shape(next(iter(inputs.values())))[0]
+    missing = 1 - tf.minimum(n, 1)
+
+    def pad(value):
+        filler = tf.zeros(tf.concat([[missing], tf.shape(value)[1:]], 0),
+                          value.dtype)
+        padded = tf.concat([value, filler], axis=0)
+        padded.set_shape([None, *value.shape[1:]])
+        return padded
+
+    padded = {k: pad(v) for k, v in inputs.items()}
+    outputs = model(padded if isinstance(x, dict) else padded[""],
+                    training=False)
     if isinstance(outputs, (list, tuple)):
         return [o[:n] for o in outputs]
     return outputs[:n]
+
+
+def _conditioned(specs, main: str, value, factors):
+    """`(model input, valid rows)`: `value` alone, or with the encoded
+    `factors` (raw tensors, one per spec) for a conditional model."""
+    if not specs:
+        return value, None
+    encoded, valid = condition_inputs.encode(specs, factors,
+                                             tf.shape(value)[0])
+    return {main: value, **encoded}, valid
+
+
+def _marked(outputs: dict, valid) -> dict:
+    """Rows of invalid conditions NaN (converted models drop asserts)."""
+    if valid is None:
+        return outputs
+    return {k: condition_inputs.mark_invalid(v, valid)
+            for k, v in outputs.items()}
 
 
 def _first_rows(reference: dict, signature: str, inputs, rows: int = 1):
@@ -80,35 +111,46 @@ def encoder_archive(models: VAEModels, config: VAEConfig, sampler):
     encoder = models.encoder
     mean_encoder = moments_encoder(encoder)
     latent_dim = config.latent_dim
+    specs = config.specs()
+    factor_specs = condition_inputs.input_specs(specs)
+    names = [spec.name for spec in factor_specs]
     archive = keras.export.ExportArchive()
     archive.track(encoder)
     image_spec = tf.TensorSpec((None, *config.input_shape), tf.float32,
                                "image")
     seed_spec = tf.TensorSpec((None,), tf.int64, "seed")
 
-    def encode(image):
-        z_mean, z_log_var = _batch_safe(mean_encoder, image)
-        return {"z_mean": z_mean, "z_log_var": z_log_var}
+    def encode(image, *factors):
+        inputs, valid = _conditioned(specs, "image", image, factors)
+        z_mean, z_log_var = _batch_safe(mean_encoder, inputs)
+        return _marked({"z_mean": z_mean, "z_log_var": z_log_var}, valid)
 
-    def encode_sample(image, seed):
+    def encode_sample(image, seed, *factors):
         tf.debugging.assert_equal(
             tf.shape(seed)[0], tf.shape(image)[0],
             message="encode_sample takes one seed per image")
-        z_mean, z_log_var = _batch_safe(mean_encoder, image)
+        inputs, valid = _conditioned(specs, "image", image, factors)
+        z_mean, z_log_var = _batch_safe(mean_encoder, inputs)
         eps, _ = row_draws(seed, latent_dim)
-        return {"z_mean": z_mean, "z_log_var": z_log_var,
-                "z": reparametrize(z_mean, z_log_var, eps)}
+        return _marked({"z_mean": z_mean, "z_log_var": z_log_var,
+                        "z": reparametrize(z_mean, z_log_var, eps)}, valid)
 
     archive.add_endpoint(SERVING_DEFAULT, encode,
-                         input_signature=[image_spec])
+                         input_signature=[image_spec, *factor_specs])
     archive.add_endpoint(ENCODE_SAMPLE, encode_sample,
-                         input_signature=[image_spec, seed_spec])
+                         input_signature=[image_spec, seed_spec,
+                                          *factor_specs])
 
     # Representative inputs without touching the data set: images decoded
     # from the sampler's draws lie on the data manifold the model learned.
+    values = condition_inputs.reference_values(specs, REFERENCE_ROWS)
     z = sampler.sample(REFERENCE_ROWS, seed=0)
-    images = models.decoder.predict(z, verbose=0).astype(np.float32)
-    z_mean, z_log_var = mean_encoder.predict(images, verbose=0)
+    images = models.decoder.predict(
+        condition_inputs.keras_inputs(specs, "z", z, values), verbose=0
+    ).astype(np.float32)
+    z_mean, z_log_var = mean_encoder.predict(
+        condition_inputs.keras_inputs(specs, "image", images, values),
+        verbose=0)
     seeds = row_seeds(REFERENCE_ROWS, 0)
     eps, _ = row_draws(seeds, latent_dim)
     reference = {
@@ -122,8 +164,11 @@ def encoder_archive(models: VAEModels, config: VAEConfig, sampler):
         "encode_sample/z": np.asarray(
             reparametrize(z_mean, z_log_var, eps.numpy())),
     }
-    warmup = [_first_rows(reference, SERVING_DEFAULT, ["image"]),
-              _first_rows(reference, ENCODE_SAMPLE, ["image", "seed"])]
+    for signature in (SERVING_DEFAULT, ENCODE_SAMPLE):
+        reference.update({f"{signature}/{k}": v for k, v in values.items()})
+    warmup = [_first_rows(reference, SERVING_DEFAULT, ["image", *names]),
+              _first_rows(reference, ENCODE_SAMPLE,
+                          ["image", "seed", *names])]
     return archive, reference, warmup
 
 
@@ -136,38 +181,56 @@ def decoder_archive(models: VAEModels, config: VAEConfig, sampler):
     # from `decoder` itself, so `check_export` compares the two.
     serving = serving_decoder(decoder)
     latent_dim = config.latent_dim
+    specs = config.specs()
+    factor_specs = condition_inputs.input_specs(specs)
+    names = [spec.name for spec in factor_specs]
     archive = keras.export.ExportArchive()
     archive.track(serving)
 
     # A sub-pixel layer is a forward convolution, which needs the row for
     # an empty batch as the encoder's first one does.
-    def decode(z):
-        return {"image": _batch_safe(serving, z)}
+    def decode(z, *factors):
+        inputs, valid = _conditioned(specs, "z", z, factors)
+        return _marked({"image": _batch_safe(serving, inputs)}, valid)
 
-    def sample(seed):
+    def sample(seed, *factors):
         z = sampler.tf_sample(seed)
-        return {"image": _batch_safe(serving, z), "z": z}
+        inputs, valid = _conditioned(specs, "z", z, factors)
+        return _marked({"image": _batch_safe(serving, inputs), "z": z},
+                       valid)
 
     archive.add_endpoint(
         SERVING_DEFAULT, decode,
-        input_signature=[tf.TensorSpec((None, latent_dim), tf.float32, "z")],
+        input_signature=[tf.TensorSpec((None, latent_dim), tf.float32, "z"),
+                         *factor_specs],
     )
     archive.add_endpoint(
         SAMPLE, sample,
-        input_signature=[tf.TensorSpec((None,), tf.int64, "seed")],
+        input_signature=[tf.TensorSpec((None,), tf.int64, "seed"),
+                         *factor_specs],
     )
     z = sampler.sample(REFERENCE_ROWS, seed=1)
     seeds = row_seeds(REFERENCE_ROWS, 0)
     drawn = sampler.sample(REFERENCE_ROWS, seeds=seeds)
+    values = condition_inputs.reference_values(specs, REFERENCE_ROWS)
+    # `sample`'s reference shifts the classes, so the two signatures'
+    # rows pair other values with their codes.
+    sample_values = condition_inputs.reference_values(
+        specs, REFERENCE_ROWS, offset=1)
     reference = {
         "serving_default/z": z,
-        "serving_default/image": decoder.predict(z, verbose=0),
+        "serving_default/image": decoder.predict(
+            condition_inputs.keras_inputs(specs, "z", z, values), verbose=0),
         "sample/seed": seeds,
         "sample/z": drawn,
-        "sample/image": decoder.predict(drawn, verbose=0),
+        "sample/image": decoder.predict(
+            condition_inputs.keras_inputs(specs, "z", drawn, sample_values),
+            verbose=0),
     }
-    warmup = [_first_rows(reference, SERVING_DEFAULT, ["z"]),
-              _first_rows(reference, SAMPLE, ["seed"])]
+    reference.update({f"{SERVING_DEFAULT}/{k}": v for k, v in values.items()})
+    reference.update({f"{SAMPLE}/{k}": v for k, v in sample_values.items()})
+    warmup = [_first_rows(reference, SERVING_DEFAULT, ["z", *names]),
+              _first_rows(reference, SAMPLE, ["seed", *names])]
     return archive, reference, warmup
 
 

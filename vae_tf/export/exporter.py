@@ -145,10 +145,9 @@ def export_run(
     run's sampler (`config.sampler`, or `sampler`: mixture/prior) and its
     last epoch's metrics; `verbose`, `tflite` and `precision` as in
     `export_models`."""
-    from vae_tf.runs import Run, check_unconditional
+    from vae_tf.runs import Run
 
     run = Run(run_dir)
-    check_unconditional(run.config, "export")
     return export_models(
         run.models, run.config, name, base, keep,
         metrics=read_final_metrics(run.paths.history),

@@ -46,21 +46,36 @@ def _interpreter(model: bytes):
     return Interpreter(model_content=model)
 
 
-def tflite_decode(model: bytes, z: np.ndarray) -> np.ndarray:
-    """Runs a converted decoder: `z` `(n, latent_dim)` -> images
-    `(n, H, W, C)`, float32."""
+def tflite_run(model: bytes, inputs: dict) -> dict:
+    """Runs a converted decoder's `serving_default` on named `inputs`
+    (`z`, and a conditional model's factors) -> `{"image": ...}`."""
     runner = _interpreter(model).get_signature_runner(SERVING_DEFAULT)
-    return runner(z=np.asarray(z, np.float32))["image"]
+    expected = sorted(runner.get_input_details())
+    if sorted(inputs) != expected:
+        raise ValueError(f"The TFLite decoder takes inputs {expected}. "
+                         f"Received: {sorted(inputs)}")
+    return runner(**inputs)
+
+
+def tflite_decode(model: bytes, z: np.ndarray, **factors) -> np.ndarray:
+    """Runs a converted decoder: `z` `(n, latent_dim)` (and a conditional
+    model's factors, `(n,)` each) -> images `(n, H, W, C)`, float32."""
+    return tflite_run(model, {"z": np.asarray(z, np.float32),
+                              **factors})["image"]
 
 
 def reference_diff(model: bytes, saved_model_dir: str) -> float:
     """Max abs difference of `model` from the export's reference outputs
-    (the Keras decoder on 32 sampler draws)."""
+    (the Keras decoder on the reference draws and conditions)."""
+    prefix = f"{SERVING_DEFAULT}/"
     with np.load(os.path.join(saved_model_dir, ASSETS_EXTRA,
                               REFERENCE_FILE)) as ref:
-        z = ref[f"{SERVING_DEFAULT}/z"]
-        image = ref[f"{SERVING_DEFAULT}/image"]
-    return float(np.abs(tflite_decode(model, z) - image).max())
+        values = {k[len(prefix):]: ref[k] for k in ref.files
+                  if k.startswith(prefix)}
+    image = values.pop("image")
+    runner = _interpreter(model).get_signature_runner(SERVING_DEFAULT)
+    inputs = {k: values[k] for k in runner.get_input_details()}
+    return float(np.abs(tflite_run(model, inputs)["image"] - image).max())
 
 
 def write_tflite(saved_model_dir: str, atol: float = 1e-5) -> float:
