@@ -216,6 +216,30 @@ def encode_conditions(specs: Sequence[ConditionSpec],
     return {s.name: s.encode(attributes[s.name]) for s in specs}
 
 
+def model_conditions(specs: Sequence[ConditionSpec], attributes,
+                     count: Optional[int] = None
+                     ) -> Optional[dict[str, np.ndarray]]:
+    """The encoded conditions `{factor: (n, width)}` of the first `count`
+    rows of a split's `attributes`; `None` without `specs` (an
+    unconditional model)."""
+    if not specs:
+        return None
+    rows = {s.name: np.asarray(attributes[s.name])[:count] for s in specs}
+    return encode_conditions(specs, rows)
+
+
+def model_inputs(specs: Sequence[ConditionSpec], array, attributes,
+                 main: str = "image"):
+    """What the encoder (`main="image"`) or decoder (`main="z"`) of a
+    model conditioned on `specs` takes for `array` (images or codes)
+    whose rows carry `attributes`: the array itself without `specs`, else
+    a dict of it and the encoded conditions of its first rows."""
+    conditions = model_conditions(specs, attributes, len(array))
+    if conditions is None:
+        return array
+    return {main: array, **conditions}
+
+
 def parse_settings(text: str, specs: Sequence[ConditionSpec],
                    defaults: Optional[Mapping[str, object]] = None
                    ) -> dict[str, object]:

@@ -48,21 +48,27 @@ class LatentSummaries(keras.callbacks.Callback):
             attributes) for the projector's metadata; may be empty.
         seed: seeds the fixed prior draws.
         num_images: images in the reconstruction and sample strips.
+        conditions: a conditional model's encoded conditions of `images`
+            (`{factor: (n, width)}`): reconstructions use each image's,
+            sample i the factors of image i (as `samples.png`).
     """
 
     def __init__(self, models: VAEModels, logdir: str, images: np.ndarray,
                  attributes: dict[str, np.ndarray], seed: int = 0,
-                 num_images: int = 8):
+                 num_images: int = 8, conditions: Optional[dict] = None):
         super().__init__()
         self.models = models
         self.logdir = logdir
         self.images = as_float_images(images[:PROJECTOR_POINTS])
         self.attributes = {k: np.asarray(v)[:len(self.images)]
                            for k, v in attributes.items()}
-        latent_dim = models.decoder.input_shape[-1]
+        latent_dim = models.encoder.outputs[0].shape[-1]
         self.z_fixed = np.random.default_rng(seed).standard_normal(
             (num_images, latent_dim)).astype(np.float32)
         self.num_images = num_images
+        self.conditions = None if conditions is None else {
+            k: np.asarray(v)[:len(self.images)]
+            for k, v in conditions.items()}
         self._writer = None
         # The moments only: the encoder's Sampling output would advance
         # the seed state training uses (and BackupAndRestore saves), so a
@@ -71,8 +77,15 @@ class LatentSummaries(keras.callbacks.Callback):
 
     def _encode(self) -> tuple[np.ndarray, np.ndarray]:
         z_mean, z_log_var = self._moments.predict(
-            self.images, batch_size=256, verbose=0)
+            self._inputs("image", self.images), batch_size=256, verbose=0)
         return z_mean, z_log_var
+
+    def _inputs(self, main: str, array: np.ndarray):
+        """`array`, or with the conditions of its first rows."""
+        if self.conditions is None:
+            return array
+        return {main: array, **{k: v[:len(array)]
+                                for k, v in self.conditions.items()}}
 
     def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
         if self._writer is None:
@@ -80,8 +93,10 @@ class LatentSummaries(keras.callbacks.Callback):
                 os.path.join(self.logdir, LATENT_RUN))
         z_mean, z_log_var = self._encode()
         shown = self.images[:self.num_images]
-        recon = self.models.decoder.predict(z_mean[:len(shown)], verbose=0)
-        samples = self.models.decoder.predict(self.z_fixed, verbose=0)
+        recon = self.models.decoder.predict(
+            self._inputs("z", z_mean[:len(shown)]), verbose=0)
+        samples = self.models.decoder.predict(
+            self._inputs("z", self.z_fixed), verbose=0)
         step = epoch  # as Keras' TensorBoard logs the epoch scalars
         with self._writer.as_default():
             tf.summary.image(

@@ -21,6 +21,7 @@ import numpy as np
 from vae_tf.training import distribute
 from vae_tf.config import ConfigError, VAEConfig
 from vae_tf.data import DataSet, make_dataset, make_training_dataset
+from vae_tf.data.conditions import model_conditions, model_inputs
 from vae_tf.data.validation import check_images
 from vae_tf.training.distribute import make_strategy, worker_role
 from vae_tf.training.multiworker_fixes import fit_fixes
@@ -35,7 +36,7 @@ from vae_tf.samplers import (PriorSampler, fit_flow, save_sampler,
                              select_mixture)
 from vae_tf.samplers.selection import AUTO, choose
 from vae_tf.schedules import schedule_callbacks
-from vae_tf.training.summaries import LatentSummaries
+from vae_tf.training.summaries import PROJECTOR_POINTS, LatentSummaries
 
 # The ex-post mixture is fitted to at most this many training codes.
 MAX_SAMPLER_CODES = 20000
@@ -210,7 +211,7 @@ def _start(config, out_dir, data, save_every_steps, deterministic,
 def _training_dataset(job: _Job):
     """`(dataset, steps_per_epoch)` for `fit`."""
     config, source = job.config, job.data.train.source()
-    conditions = model_conditions(config, job.data.train.attributes)
+    conditions = model_conditions(config.specs(), job.data.train.attributes)
     if job.strategy == "multiworker":
         if conditions:
             raise ConfigError(
@@ -230,29 +231,6 @@ def _training_dataset(job: _Job):
         binarize=config.use_binarization, seed=config.seed,
         conditions=conditions,
     ), job.steps
-
-
-def model_conditions(config: VAEConfig, attributes, count=None):
-    """The encoded conditions `{factor: (n, width)}` of the first `count`
-    rows of a split's `attributes` for a conditional `config`; `None` for
-    an unconditional one."""
-    if config.condition is None:
-        return None
-    from vae_tf.data.conditions import encode_conditions
-
-    rows = {k: np.asarray(v)[:count] for k, v in attributes.items()}
-    return encode_conditions(config.specs(), rows)
-
-
-def model_inputs(config: VAEConfig, images, attributes, main="image"):
-    """What the encoder (`main="image"`) or decoder (`main="z"`) of a
-    model built from `config` takes for `images` (or codes) whose rows
-    carry `attributes`: the array itself, or with a conditional model a
-    dict of it and the encoded conditions of its first rows."""
-    conditions = model_conditions(config, attributes, len(images))
-    if conditions is None:
-        return images
-    return {main: images, **conditions}
 
 
 def _callbacks(job: _Job,
@@ -280,12 +258,14 @@ def _callbacks(job: _Job,
             ),
             keras.callbacks.TensorBoard(paths.logs),
         ]
-        # chief-only predictions would hang the other workers; the
-        # TensorBoard images of a conditional model are not drawn yet
-        if job.strategy != "multiworker" and job.config.condition is None:
+        # chief-only predictions would hang the other workers
+        if job.strategy != "multiworker":
+            attributes = job.data.validation.attributes
             found.append(LatentSummaries(
-                models, paths.logs, job.val_images,
-                job.data.validation.attributes, seed=job.config.seed))
+                models, paths.logs, job.val_images, attributes,
+                seed=job.config.seed, conditions=model_conditions(
+                    job.config.specs(), attributes,
+                    min(len(job.val_images), PROJECTOR_POINTS))))
     return found
 
 
@@ -295,7 +275,8 @@ def _fit(models: VAEModels, job: _Job, callbacks: list,
     train_ds, steps_per_epoch = _training_dataset(job)
     val_ds = make_dataset(job.val_images, job.config.batch_size,
                           conditions=model_conditions(
-                              job.config, job.data.validation.attributes))
+                              job.config.specs(),
+                              job.data.validation.attributes))
     if job.resume_epoch is not None and verbose:
         print(f"vae-tf: resuming {job.out_dir} from epoch "
               f"{job.resume_epoch + 1}", flush=True)
@@ -359,11 +340,12 @@ def fit_samplers(models: VAEModels, data: DataSet, config: VAEConfig,
         source = np.concatenate([b.numpy() for b in stream])
     x = as_float_images(
         evaluation_images(config, source[:MAX_SAMPLER_CODES], "train"))
+    specs = config.specs()
     z_train = models.encoder.predict(
-        model_inputs(config, x, data.train.attributes), batch_size=256,
+        model_inputs(specs, x, data.train.attributes), batch_size=256,
         verbose=0)[0]
     z_val = models.encoder.predict(
-        model_inputs(config, as_float_images(val_images),
+        model_inputs(specs, as_float_images(val_images),
                      data.validation.attributes), batch_size=256, verbose=0
     )[0]
     fitted = {"mixture": select_mixture(z_train, z_val, seed=config.seed)}
@@ -395,8 +377,9 @@ def choose_sampler(models: VAEModels, data: DataSet, config: VAEConfig,
         for kind, sampler in fitted.items():
             draws = sampler.sample(len(real), seed=config.seed)
             images = models.decoder.predict(
-                model_inputs(config, draws, data.validation.attributes,
-                             "z"), batch_size=256, verbose=0)
+                model_inputs(config.specs(), draws,
+                             data.validation.attributes, "z"),
+                batch_size=256, verbose=0)
             scores[kind] = frechet_distance(real, probe.features(images))
         kind, record = choose(fitted, scores, "validation probe FD", True)
     else:
@@ -426,7 +409,7 @@ def save_pictures(models: VAEModels, images: np.ndarray, paths: RunPaths,
     def given(values, name):
         if not conditional:
             return values
-        return model_inputs(config, values, attributes, name)
+        return model_inputs(config.specs(), values, attributes, name)
 
     x = as_float_images(images[:16])
     z_mean = models.encoder.predict(given(x, "image"), verbose=0)[0]
