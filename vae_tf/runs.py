@@ -419,12 +419,15 @@ class Run:
         return split_images(self.config, self.data, split)
 
     def images(self, split: str, n: int, seed: int) -> np.ndarray:
-        """`n` random float images of `split` (as the model sees them)."""
-        x = self.split_images(split)
-        index = np.random.default_rng(seed).choice(
-            len(x), min(n, len(x)), replace=False
-        )
-        return x[np.sort(index)]
+        """`n` random float images of `split` (as the model sees them):
+        rows `pick(split, n, seed)`."""
+        return self.split_images(split)[self.pick(split, n, seed)]
+
+    def pick(self, split: str, n: int, seed: int) -> np.ndarray:
+        """Sorted indices of `n` random rows of `split`."""
+        count = len(getattr(self.data, split).images)
+        return np.sort(np.random.default_rng(seed).choice(
+            count, min(n, count), replace=False))
 
     def sampler(self, kind: Optional[str] = None):
         """`run_sampler` of this run."""

@@ -45,6 +45,15 @@ def test_edit_effect_sees_a_rising_attribute_and_kept_factors():
     flat = edit_effect(probe, _grid([0.3, 0.3, 0.6], green), "smile",
                        [0, 1, 2])
     assert not flat["monotonic"]
+    # A class share that reaches 100% and stays there still rises; one that
+    # stalls below it does not.
+    for shares, rises in (([0.0, 0.8, 1.0, 1.0], True),
+                          ([0.0, 0.8, 0.8, 1.0], False)):
+        on = (np.arange(5)[:, None] < np.array(shares) * 5) * 0.8 + 0.1
+        edited = edit_effect(probe, _grid([0.3] * 4, on), "glasses",
+                             [0, 1, 2, 3])
+        assert edited["attribute_mean"] == pytest.approx(shares)
+        assert edited["monotonic"] == rises, shares
     flipping = np.array([[0.2, 0.2, 0.8], [0.8, 0.8, 0.8], [0.9, 0.9, 0.9],
                          [0.1, 0.1, 0.1]])
     changed = edit_effect(probe, _grid([0.1, 0.3, 0.6], flipping), "smile",

@@ -76,11 +76,13 @@ def add_image_commands(commands) -> None:
                         "0,0.5,1,1.5,2; --strengths=-1,0,1 when the first "
                         "is negative)")
     p.add_argument("--n", type=int, default=6, help="images")
-    p.add_argument("--way", choices=("vector", "dimension"), default="vector",
+    p.add_argument("--way", choices=("vector", "dimension", "condition"),
+                   default=None,
                    help="what the picture moves: the attribute vector "
                         "(default) or the one latent dimension best aligned "
-                        "with the attribute; the printed leakage table "
-                        "compares both")
+                        "with the attribute (the printed leakage table "
+                        "compares both); a conditional run's condition "
+                        "input (its default and only way)")
 
 
 def _reconstruct(args: argparse.Namespace) -> int:

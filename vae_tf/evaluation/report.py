@@ -25,7 +25,7 @@ from vae_tf.evaluation.metrics import (
     active_units, dci, iwae_nll, mutual_information_gap, negative_elbo,
     separated_attribute_predictability)
 from vae_tf.models import likelihood_scale
-from vae_tf.runs import Run, check_unconditional
+from vae_tf.runs import Run
 
 GROUND_TRUTH = {"faces": ATTRIBUTES, "shapes": FACTORS}
 
@@ -58,7 +58,6 @@ def evaluate_run(
     """
     if not isinstance(run, Run):
         run = Run(run, data)
-    check_unconditional(run.config, "evaluate")
     config = run.config
     x = run.split_images(split)
     report: dict[str, object] = {
@@ -66,7 +65,8 @@ def evaluate_run(
         "num_images": int(len(x)), "beta": config.beta,
         "likelihood": config.likelihood,
     }
-    report.update(_likelihood_report(run, x, k, iwae_images, seed, verbose))
+    report.update(_likelihood_report(run, x, k, iwae_images, seed, verbose,
+                                     _conditions(run, split)))
     report.update(_latent_report(run, x, split))
     if quality:
         report["quality"] = run_quality(
@@ -75,11 +75,21 @@ def evaluate_run(
     return report
 
 
+def _conditions(run: Run, split: str, count: Optional[int] = None):
+    """A conditional run's encoded conditions of `split`'s first `count`
+    rows, `{factor: (n, width)}`; `None` for an unconditional run."""
+    from vae_tf.data.conditions import model_conditions
+
+    return model_conditions(run.config.specs(),
+                            getattr(run.data, split).attributes, count)
+
+
 def _likelihood_report(run: Run, x: np.ndarray, k: int,
                        iwae_images: Optional[int], seed: int,
-                       verbose: bool) -> dict:
+                       verbose: bool, conditions: Optional[dict]) -> dict:
     """The likelihood's scale, -ELBO and its parts, and the IWAE bound on
-    the first `iwae_images` of `x` (none if `k` is 0)."""
+    the first `iwae_images` of `x` (none if `k` is 0); `conditions` those
+    of `x`'s rows (a conditional run)."""
     config, models = run.config, run.models
     param_decoder = models.vae.get_layer("decoder")
     scale = likelihood_scale(models.vae, config)
@@ -88,13 +98,15 @@ def _likelihood_report(run: Run, x: np.ndarray, k: int,
         None if config.likelihood == "bernoulli" else scale)}
     report.update(negative_elbo(
         models.encoder, param_decoder, x, config.likelihood, scale,
-        seed=seed,
+        seed=seed, conditions=conditions,
     ))
     if k:
         subset = x if iwae_images is None else x[:iwae_images]
+        if conditions is not None:
+            conditions = {n: v[:len(subset)] for n, v in conditions.items()}
         iwae = iwae_nll(
             models.encoder, param_decoder, subset, config.likelihood,
-            scale, k=k, seed=seed, verbose=verbose,
+            scale, k=k, seed=seed, verbose=verbose, conditions=conditions,
         )
         report["iwae"] = {key: iwae[key]
                           for key in ("iwae_nll", "k", "num_images")}
@@ -104,7 +116,7 @@ def _likelihood_report(run: Run, x: np.ndarray, k: int,
 def _latent_report(run: Run, x: np.ndarray, split: str) -> dict:
     """Active units of the codes of `x` and, for data with known
     generative factors, MIG, DCI and SAP (else `mig: None`)."""
-    z_mean = _codes(run, x)
+    z_mean = _codes(run, x, split)
     report = active_units(z_mean)
     names = GROUND_TRUTH.get(run.data.name)
     if not names:
@@ -113,7 +125,8 @@ def _latent_report(run: Run, x: np.ndarray, split: str) -> dict:
     mig = mutual_information_gap(z_mean, factors)
     fit_split = "train" if split != "train" else "validation"
     fit_x = run.split_images(fit_split)[:DISENTANGLEMENT_FIT_POINTS]
-    fit = (_codes(run, fit_x), _factors(run, fit_split, names)[:len(fit_x)])
+    fit = (_codes(run, fit_x, fit_split),
+           _factors(run, fit_split, names)[:len(fit_x)])
     scores = dci(*fit, z_mean, factors)
     sap = separated_attribute_predictability(*fit, z_mean, factors)
     return {
@@ -137,8 +150,11 @@ def _latent_report(run: Run, x: np.ndarray, split: str) -> dict:
 DISENTANGLEMENT_FIT_POINTS = 2000
 
 
-def _codes(run: Run, x: np.ndarray) -> np.ndarray:
-    return run.models.encoder.predict(x, batch_size=256, verbose=0)[0]
+def _codes(run: Run, x: np.ndarray, split: str) -> np.ndarray:
+    """`z_mean` of `x`, the first rows of `split`."""
+    conditions = _conditions(run, split, len(x))
+    inputs = x if conditions is None else {"image": x, **conditions}
+    return run.models.encoder.predict(inputs, batch_size=256, verbose=0)[0]
 
 
 def _factors(run: Run, split: str, names) -> np.ndarray:
@@ -161,6 +177,8 @@ def summary(report: dict) -> dict:
     if "quality" in report:
         quality = report["quality"]
         digest.update({k: quality[k] for k in quality if k.startswith("fd_")})
+        if "condition_accuracy" in quality:
+            digest["condition_accuracy"] = quality["condition_accuracy"]
     return digest
 
 
@@ -177,17 +195,29 @@ def run_quality(run: Run, split: str = "test", seed: int = 0,
     probe = probe_for(data, seed=0, verbose=verbose, search=(run.dir,))
     floor_split = "validation" if split != "validation" else "test"
     real = getattr(data, split).images
+    conditions = _conditions(run, split)
     report = sample_quality(
         probe, run.models.encoder, run.models.decoder, run.sampler(sampler),
         real, getattr(data, split).attributes,
         floor=getattr(data, floor_split).images, seed=seed,
-        model_images=run.split_images(split),
+        model_images=run.split_images(split), conditions=conditions,
     )
+    if conditions is not None:
+        from vae_tf.evaluation.quality import condition_accuracy
+
+        report["condition_accuracy"] = condition_accuracy(
+            probe, run.models.decoder, run.sampler(sampler),
+            run.config.specs(), getattr(data, split).attributes, seed=seed)
     if served_decoder:
         from vae_tf.generate import sample_served
         from vae_tf.evaluation.metrics.frechet import frechet_distance
 
-        served, _ = sample_served(served_decoder, len(real), seed)
+        # A conditional decoder draws under the split's rows' factors,
+        # as the `fd_samples` above.
+        values = {s.name: getattr(data, split).attributes[s.name]
+                  for s in run.config.specs()}
+        served, _ = sample_served(served_decoder, len(real), seed,
+                                  conditions=values or None)
         report["fd_samples_served"] = frechet_distance(
             probe.features(real), probe.features(served)
         )

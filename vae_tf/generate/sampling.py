@@ -53,12 +53,16 @@ def sample(decoder: ModelSource, n: int, temperature: float = 1.0,
     return decoder_fn(decoder)(z), z
 
 
-def sample_served(decoder: ModelSource, n: int, seed: int = 0, seeds=None):
+def sample_served(decoder: ModelSource, n: int, seed: int = 0, seeds=None,
+                  conditions=None):
     """Calls an exported decoder's own `sample` signature (the draws a TF
     Serving client gets) with the seeds `seed + i` (or `seeds`).
 
     Args:
         decoder: a loaded SavedModel or its path.
+        conditions: a conditional decoder's factor values, `{factor:
+            (n,)}` in the factors' own values
+            (`vae_tf.export.condition_inputs`).
 
     Returns:
         `(images, z)`.
@@ -73,5 +77,8 @@ def sample_served(decoder: ModelSource, n: int, seed: int = 0, seeds=None):
             "'sample' signature."
         )
     seeds = row_seeds(n, seed) if seeds is None else as_seeds(seeds)
-    out = decoder.signatures["sample"](seed=tf.constant(seeds, tf.int64))
+    factors = {k: tf.constant(np.asarray(v, np.float32))
+               for k, v in (conditions or {}).items()}
+    out = decoder.signatures["sample"](seed=tf.constant(seeds, tf.int64),
+                                       **factors)
     return out["image"].numpy(), out["z"].numpy()

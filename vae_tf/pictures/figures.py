@@ -12,7 +12,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from vae_tf import generate
-from vae_tf.pictures import charts, png
+from vae_tf.pictures import charts, conditional, png
 from vae_tf.runs import LATENT_SCATTER_FILE, LOSS_CURVES_FILE, Run
 
 
@@ -98,9 +98,15 @@ def conditional_samples_png(run: Run, out: str, n: int, temperature: float,
 
 def reconstruct_png(run: Run, out: Optional[str] = None, n: int = 8,
                     split: str = "test", seed: int = 0) -> str:
-    """Rows: originals over their reconstructions."""
-    x = run.images(split, n, seed)
-    recon = generate.reconstruct(run.models.encoder, run.models.decoder, x)
+    """Rows: originals over their reconstructions (a conditional run's
+    each under its own factors)."""
+    if run.config.condition is not None:
+        x, recon = conditional.reconstruct(run, split,
+                                           run.pick(split, n, seed))
+    else:
+        x = run.images(split, n, seed)
+        recon = generate.reconstruct(run.models.encoder, run.models.decoder,
+                                     x)
     path = out or run.outputs.split_reconstructions(split)
     png.save_rows(path, np.stack([x, recon]))
     return path
@@ -109,12 +115,18 @@ def reconstruct_png(run: Run, out: Optional[str] = None, n: int = 8,
 def interpolate_png(run: Run, out: Optional[str] = None, pairs: int = 4,
                     steps: int = 10, method: str = "slerp",
                     split: str = "test", seed: int = 0) -> str:
-    """One strip per image pair, endpoints are the reconstructions."""
-    x = run.images(split, 2 * pairs, seed)
-    images, _ = generate.interpolate(
-        run.models.encoder, run.models.decoder, x[:pairs], x[pairs:2 * pairs],
-        steps, method,
-    )
+    """One strip per image pair, endpoints are the reconstructions (a
+    conditional run's factors move from one image's to the other's)."""
+    if run.config.condition is not None:
+        index = run.pick(split, 2 * pairs, seed)
+        images = conditional.interpolate(
+            run, split, index[:pairs], index[pairs:2 * pairs], steps, method)
+    else:
+        x = run.images(split, 2 * pairs, seed)
+        images, _ = generate.interpolate(
+            run.models.encoder, run.models.decoder, x[:pairs],
+            x[pairs:2 * pairs], steps, method,
+        )
     path = out or run.outputs.interpolation(method)
     png.save_rows(path, images)
     return path
@@ -126,8 +138,14 @@ def most_informative_dims(run: Run, count: int,
     images), most informative first."""
     from vae_tf.distributions.gaussian import kl_per_dimension
 
-    x = run.images(split, 500, 0)
-    z_mean, z_log_var, _ = run.models.encoder.predict(x, verbose=0)
+    from vae_tf.data.conditions import model_inputs
+
+    index = run.pick(split, 500, 0)
+    x = run.split_images(split)[index]
+    attrs = {k: np.asarray(v)[index] for k, v in
+             getattr(run.data, split).attributes.items()}
+    z_mean, z_log_var, _ = run.models.encoder.predict(
+        model_inputs(run.config.specs(), x, attrs), verbose=0)
     kl = kl_per_dimension(z_mean, z_log_var).numpy().mean(axis=0)
     return [int(d) for d in np.argsort(kl)[::-1][:count]]
 
@@ -137,16 +155,20 @@ def traverse_png(run: Run, out: Optional[str] = None,
                  values: Sequence[float] = tuple(np.linspace(-3, 3, 9)),
                  index: Optional[int] = None, split: str = "test") -> str:
     """Rows: latent dimensions; columns: values. Starts from the prior mean
-    (z = 0), or from the code of image `index` of `split`."""
+    (z = 0), or from the code of image `index` of `split` (a conditional
+    run: under the factors of image `index`, default 0)."""
     if dims is None:
         dims = most_informative_dims(run, min(8, run.config.latent_dim), split)
-    if index is None:
-        z = np.zeros(run.config.latent_dim, np.float32)
+    if run.config.condition is not None:
+        z = None if index is not None else np.zeros(run.config.latent_dim)
+        images = conditional.traverse(run, split, index or 0, dims, values,
+                                      z)
     else:
-        z = generate.encoder_fn(run.models.encoder)(
-            run.split_images(split)[index:index + 1]
-        )[0]
-    images = generate.traverse(run.models.decoder, z, dims, values)
+        z = np.zeros(run.config.latent_dim, np.float32)
+        if index is not None:
+            z = generate.encoder_fn(run.models.encoder)(
+                run.split_images(split)[index:index + 1])[0]
+        images = generate.traverse(run.models.decoder, z, dims, values)
     path = out or run.outputs.traversal()
     png.save_rows(path, images)
     return path
@@ -189,8 +211,10 @@ def split_attribute(run: Run, name: str):
         raise ValueError(str(e)) from None
 
 
-# The ways `vae-tf edit` moves a code (see `edit_vectors`).
-EDIT_WAYS = ("vector", "dimension")
+# The ways `vae-tf edit` moves a face: along a direction in latent space
+# (`edit_vectors`; unconditional runs), or through a conditional run's
+# condition input (`conditional.edit`).
+EDIT_WAYS = ("vector", "dimension", "condition")
 
 
 def edit_vectors(run: Run, attribute: str) -> dict[str, np.ndarray]:
@@ -211,48 +235,67 @@ def edit_vectors(run: Run, attribute: str) -> dict[str, np.ndarray]:
 def edit_png(run: Run, attribute: str, out: Optional[str] = None,
              strengths: Sequence[float] = (0.0, 0.5, 1.0, 1.5, 2.0),
              n: int = 6, split: str = "test", seed: int = 0,
-             measure: int = 200, way: str = "vector"):
+             measure: int = 200, way: Optional[str] = None):
     """Rows: images without the attribute; columns: increasing strength of
-    the edit `way` (`EDIT_WAYS`, directions from the training split), 0 =
-    plain reconstruction; the first column is the original.
+    the edit `way` (`EDIT_WAYS`; default `vector`, or `condition` for a
+    conditional run, the only way it takes), 0 = plain reconstruction;
+    the first column is the original.
 
     Returns:
-        `(path, effects)`: `effects` maps every way to
+        `(path, effects)`: `effects` maps every way the run takes to
         `vae_tf.evaluation.quality.edit_effect` on the same `measure`
         edited images of `split` (the attribute's change per strength and
         what the edit dragged along), or is `None` when the probe cannot
         read the attribute.
     """
-    if way not in EDIT_WAYS:
-        raise ValueError(f"Unknown edit way {way!r}. Choose one of: "
-                         f"{', '.join(EDIT_WAYS)}")
-    vectors = edit_vectors(run, attribute)
+    ways = _edit_ways(run, way)
+    way = way or ways[0]
     labels = attribute_labels(run, split, attribute)
-    x = run.split_images(split)
     without = np.where(labels == 0)[0]
-    pick = np.random.default_rng(seed).choice(
-        without, min(n, len(without)), replace=False
-    )
-    images = generate.edit(
-        run.models.encoder, run.models.decoder, x[np.sort(pick)],
-        vectors[way], strengths,
-    )
-    originals = x[np.sort(pick)][:, None]
-    path = out or run.outputs.edit(attribute)
-    png.save_rows(path, np.concatenate([originals, images], axis=1))
+    pick = np.sort(np.random.default_rng(seed).choice(
+        without, min(n, len(without)), replace=False))
     factor, value = split_attribute(run, attribute)
-    effects = {w: measure_edit(run, factor, v, strengths, without, x,
+    x = run.split_images(split)
+    if ways == ("condition",):
+        edits = {"condition": lambda index: conditional.edit(
+            run, split, index, factor, value, strengths)}
+    else:
+        vectors = edit_vectors(run, attribute)
+        edits = {w: (lambda index, v=v: generate.edit(
+            run.models.encoder, run.models.decoder, x[index], v, strengths))
+            for w, v in vectors.items()}
+    images = edits[way](pick)
+    path = out or run.outputs.edit(attribute)
+    png.save_rows(path, np.concatenate([x[pick][:, None], images], axis=1))
+    effects = {w: measure_edit(run, factor, make, strengths, without,
                                measure, seed, value)
-               for w, v in vectors.items()}
+               for w, make in edits.items()}
     if any(e is None for e in effects.values()):
         return path, None
     return path, effects
 
 
-def measure_edit(run: Run, attribute, vector, strengths, candidates, x,
+def _edit_ways(run: Run, way: Optional[str]) -> tuple[str, ...]:
+    """The ways `run` can be edited; `ValueError` if `way` is not one."""
+    if way is not None and way not in EDIT_WAYS:
+        raise ValueError(f"Unknown edit way {way!r}. Choose one of: "
+                         f"{', '.join(EDIT_WAYS)}")
+    ways = (("condition",) if run.config.condition is not None
+            else ("vector", "dimension"))
+    if way is not None and way not in ways:
+        raise ValueError(
+            f"--way {way} needs "
+            + ("a run trained with --condition." if way == "condition" else
+               "an unconditional run: a conditional run is edited through "
+               "its condition input (--way condition)."))
+    return ways
+
+
+def measure_edit(run: Run, attribute, make_edit, strengths, candidates,
                  count: int, seed: int, value=None):
-    """`quality.edit_effect` on up to `count` of the `candidates` images
-    (`value`: the class an edit of a categorical attribute aims at)."""
+    """`quality.edit_effect` on `make_edit(rows)` for up to `count` of the
+    `candidates` rows (`value`: the class an edit of a categorical
+    attribute aims at)."""
     from vae_tf.evaluation.probe import find_factor, probe_for
     from vae_tf.evaluation.quality import edit_effect
 
@@ -265,8 +308,7 @@ def measure_edit(run: Run, attribute, vector, strengths, candidates, x,
     pick = np.random.default_rng(seed + 1).choice(
         candidates, min(count, len(candidates)), replace=False
     )
-    edited = generate.edit(run.models.encoder, run.models.decoder,
-                           x[np.sort(pick)], vector, strengths)
+    edited = make_edit(np.sort(pick))
     return edit_effect(probe, edited, attribute, strengths, value)
 
 
@@ -313,7 +355,11 @@ def evaluation_plots(run: Run, split: str, folder: str) -> None:
     attrs = getattr(run.data, split).attributes
     name = next((n for n in ("label", "smile", "shape") if n in attrs),
                 next(iter(attrs), None))
-    z = run.models.encoder.predict(x, verbose=0, batch_size=256)[0]
+    from vae_tf.data.conditions import model_inputs
+
+    z = run.models.encoder.predict(
+        model_inputs(run.config.specs(), x, attrs), verbose=0,
+        batch_size=256)[0]
     color = attrs[name][:len(x)] if name else np.zeros(len(x))
     charts.save_latent_scatter(
         os.path.join(folder, LATENT_SCATTER_FILE), z, color, name or "none"
