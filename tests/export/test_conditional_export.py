@@ -105,8 +105,8 @@ def test_the_served_decoder_follows_the_condition(conditional_export,
 
 def test_sample_takes_the_factors_one_value_per_seed(
         conditional_export, conditional_run, keras_models):
-    """`sample` draws the run's sampler for each seed (as
-    `vae_tf.generate.sample` does) and decodes under the factors."""
+    """`sample` draws the run's sampler for each seed under the factors
+    (as `vae-tf sample --set` does) and decodes under them."""
     from vae_tf.runs import run_sampler
 
     result, _ = conditional_export
@@ -114,8 +114,14 @@ def test_sample_takes_the_factors_one_value_per_seed(
     out = _signature(result.decoder_dir, "sample")(
         seed=tf.constant(seeds),
         **{k: tf.constant(v) for k, v in _values(6).items()})
+    from vae_tf.data.conditions import encode_conditions
+
     config = keras_models[0]
-    drawn = run_sampler(str(conditional_run), config).sample(6, seeds=seeds)
+    # The run's mixture draws follow the classes (samplers.conditional).
+    sampler = run_sampler(str(conditional_run), config)
+    assert set(sampler.condition_tables) == {"glasses", "hair_color"}
+    drawn = sampler.sample(6, seeds=seeds, conditions=encode_conditions(
+        config.specs(), _values(6)))
     np.testing.assert_allclose(out["z"].numpy(), drawn, atol=1e-6)
     np.testing.assert_allclose(
         out["image"].numpy(), _keras_decode(keras_models, drawn, _values(6)),

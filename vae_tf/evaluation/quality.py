@@ -96,13 +96,13 @@ def sample_quality(
 
 def _conditional_samples(decoder, sampler, n: int, seed: int,
                          conditions: dict) -> np.ndarray:
-    """`n` draws of `sampler` (seeds `seed + i`), draw i decoded under
-    row `i % rows` of `conditions`."""
-    z = sampler.sample(n, seed).astype(np.float32)
+    """`n` draws of `sampler` (seeds `seed + i`), draw i drawn and
+    decoded under row `i % rows` of `conditions`."""
     rows = len(next(iter(conditions.values())))
     index = np.arange(n) % rows
-    return decoder.predict(
-        {"z": z, **{k: v[index] for k, v in conditions.items()}}, verbose=0)
+    conditions = {k: v[index] for k, v in conditions.items()}
+    z = sampler.sample(n, seed, conditions=conditions)
+    return decoder.predict({"z": z, **conditions}, verbose=0)
 
 
 def condition_accuracy(probe: Probe, decoder, sampler, specs,
@@ -138,7 +138,8 @@ def condition_accuracy(probe: Probe, decoder, sampler, specs,
         for k, (value, name) in enumerate(zip(asked, names)):
             values = dict(base, **{spec.name: np.full(n, value)})
             conditions = {s.name: s.encode(values[s.name]) for s in specs}
-            z = sampler.sample(n, seed + 1000 * index + k).astype(np.float32)
+            z = sampler.sample(n, seed + 1000 * index + k,
+                               conditions=conditions)
             images = decoder.predict({"z": z, **conditions}, verbose=0)
             read = probe.predict(images)[spec.name]
             if spec.kind == "class":

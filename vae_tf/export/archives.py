@@ -194,10 +194,16 @@ def decoder_archive(models: VAEModels, config: VAEConfig, sampler):
         return _marked({"image": _batch_safe(serving, inputs)}, valid)
 
     def sample(seed, *factors):
-        z = sampler.tf_sample(seed)
-        inputs, valid = _conditioned(specs, "z", z, factors)
-        return _marked({"image": _batch_safe(serving, inputs), "z": z},
-                       valid)
+        if not specs:
+            z = sampler.tf_sample(seed)
+            return {"image": _batch_safe(serving, z), "z": z}
+        # A conditional run's mixture draws follow the classes too
+        # (`samplers.conditional`).
+        encoded, valid = condition_inputs.encode(specs, factors,
+                                                 tf.shape(seed)[0])
+        z = sampler.tf_sample(seed, conditions=encoded)
+        return _marked({"image": _batch_safe(serving, {"z": z, **encoded}),
+                        "z": z}, valid)
 
     archive.add_endpoint(
         SERVING_DEFAULT, decode,
@@ -211,12 +217,16 @@ def decoder_archive(models: VAEModels, config: VAEConfig, sampler):
     )
     z = sampler.sample(REFERENCE_ROWS, seed=1)
     seeds = row_seeds(REFERENCE_ROWS, 0)
-    drawn = sampler.sample(REFERENCE_ROWS, seeds=seeds)
     values = condition_inputs.reference_values(specs, REFERENCE_ROWS)
     # `sample`'s reference shifts the classes, so the two signatures'
     # rows pair other values with their codes.
     sample_values = condition_inputs.reference_values(
         specs, REFERENCE_ROWS, offset=1)
+    sample_inputs = condition_inputs.keras_inputs(specs, "z", z,
+                                                  sample_values)
+    drawn = sampler.sample(REFERENCE_ROWS, seeds=seeds, conditions=(
+        None if not specs else {k: v for k, v in sample_inputs.items()
+                                if k != "z"}))
     reference = {
         "serving_default/z": z,
         "serving_default/image": decoder.predict(

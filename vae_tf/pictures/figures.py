@@ -87,9 +87,9 @@ def conditional_samples_png(run: Run, out: str, n: int, temperature: float,
     values = parse_settings(settings, specs)
     if not isinstance(n, int) or n <= 0:
         raise ValueError(f"Expected n > 0 samples. Received: n={n!r}")
-    z = sampler.sample(n, seed, temperature).astype(np.float32)
     conditions = {s.name: s.encode(np.full(n, values[s.name]))
                   for s in specs}
+    z = sampler.sample(n, seed, temperature, conditions=conditions)
     images = run.models.decoder.predict({"z": z, **conditions},
                                         verbose=0)
     png.save_grid(out, images, rows=max(1, min(4, n // 4)))

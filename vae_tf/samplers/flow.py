@@ -96,9 +96,11 @@ class FlowSampler(PriorSampler):
                 steps.append(tfb.Permute(swap))
         return tfb.Chain(steps)
 
-    def tf_sample(self, seeds, temperature=1.0) -> tf.Tensor:
+    def tf_sample(self, seeds, temperature=1.0, conditions=None
+                  ) -> tf.Tensor:
         """Row i: the flow at `temperature * eps`, eps the row's N(0, I)
-        draw (a temperature below 1 draws from the density's core)."""
+        draw (a temperature below 1 draws from the density's core);
+        `conditions` are not used (the flow is not class-conditional)."""
         eps, _ = row_draws(seeds, self.latent_dim)
         return self.bijector().forward(eps * temperature_column(temperature))
 

@@ -27,12 +27,17 @@ class MixtureSampler(PriorSampler):
         means: `(C, K)`.
         covariances: `(C, K, K)` symmetric positive definite.
         selection: how `fit` chose C (validation log-likelihoods).
+        condition_tables: a conditional model's class-conditional weights
+            and mean shifts per class factor (`samplers.conditional`;
+            `with_conditions` fits them); `{}` draws the same whatever
+            the condition.
     """
 
     kind = "mixture"
 
     def __init__(self, weights, means, covariances,
-                 selection: Optional[dict] = None):
+                 selection: Optional[dict] = None,
+                 condition_tables: Optional[dict] = None):
         self.weights = np.asarray(weights, np.float64)
         self.means = np.asarray(means, np.float64)
         self.covariances = np.asarray(covariances, np.float64)
@@ -48,6 +53,9 @@ class MixtureSampler(PriorSampler):
         self.weights = self.weights / self.weights.sum()
         self.cholesky = np.linalg.cholesky(self.covariances)
         self.selection = selection or {}
+        from vae_tf.samplers.conditional import check_tables
+
+        self.condition_tables = check_tables(condition_tables or {}, c, k)
         super().__init__(k)
 
     @property
@@ -61,13 +69,30 @@ class MixtureSampler(PriorSampler):
             self.cholesky,
         ))
 
-    def tf_sample(self, seeds, temperature=1.0) -> tf.Tensor:
+    def with_conditions(self, z: np.ndarray, conditions) -> "MixtureSampler":
+        """A copy whose draws follow the class factors: tables fitted on
+        codes `z` `(n, K)` and their one-hot class `conditions`
+        `{factor: (n, V)}` (`samplers.conditional`)."""
+        from vae_tf.samplers.conditional import condition_tables
+
+        return MixtureSampler(self.weights, self.means, self.covariances,
+                              self.selection,
+                              condition_tables(self, z, conditions))
+
+    def tf_sample(self, seeds, temperature=1.0, conditions=None
+                  ) -> tf.Tensor:
         """Row i: component c with probability `weights[c]` (u of
         `row_draws` against the cumulative weights), then `means[c] +
-        temperature * cholesky[c] @ eps`."""
+        temperature * cholesky[c] @ eps`; with `condition_tables` and
+        `conditions` (`{factor: (n, V)}` encoded rows), weights and means
+        follow row i's classes (`samplers.conditional`)."""
         import tensorflow as tf
 
         eps, u = row_draws(seeds, self.latent_dim)
+        if self.condition_tables and conditions:
+            from vae_tf.samplers.conditional import conditioned_sample
+
+            return conditioned_sample(self, eps, u, temperature, conditions)
         edges = tf.constant(np.cumsum(self.weights)[None, :-1], tf.float32)
         component = tf.searchsorted(edges, u[None], side="right")[0]
         means = tf.gather(tf.constant(self.means, tf.float32), component)
@@ -83,6 +108,9 @@ class MixtureSampler(PriorSampler):
             "means": self.means.tolist(),
             "covariances": self.covariances.tolist(),
             "selection": self.selection,
+            "condition_tables": {
+                name: {k: v.tolist() for k, v in table.items()}
+                for name, table in self.condition_tables.items()},
         }
 
 

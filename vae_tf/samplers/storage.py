@@ -26,7 +26,7 @@ def sampler_from_dict(values: dict):
     if kind == "mixture":
         return MixtureSampler(
             values["weights"], values["means"], values["covariances"],
-            values.get("selection"),
+            values.get("selection"), values.get("condition_tables"),
         )
     if kind == "flow":
         return FlowSampler(values["mean"], values["std"], values["layers"],

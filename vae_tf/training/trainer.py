@@ -348,7 +348,12 @@ def fit_samplers(models: VAEModels, data: DataSet, config: VAEConfig,
         model_inputs(specs, as_float_images(val_images),
                      data.validation.attributes), batch_size=256, verbose=0
     )[0]
-    fitted = {"mixture": select_mixture(z_train, z_val, seed=config.seed)}
+    mixture = select_mixture(z_train, z_val, seed=config.seed)
+    classes = [spec for spec in specs if spec.kind == "class"]
+    if classes:  # draws follow the class factors (samplers.conditional)
+        mixture = mixture.with_conditions(z_train, model_conditions(
+            classes, data.train.attributes, len(z_train)))
+    fitted = {"mixture": mixture}
     if config.sampler in ("flow", AUTO):
         fitted["flow"] = fit_flow(z_train, z_val, seed=config.seed)
     return fitted
@@ -375,10 +380,12 @@ def choose_sampler(models: VAEModels, data: DataSet, config: VAEConfig,
         real = probe.features(as_float_images(data.validation.images))
         scores = {}
         for kind, sampler in fitted.items():
-            draws = sampler.sample(len(real), seed=config.seed)
+            conditions = model_conditions(
+                config.specs(), data.validation.attributes, len(real))
+            draws = sampler.sample(len(real), seed=config.seed,
+                                   conditions=conditions)
             images = models.decoder.predict(
-                model_inputs(config.specs(), draws,
-                             data.validation.attributes, "z"),
+                draws if conditions is None else {"z": draws, **conditions},
                 batch_size=256, verbose=0)
             scores[kind] = frechet_distance(real, probe.features(images))
         kind, record = choose(fitted, scores, "validation probe FD", True)
@@ -419,6 +426,8 @@ def save_pictures(models: VAEModels, images: np.ndarray, paths: RunPaths,
         paths.reconstructions, np.concatenate([r for r in rows if len(r)]),
         rows=4,
     )
-    draws = sampler.sample(min(32, len(images)) if conditional else 32, seed)
+    count = min(32, len(images)) if conditional else 32
+    draws = sampler.sample(count, seed, conditions=model_conditions(
+        config.specs(), attributes, count) if conditional else None)
     samples = models.decoder.predict(given(draws, "z"), verbose=0)
     png.save_grid(paths.samples, samples, rows=4)
