@@ -280,16 +280,6 @@ def load_model(path: str) -> keras.Model:
         ) from None
 
 
-def check_unconditional(config: VAEConfig, what: str) -> None:
-    """Raises `ValueError` if `config` is a conditional model: `what` (a
-    command or function) does not take conditions yet."""
-    if config.condition is not None:
-        raise ValueError(
-            f"The run is conditioned on {', '.join(config.condition)}: "
-            f"{what} does not take conditions yet; vae-tf sample RUN --set "
-            f"{config.condition[0]}=... does.")
-
-
 def load_run(run_dir: str) -> tuple[VAEConfig, VAEModels]:
     """Loads `config.json` and `model.keras` (safe mode) from a run dir.
 

@@ -369,3 +369,64 @@ def test_the_command_serves_the_page_and_explains_a_missing_extra(
     assert blocked.returncode == 2
     assert "pip install 'vae_tf[explore]'" in blocked.stderr
     assert "Traceback" not in blocked.stderr
+
+
+# -- a conditional run (issue 29): the condition as controls -------------
+
+
+@pytest.fixture(scope="module")
+def cond_explorer(conditional_run):
+    return Explorer.from_run(Run(str(conditional_run)))
+
+
+def test_a_conditional_explorer_decodes_under_the_condition(cond_explorer):
+    e = cond_explorer
+    assert [s.name for s in e.specs] == ["glasses", "hair_color", "smile"]
+    # No vectors for conditioned factors: the condition moves those.
+    assert not {"glasses", "smile"} & set(e.vectors)
+    assert not any(n.startswith("hair_color") for n in e.vectors)
+    assert {"beard", "skin_tone"} <= set(e.vectors)
+    assert e.default_condition() == {"glasses": 0, "hair_color": "black",
+                                     "smile": round(e.specs[2].mean, 2)}
+    z = e.start_code()
+    plain = e.image(z)
+    np.testing.assert_array_equal(plain, e.image(z, e.default_condition()))
+    red = e.image(z, {"hair_color": "red", "glasses": "1"})
+    assert np.abs(red.astype(int) - plain.astype(int)).max() > 0
+    # Random draws follow the condition (the sampler's class tables).
+    assert not np.allclose(e.random_code(3, {"glasses": 1}),
+                           e.random_code(3, {"glasses": 0}))
+    with pytest.raises(ValueError, match="hair_color has no value 'green'"):
+        e.image(z, {"hair_color": "green"})
+
+
+def test_the_conditional_page_redraws_when_a_condition_changes(
+        browser, cond_explorer):
+    pytest.importorskip("gradio", reason="install the [explore] extra")
+    from vae_tf.explore.app import build_app
+
+    app = build_app(cond_explorer)
+    port = _free_port()
+    app.launch(server_name="127.0.0.1", server_port=port,
+               prevent_thread_lock=True, quiet=True)
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"http://127.0.0.1:{port}/", wait_until="networkidle")
+        page.locator("#face img").wait_for(timeout=30000)
+        src, before = _face(page)
+        z = cond_explorer.start_code()
+        np.testing.assert_array_equal(before, cond_explorer.image(z))
+        # The hair colour menu offers the classes by name.
+        page.locator("#cond-hair-color input").click()
+        page.get_by_role("option", name="red").click()
+        src, after = _wait_for_new(page, src)
+        np.testing.assert_array_equal(
+            after, cond_explorer.image(z, {"hair_color": "red"}))
+        page.locator("#cond-smile input[type=number]").fill("0.5")
+        page.locator("#cond-smile input[type=number]").press("Enter")
+        _, smiling = _wait_for_new(page, src)
+        np.testing.assert_array_equal(smiling, cond_explorer.image(
+            z, {"hair_color": "red", "smile": 0.5}))
+        page.close()
+    finally:
+        app.close()

@@ -59,14 +59,6 @@ def test_sample_set_errors_are_one_line(cond_run, capsys, args, message):
     assert message in capsys.readouterr().err
 
 
-def test_the_explorer_says_it_does_not_take_conditions_yet(cond_run,
-                                                           capsys):
-    assert cli.main(["explore", str(cond_run)]) == 2
-    err = capsys.readouterr().err
-    assert "conditioned on glasses, hair_color, smile" in err
-    assert "does not take conditions yet" in err
-
-
 def test_unknown_factors_and_unlabelled_data_are_refused(tmp_path, capsys):
     config = tmp_path / "tiny.json"
     config.write_text(json.dumps(TINY))

@@ -229,21 +229,13 @@ def run_dir(args: argparse.Namespace) -> str:
     return preset_dir(args.pretrained or DEFAULT_PRESET)
 
 
-# Commands that take a conditional run (issue 29; the others refuse it).
-CONDITIONAL_COMMANDS = ("sample", "evaluate", "reconstruct", "interpolate",
-                        "traverse", "edit")
-
-
 def load_run(args: argparse.Namespace):
     """The run (outputs written to the working directory for a preset)."""
-    from vae_tf.runs import Run, check_unconditional
+    from vae_tf.runs import Run
 
     folder = run_dir(args)
     output_dir = None if args.run_dir else os.getcwd()
-    run = Run(folder, verbose="auto", output_dir=output_dir)
-    if args.command not in CONDITIONAL_COMMANDS:
-        check_unconditional(run.config, f"vae-tf {args.command}")
-    return run
+    return Run(folder, verbose="auto", output_dir=output_dir)
 
 
 def wrote(args: argparse.Namespace, path: str) -> int:

@@ -18,6 +18,10 @@
   what an edit changed and what it dragged along.
 - **Interpolate**: two faces (uploaded, or the current one) and the
   fraction `t` of the slerp between their codes.
+- **Condition** (a conditional run, issue 29): one control per
+  conditioned factor, a menu of its classes (glasses 0/1, hair colour by
+  name) or a slider over its mean +- 3 std (smile); the face, random
+  draws, uploads and interpolations all use the condition shown.
 
 The picture is redrawn as a slider moves (the sliders' `input` event, the
 latest value winning when several queue up).
@@ -57,30 +61,42 @@ def _gradio():
 
 
 class _View:
-    """What the page shows for `explorer`: the slider order (latents, then
-    attributes), and the pictures of slider values and base codes."""
+    """What the page shows for `explorer`: the control order (latents,
+    attributes, then a conditional run's factors), and the pictures of
+    control values and base codes."""
 
     def __init__(self, explorer: Explorer):
         self.explorer = explorer
         self.names = sorted(explorer.vectors)
         self.k = explorer.latent_dim
+        self.factors = [s.name for s in explorer.specs]
 
     def display(self, image: np.ndarray) -> np.ndarray:
         """A decoded uint8 image enlarged for the page."""
         image = upscale(image, max(1, DISPLAY_SIZE // image.shape[0]))
         return image[..., 0] if image.shape[-1] == 1 else image
 
+    def condition(self, values) -> dict:
+        """The factor controls' values (the last `len(factors)`)."""
+        if not self.factors:
+            return {}
+        return dict(zip(self.factors, values[-len(self.factors):]))
+
     def compose(self, values) -> np.ndarray:
-        """The code of the slider values (latents, then attributes)."""
+        """The code of the control values (latents, then attributes)."""
         k = self.k
-        return self.explorer.code(values[:k],
-                                  dict(zip(self.names, values[k:])))
+        strengths = values[k:k + len(self.names)]
+        return self.explorer.code(values[:k], dict(zip(self.names,
+                                                       strengths)))
 
     def render(self, *values):
-        """The picture and the probe's reading of the slider values."""
-        image = self.explorer.image(self.compose(values))
-        moved = [name for name, v in zip(self.names, values[self.k:]) if v]
-        before = self.explorer.image(values[:self.k]) if moved else None
+        """The picture and the probe's reading of the control values."""
+        condition = self.condition(values)
+        image = self.explorer.image(self.compose(values), condition)
+        strengths = values[self.k:self.k + len(self.names)]
+        moved = [name for name, v in zip(self.names, strengths) if v]
+        before = (self.explorer.image(values[:self.k], condition) if moved
+                  else None)
         return self.display(image), self.reading(image, before, moved)
 
     def reading(self, image, before=None, moved=()) -> str:
@@ -106,14 +122,15 @@ class _View:
                        limits[:, 1]).astype(np.float32)
 
     def current(self, *values):
-        return self.explorer.image(self.compose(values))
+        return self.explorer.image(self.compose(values),
+                                   self.condition(values))
 
-    def with_base(self, z):
+    def with_base(self, z, condition=None):
         """Slider values and picture for a new base code (kept inside the
         sliders' ranges, so the sliders show the face that is drawn)."""
         limits = self.explorer.limits
         z = np.clip(np.asarray(z, np.float32), limits[:, 0], limits[:, 1])
-        image = self.explorer.image(z)
+        image = self.explorer.image(z, condition)
         return ([float(v) for v in z] + [0.0] * len(self.names)
                 + [self.display(image), self.reading(image)])
 
@@ -129,7 +146,7 @@ def build_app(explorer: Explorer, title: str = "vae_tf latent explorer"):
             edit = _edit_tab(gr, view)
         _wire_edit(view, edit)
         with gr.Tab("Interpolate"):
-            _interpolate_tab(gr, view, edit.sliders)
+            _interpolate_tab(gr, view, edit.sliders + edit.conditions)
     return app
 
 
@@ -159,6 +176,7 @@ def _edit_tab(gr, view: _View) -> SimpleNamespace:
                     gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, 0.0, step=0.05,
                               label=name, elem_id=f"attr-{_slug(name)}")
                     for name in view.names]
+            conditions = _condition_controls(gr, view.explorer)
             with gr.Accordion("Latent dimensions", open=False):
                 latents = [
                     gr.Slider(float(low), float(high), float(value),
@@ -167,27 +185,68 @@ def _edit_tab(gr, view: _View) -> SimpleNamespace:
                         zip(view.explorer.limits, start))]
     return SimpleNamespace(face=face, reading=reading, seed=seed,
                            random=random_button, reset=reset_button,
-                           upload=upload, sliders=latents + attributes)
+                           upload=upload, sliders=latents + attributes,
+                           conditions=conditions)
+
+
+def _condition_controls(gr, explorer: Explorer) -> list:
+    """A conditional run's factor controls (none otherwise): a menu of
+    each class factor's classes, a slider over each continuous factor's
+    mean +- 3 std."""
+    if not explorer.specs:
+        return []
+    controls = []
+    default = explorer.default_condition()
+    with gr.Accordion("Condition", open=True):
+        for spec in explorer.specs:
+            if spec.kind == "class":
+                choices = [str(v) for v in (spec.value_names or spec.values)]
+                control = gr.Dropdown(choices, value=str(default[spec.name]),
+                                      label=spec.name,
+                                      elem_id=f"cond-{_slug(spec.name)}")
+            else:
+                control = gr.Slider(
+                    round(spec.mean - 3 * spec.std, 2),
+                    round(spec.mean + 3 * spec.std, 2),
+                    default[spec.name], step=0.01, label=spec.name,
+                    elem_id=f"cond-{_slug(spec.name)}")
+            controls.append(control)
+    return controls
 
 
 def _wire_edit(view: _View, edit: SimpleNamespace) -> None:
-    """Redraw on every slider move; new base codes from the buttons."""
+    """Redraw on every slider or condition change; new base codes from
+    the buttons (drawn and encoded under the condition shown)."""
     explorer = view.explorer
     outputs = edit.sliders + [edit.face, edit.reading]
+    controls = edit.sliders + edit.conditions
     for slider in edit.sliders:
-        slider.input(view.render, edit.sliders, [edit.face, edit.reading],
+        slider.input(view.render, controls, [edit.face, edit.reading],
                      trigger_mode="always_last", show_progress="hidden")
-    edit.random.click(
-        lambda s: view.with_base(explorer.random_code(int(s or 0))),
-        edit.seed, outputs)
-    edit.reset.click(lambda: view.with_base(view.start()), None, outputs)
-    edit.upload.upload(
-        lambda image: view.with_base(explorer.encode(image)), edit.upload,
-        outputs)
+    for control in edit.conditions:
+        control.change(view.render, controls, [edit.face, edit.reading],
+                       trigger_mode="always_last", show_progress="hidden")
+
+    def random_face(seed, *condition):
+        condition = view.condition(condition)
+        return view.with_base(
+            explorer.random_code(int(seed or 0), condition), condition)
+
+    def encoded(image, *condition):
+        condition = view.condition(condition)
+        return view.with_base(explorer.encode(image, condition), condition)
+
+    edit.random.click(random_face, [edit.seed] + edit.conditions, outputs)
+    edit.reset.click(
+        lambda *condition: view.with_base(view.start(),
+                                          view.condition(condition)),
+        edit.conditions, outputs)
+    edit.upload.upload(encoded, [edit.upload] + edit.conditions, outputs)
 
 
-def _interpolate_tab(gr, view: _View, sliders: list) -> None:
-    """Two faces and the slerp between their codes at fraction t."""
+def _interpolate_tab(gr, view: _View, controls: list) -> None:
+    """Two faces and the slerp between their codes at fraction t (a
+    conditional run's under the condition shown)."""
     with gr.Row():
         face_a = gr.Image(label="A", type="numpy", elem_id="face-a",
                           format="png")
@@ -200,15 +259,16 @@ def _interpolate_tab(gr, view: _View, sliders: list) -> None:
         t = gr.Slider(0.0, 1.0, 0.5, step=0.05, label="t", elem_id="t")
         take_b = gr.Button("B = current face", elem_id="take-b")
 
-    def interpolate(a, b, fraction):
+    def interpolate(a, b, fraction, *values):
         if a is None or b is None:
             return None
-        return view.display(view.explorer.between(a, b, fraction))
+        return view.display(view.explorer.between(
+            a, b, fraction, view.condition(values)))
 
-    take_a.click(view.current, sliders, face_a)
-    take_b.click(view.current, sliders, face_b)
+    take_a.click(view.current, controls, face_a)
+    take_b.click(view.current, controls, face_b)
     for event in (t.input, face_a.change, face_b.change):
-        event(interpolate, [face_a, face_b, t], between,
+        event(interpolate, [face_a, face_b, t] + controls, between,
               trigger_mode="always_last", show_progress="hidden")
 
 
@@ -221,13 +281,12 @@ def launch(run_dir: str, host: str = "127.0.0.1", port: Optional[int] = None,
            block: bool = True):
     """Builds the explorer of `run_dir` and serves it; returns the app
     (already serving when `block` is False)."""
-    from vae_tf.runs import Run, check_unconditional
+    from vae_tf.runs import Run
 
     _gradio()  # a missing extra fails before the run is loaded
     print(f"vae-tf explore: loading {run_dir} and finding the attribute "
           "vectors...", flush=True)
     run = Run(run_dir, verbose="auto")
-    check_unconditional(run.config, "vae-tf explore")
     app = build_app(Explorer.from_run(run),
                     title=f"vae_tf latent explorer: {run_dir}")
     app.launch(server_name=host, server_port=port, prevent_thread_lock=True,

@@ -10,6 +10,12 @@ split at their two values, continuous ones (smile, skin tone, pose) at
 their median (`vae_tf.generate.attribute_labels`, as `vae-tf edit`
 does), and categorical ones with a few integer values (hair colour) give
 one vector per value, that value against the rest.
+
+A conditional run's face is also its condition (issue 29): one value per
+conditioned factor (`specs`), which the decoder, the encoder and the
+sampler take beside the code; the page shows them as controls. Its
+attribute vectors come from codes encoded under each image's own
+factors, for the attributes it is not conditioned on.
 """
 
 from __future__ import annotations
@@ -46,6 +52,10 @@ class Explorer:
         codes are often far wider than N(0, 1) in the dimensions it uses.
     probe: the data set's probe (`vae_tf.evaluation.probe`), which reads
         the shown face's attributes back (`readings`), or None.
+    specs: a conditional run's `ConditionSpec`s (`()` otherwise); the
+        methods that decode, encode or draw then take a `condition`,
+        `{factor: value}` (a class value or its name, or a number; missing
+        factors take `default_condition`'s).
     """
 
     encoder: object
@@ -55,6 +65,7 @@ class Explorer:
     image_shape: tuple[int, int, int]
     limits: np.ndarray
     probe: Optional[object] = None
+    specs: tuple = ()
 
     @property
     def latent_dim(self) -> int:
@@ -66,16 +77,40 @@ class Explorer:
         """From a `vae_tf.runs.Run`: its models, sampler, and vectors from
         up to `VECTOR_IMAGES` images of `split` with their attributes;
         with `probe`, the run's probe (`run_probe`) reads faces back."""
+        from vae_tf.data.conditions import model_inputs
+
         data = getattr(run.data, split)
         images = run.split_images(split)[:VECTOR_IMAGES]
         attributes = {k: np.asarray(v)[:len(images)]
                       for k, v in data.attributes.items()}
-        z = generate.encoder_fn(run.models.encoder)(as_float_images(images))
+        specs = tuple(run.config.specs())
+        z = run.models.encoder.predict(
+            model_inputs(specs, as_float_images(images), attributes),
+            batch_size=256, verbose=0)[0]
+        free = {k: v for k, v in attributes.items()
+                if k not in {s.name for s in specs}}
         return cls(run.models.encoder, run.models.decoder, run.sampler(),
-                   attribute_vectors(z, attributes,
-                                     value_names(run.config.data)),
+                   attribute_vectors(z, free, value_names(run.config.data)),
                    tuple(run.config.input_shape), latent_limits(z),
-                   run_probe(run) if probe else None)
+                   run_probe(run) if probe else None, specs)
+
+    def default_condition(self) -> dict[str, object]:
+        """The condition the page opens with: each class factor's first
+        value (by name where named), each continuous factor's mean."""
+        return {s.name: (s.value_names[0] if s.value_names else s.values[0])
+                if s.kind == "class" else round(s.mean, 2)
+                for s in self.specs}
+
+    def _encoded(self, condition, rows: int = 1) -> dict:
+        """`{factor: (rows, width)}` of `condition` (see the class)."""
+        given = dict(self.default_condition(), **(condition or {}))
+        out = {}
+        for spec in self.specs:
+            value = given[spec.name]
+            if isinstance(value, str) or spec.kind == "class":
+                value = spec.value_of(str(value))
+            out[spec.name] = spec.encode(np.full(rows, value))
+        return out
 
     def start_code(self) -> np.ndarray:
         """The face the page opens on: a draw of the run's sampler (seed 0),
@@ -143,19 +178,26 @@ class Explorer:
             z += np.float32(strength) * self.vectors[name]
         return z
 
-    def image(self, z) -> np.ndarray:
-        """The decoded image of one code, uint8 `(H, W, C)`."""
-        x = generate.decoder_fn(self.decoder)(
-            np.asarray(z, np.float32).reshape(1, self.latent_dim))[0]
+    def image(self, z, condition=None) -> np.ndarray:
+        """The decoded image of one code, uint8 `(H, W, C)` (a conditional
+        run's under `condition`)."""
+        z = np.asarray(z, np.float32).reshape(1, self.latent_dim)
+        if self.specs:
+            x = self.decoder.predict({"z": z, **self._encoded(condition)},
+                                     verbose=0)[0]
+        else:
+            x = generate.decoder_fn(self.decoder)(z)[0]
         return as_uint8_images(x)
 
-    def random_code(self, seed: int) -> np.ndarray:
-        """One draw of the run's sampler."""
-        return self.sampler.sample(1, seed=int(seed))[0]
+    def random_code(self, seed: int, condition=None) -> np.ndarray:
+        """One draw of the run's sampler (under `condition`)."""
+        return self.sampler.sample(1, seed=int(seed), conditions=(
+            self._encoded(condition) if self.specs else None))[0]
 
-    def encode(self, image) -> np.ndarray:
+    def encode(self, image, condition=None) -> np.ndarray:
         """`z_mean` of any `(H, W, C)` image (uint8 or [0, 1]), resized to
-        the model's input (bilinear) and given its channel count."""
+        the model's input (bilinear) and given its channel count (a
+        conditional run's under `condition`)."""
         x = as_float_images(np.asarray(image))
         if x.ndim == 2:
             x = x[..., None]
@@ -163,14 +205,19 @@ class Explorer:
         x = _match_channels(x, c)
         if x.shape[:2] != (h, w):
             x = _resize(x, h, w)
+        if self.specs:
+            return self.encoder.predict(
+                {"image": x[None], **self._encoded(condition)},
+                verbose=0)[0][0]
         return generate.encoder_fn(self.encoder)(x[None])[0]
 
-    def between(self, image_a, image_b, t: float) -> np.ndarray:
+    def between(self, image_a, image_b, t: float,
+                condition=None) -> np.ndarray:
         """The decoded point at fraction `t` of the slerp between the codes
-        of two images."""
-        z = slerp(self.encode(image_a), self.encode(image_b),
-                  np.array([float(t)]))[0]
-        return self.image(z)
+        of two images (a conditional run's under `condition`)."""
+        z = slerp(self.encode(image_a, condition),
+                  self.encode(image_b, condition), np.array([float(t)]))[0]
+        return self.image(z, condition)
 
 
 def run_probe(run):

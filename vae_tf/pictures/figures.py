@@ -46,9 +46,6 @@ def run_samples_png(run, out: Optional[str] = None,
     `samples.png`), whose `sample` signature already holds the sampler it
     was exported with. A conditional run decodes every draw under
     `settings` (`"glasses=1,hair_color=red"`, one value per factor)."""
-    if decoder and settings:
-        raise ValueError("--set applies to a conditional RUN_DIR, not to "
-                         "an exported decoder (--decoder).")
     if decoder:
         if sampler == "mixture":
             raise ValueError(
@@ -56,6 +53,10 @@ def run_samples_png(run, out: Optional[str] = None,
                 "exported decoder's sample signature already holds the "
                 "sampler it was exported with (omit --sampler)."
             )
+        specs = export_specs(decoder)
+        if specs or settings:
+            return served_conditional_png(decoder, specs, out, n,
+                                          temperature, seed, settings)
         return sample_png(decoder, out or "samples.png", n, temperature,
                           seed, sampler)
     run = run() if callable(run) else run
@@ -66,6 +67,55 @@ def run_samples_png(run, out: Optional[str] = None,
     return sample_png(run.models.decoder,
                       out or run.outputs.tempered_samples(temperature), n,
                       temperature, seed, run.sampler(sampler))
+
+
+def export_specs(decoder: str) -> list:
+    """The `ConditionSpec`s an exported model records in `vae_tf.json`
+    (`[]`: unconditional, or no such file)."""
+    import json
+
+    from vae_tf.data.conditions import read_specs
+    from vae_tf.export.layout import (ASSETS_EXTRA, METADATA_FILE,
+                                      resolve_version_dir)
+
+    path = os.path.join(resolve_version_dir(os.fspath(decoder)),
+                        ASSETS_EXTRA, METADATA_FILE)
+    if not os.path.isfile(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        config = json.load(f).get("config", {})
+    if not config.get("condition"):
+        return []
+    return read_specs(config["condition"], config.get("condition_specs"))
+
+
+def served_conditional_png(decoder: str, specs, out: Optional[str], n: int,
+                           temperature: float, seed: int,
+                           settings: Optional[str]) -> str:
+    """`vae-tf sample --decoder D --set ...`: the exported conditional
+    decoder's own `sample` signature, every draw under `settings`."""
+    from vae_tf.data.conditions import parse_settings
+
+    if not specs:
+        raise ValueError(f"--set needs a conditional model; {decoder} was "
+                         "exported from an unconditional run.")
+    if not settings:
+        raise ValueError(
+            f"{decoder} is conditioned on "
+            f"{', '.join(s.name for s in specs)}: give every draw's values "
+            "with --set, e.g. --set "
+            + ",".join(f"{s.name}=..." for s in specs))
+    if temperature != 1.0:
+        raise ValueError("An exported conditional decoder draws at "
+                         "temperature 1 (its sample signature); omit "
+                         "--temperature or sample RUN_DIR.")
+    values = parse_settings(settings, specs)
+    images, _ = generate.sample_served(
+        decoder, n, seed,
+        conditions={k: np.full(n, v, np.float32) for k, v in values.items()})
+    out = out or "samples.png"
+    png.save_grid(out, images, rows=max(1, min(4, n // 4)))
+    return out
 
 
 def conditional_samples_png(run: Run, out: str, n: int, temperature: float,
