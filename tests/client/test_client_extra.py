@@ -59,7 +59,7 @@ assert not heavy, heavy
 
 def _source_copy(target: pathlib.Path) -> pathlib.Path:
     """What `pip install .` reads, without the checkout's build litter."""
-    for name in ("setup.cfg", "pyproject.toml", "README.md"):
+    for name in ("setup.cfg", "pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, target / name)
     shutil.copytree(ROOT / "vae_tf", target / "vae_tf",
                     ignore=shutil.ignore_patterns("__pycache__"))
@@ -92,6 +92,16 @@ def test_the_client_extra_installs_and_calls_without_tensorflow(
     assert installed - {"pip", "setuptools"} == closure, (
         installed, closure)
     assert not [d for d in installed if d in HEAVY], installed
+    # A published package: type hints marked (PEP 561), its licence text
+    # in the distribution.
+    shipped = subprocess.run(
+        [python, "-c", "import importlib.metadata as md, importlib.util, "
+         "os; spec = importlib.util.find_spec('vae_tf'); print(os.path."
+         "isfile(os.path.join(os.path.dirname(spec.origin), 'py.typed')), "
+         "any(f.name == 'LICENSE' for f in md.files('vae_tf')))"],
+        capture_output=True, text=True, check=True, timeout=120,
+        cwd=tmp_path)  # not the checkout, whose vae_tf would shadow it
+    assert shipped.stdout.split() == ["True", "True"], shipped.stdout
 
     z = np.random.default_rng(3).standard_normal((2, 4)).astype("float32")
     np.save(tmp_path / "z.npy", z)

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 
+import pytest
 
 _MIRRORED = r"""
 import contextlib, json, sys
@@ -196,7 +197,7 @@ def test_multiworker_two_local_processes(tmp_path):
     assert not (out / "backup").exists()
 
 
-def test_multiworker_fixes_switch_off_on_a_fixed_keras(monkeypatch):
+def test_multiworker_training_refuses_an_untested_keras(monkeypatch):
     import keras
     from keras.src.backend.tensorflow import trainer
 
@@ -215,6 +216,18 @@ def test_multiworker_fixes_switch_off_on_a_fixed_keras(monkeypatch):
              multiworker_fixes.LAST_BROKEN[1] + 1)
     monkeypatch.setattr(multiworker_fixes, "keras_version", lambda: later)
     assert not multiworker_fixes.needed()
-    with multiworker_fixes.fit_fixes(model):
-        assert trainer.reduce_per_replica is original
-        assert "_maybe_symbolic_build" not in vars(model)
+    # Unpatched, a newer Keras may fail mid-fit or not: it is refused up
+    # front with the pin to install, and nothing is patched.
+    with pytest.raises(multiworker_fixes.UnsupportedKerasError,
+                       match=r"verified on Keras 3.0-3.15.*untested.*"
+                             r"keras>=3.15,<3.16"):
+        with multiworker_fixes.fit_fixes(model):
+            pass
+    assert trainer.reduce_per_replica is original
+    assert "_maybe_symbolic_build" not in vars(model)
+    # Internals renamed on a Keras in range: refused the same way.
+    monkeypatch.setattr(multiworker_fixes, "keras_version",
+                        lambda: multiworker_fixes.LAST_BROKEN)
+    monkeypatch.setattr(multiworker_fixes, "_trainer_module", lambda: object)
+    with pytest.raises(multiworker_fixes.UnsupportedKerasError):
+        multiworker_fixes.check_supported()

@@ -1,8 +1,12 @@
 """`vae-tf`: the command line. `main` parses the flags (each command
 group's module adds its own; `options` holds the shared ones), checks
 that TensorFlow is installed, hides its C++ log lines, and runs the
-command's handler, turning the package's errors into one line and exit
-status 2. The handlers map flags onto the library: no logic of their own.
+command's handler: the package's errors (bad flags, configs, data,
+files) become one line and exit status 2; anything else is one line
+naming the exception, a hint to rerun with `--verbose` for the
+traceback, and exit status 1. `--verbose` (before or after the command)
+shows TensorFlow's C++ log lines and every error's traceback. The
+handlers map flags onto the library: no logic of their own.
 
 - `train`: train, prepare;
 - `export`: export, check-export, platform-config;
@@ -34,20 +38,29 @@ _GROUPS = (
 
 def build_parser() -> argparse.ArgumentParser:
     """The `vae-tf` parser; each subcommand sets `func`, its handler."""
+    from vae_tf import __version__
+
     parser = argparse.ArgumentParser(
         prog="vae-tf",
         description="Variational autoencoders on Keras 3 / TensorFlow.",
     )
+    parser.add_argument("--version", action="version",
+                        version=f"vae-tf {__version__}")
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     for group, add in _GROUPS:
         getattr(group, add)(commands)
     for command in commands.choices.values():
-        command.add_argument(
-            "--verbose", action="store_true",
-            help="show TensorFlow's C++ log lines (hidden by default, "
-                 "unless TF_CPP_MIN_LOG_LEVEL is set)")
+        # SUPPRESS: absent after the command, the flag before it counts.
+        command.add_argument("--verbose", action="store_true",
+                             default=argparse.SUPPRESS, help=VERBOSE_HELP)
     return parser
+
+
+VERBOSE_HELP = ("show TensorFlow's C++ log lines (hidden by default, unless "
+                "TF_CPP_MIN_LOG_LEVEL is set) and the traceback of an error;"
+                " before or after the command")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -68,7 +81,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    """`args.func(args)`, with errors as one line and exit status 2."""
+    """`args.func(args)`: the package's errors as one line and exit status
+    2, anything else as one line with a `--verbose` hint and status 1;
+    `--verbose` prints the traceback first."""
     from vae_tf.config import ConfigError
     from vae_tf.data import DataError
 
@@ -76,11 +91,27 @@ def _run(args: argparse.Namespace) -> int:
         return args.func(args)
     except (ConfigError, DataError, OSError, ValueError,
             NotImplementedError) as err:
+        _traceback(args)
         print(f"vae-tf {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"vae-tf {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # a bug: say so, and how to see where
+        _traceback(args)
+        hint = "" if args.verbose else (
+            " (rerun with --verbose for the traceback, and please report "
+            "it)")
+        print(f"vae-tf {args.command}: internal error: "
+              f"{type(err).__name__}: {err}{hint}", file=sys.stderr)
+        return 1
+
+
+def _traceback(args: argparse.Namespace) -> None:
+    if args.verbose:
+        import traceback
+
+        traceback.print_exc()
 
 
 if __name__ == "__main__":

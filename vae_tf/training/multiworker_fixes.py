@@ -19,18 +19,22 @@ when this was written) fail two ways when `fit` runs under
    replicas, which is what a scalar mean log means); every other value
    goes to Keras' own function unchanged.
 
-`fit_fixes(model)` applies both for the duration of a `with` block and
-only when `needed()`: Keras >= 3.0 and <= `LAST_BROKEN`, and the two
-private functions still exist with the names patched here. On a later
-Keras the block does nothing; if that Keras still fails, raise
-`LAST_BROKEN` after checking tests/training/test_distribute.py's
-two-worker test.
+`fit_fixes(model)` applies both for the duration of a `with` block,
+after `check_supported()`: Keras >= 3.0 and <= `LAST_BROKEN` (the [tf]
+extra pins `keras<3.16` to match), with the private functions patched
+here present. Any other Keras refuses multi-worker training with a
+message (`UnsupportedKerasError`) instead of running unpatched: whether a
+newer Keras still fails is unknown until tests/training/test_distribute.py's
+two-worker test runs on it; then raise `LAST_BROKEN` (or drop the fixes)
+and the pin together.
 """
 
 from __future__ import annotations
 
 import contextlib
 from typing import Iterator
+
+from vae_tf.config import ConfigError
 
 LAST_BROKEN = (3, 15)  # the newest Keras verified to need the fixes
 
@@ -46,6 +50,27 @@ def _trainer_module():
     from keras.src.backend.tensorflow import trainer
 
     return trainer
+
+
+class UnsupportedKerasError(ConfigError):
+    """Multi-worker training on a Keras the fixes were not verified on (a
+    `ConfigError`: the command line prints it as one line)."""
+
+
+def check_supported() -> None:
+    """Raises `UnsupportedKerasError` unless `needed()`: the fixes fit
+    this Keras, the one multi-worker training was verified on."""
+    if needed():
+        return
+    import keras
+
+    raise UnsupportedKerasError(
+        f"Multi-worker training was verified on Keras 3.0-"
+        f"{LAST_BROKEN[0]}.{LAST_BROKEN[1]}, whose Model.fit needs vae_tf's "
+        f"fixes (keras-team/keras#20585); this is Keras {keras.__version__}"
+        f", untested. Install the pinned version (pip install "
+        f"'keras>={LAST_BROKEN[0]}.{LAST_BROKEN[1]},<{LAST_BROKEN[0]}."
+        f"{LAST_BROKEN[1] + 1}'), or train on one worker.")
 
 
 def needed() -> bool:
@@ -111,11 +136,9 @@ def _scalar_safe_reduce(original, trainer):
 @contextlib.contextmanager
 def fit_fixes(model) -> Iterator[None]:
     """Lets `model.fit`/`evaluate` run under MultiWorkerMirroredStrategy
-    on the Keras versions of `needed()`; a no-op elsewhere. Restores
-    Keras' functions on exit."""
-    if not needed():
-        yield
-        return
+    on the Keras versions of `needed()`; raises `UnsupportedKerasError` on
+    any other. Restores Keras' functions on exit."""
+    check_supported()
     trainer = _trainer_module()
     original = trainer.reduce_per_replica
     trainer.reduce_per_replica = _scalar_safe_reduce(original, trainer)
