@@ -105,11 +105,10 @@ class VAEConfig:
             the per-step Python and dispatch overhead.
         jit_compile: XLA-compile the train step. Off by default: on the
             2-core CPUs measured, XLA made the conv VAE slower.
-        precision: `"float32"`, `"bfloat16"` (Keras mixed precision: the
-            networks compute in bfloat16, heads, KL, likelihood and losses
-            in float32) or `"auto"` (bfloat16 where the CPU has AVX512_BF16
-            or AMX, or on a GPU; see `vae_tf.models.precision`). Weights, saved
-            models and exports are float32 at their inputs and outputs.
+        precision: `"float32"`, `"bfloat16"`, `"float16"` (mixed: networks
+            in 16 bits, heads, KL and losses in float32; float16 with loss
+            scaling) or `"auto"` (by the hardware: `vae_tf.models.precision`).
+            Weights and exports are float32 at their edges.
     """
 
     input_shape: Optional[tuple[int, int, int]] = None

@@ -32,9 +32,77 @@ def test_auto_follows_the_cpu_flags(tmp_path, monkeypatch):
                         lambda path=None: {"amx_bf16"})
     assert resolve_precision("auto") == "bfloat16"
     monkeypatch.setattr(precision, "cpu_flags", lambda path=None: {"avx2"})
-    assert resolve_precision("auto") == "float32"  # no GPU on CI
+    monkeypatch.setattr(precision, "gpu_capabilities", lambda: [])
+    assert resolve_precision("auto") == "float32"  # no GPU
     assert resolve_precision("float32") == "float32"
     assert resolve_precision("bfloat16") == "bfloat16"
+
+
+class _Gpu:
+    device_type = "GPU"
+
+    def __init__(self, capability):
+        self.capability = capability
+
+
+@pytest.mark.parametrize("capabilities, expected", [
+    ([(8, 0)], "bfloat16"),             # A100
+    ([(9, 0), (8, 6)], "bfloat16"),     # H100 beside an RTX 3090
+    ([(7, 5)], "float16"),              # T4: float16 tensor cores only
+    ([(8, 0), (7, 0)], "float16"),      # a V100 holds the pair back
+    ([(6, 1)], "float32"),              # P4: neither
+    ([None], "float32"),                # capability not reported
+])
+def test_auto_on_gpus_follows_their_compute_capability(
+        monkeypatch, capabilities, expected):
+    """A faked device list: bfloat16 only where every GPU has it, float16
+    with loss scaling on Volta/Turing, float32 on older cards, whatever
+    the CPU has."""
+    import tensorflow as tf
+
+    from vae_tf.models import precision
+
+    gpus = [_Gpu(c) for c in capabilities]
+    monkeypatch.setattr(tf.config, "list_physical_devices",
+                        lambda kind=None: gpus if kind == "GPU" else [])
+    monkeypatch.setattr(
+        tf.config.experimental, "get_device_details",
+        lambda gpu: {} if gpu.capability is None else {
+            "compute_capability": gpu.capability, "device_name": "fake"})
+    monkeypatch.setattr(precision, "cpu_flags",
+                        lambda path=None: {"avx512_bf16"})
+    assert resolve_precision("auto") == expected
+
+
+def test_float16_trains_with_loss_scaling_and_loads_in_float32(tmp_path):
+    """float16 networks (the precision "auto" picks on Volta/Turing GPUs)
+    train through a LossScaleOptimizer to a finite, falling loss; the
+    run loads in float32 (as inference and exports use it)."""
+    from vae_tf import compile_vae
+    from vae_tf.runs import load_model, load_run
+
+    config = VAEConfig(
+        input_shape=(32, 32, 3), latent_dim=4, widths=(8, 16),
+        dense_units=32, batch_size=32, epochs=4, num_examples=320, seed=1,
+        precision="float16",
+    )
+    models = build_vae(config.resolve())
+    assert compute_dtype(models.vae) == "float16"
+    compile_vae(models.vae, config.resolve())
+    assert isinstance(models.vae.optimizer,
+                      keras.optimizers.LossScaleOptimizer)
+    assert _dtypes(models.vae)["z_mean"] == "float32"
+    from vae_tf import train
+
+    out = tmp_path / "run"
+    losses = train(config, out_dir=str(out), verbose=0).history["loss"]
+    assert np.isfinite(losses).all() and losses[-1] < losses[0], losses
+    # Inference and exports rebuild it in float32 with the same weights.
+    saved = load_model(str(out / "model.keras"))
+    _, loaded = load_run(str(out))
+    assert compute_dtype(loaded.vae) == "float32"
+    for a, b in zip(saved.get_weights(), loaded.vae.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_resolve_fills_in_a_concrete_precision(monkeypatch):

@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 
-from vae_tf.models.precision import COMPUTE_PRECISIONS
+from vae_tf.models.precision import EXPORT_PRECISIONS
 from vae_tf.samplers import SAMPLERS
 
 
@@ -35,7 +35,7 @@ def add_export(commands) -> None:
                         help="also write the decoder (z -> image) as "
                              "model.tflite in its version folder, checked "
                              "against the SavedModel")
-    export.add_argument("--precision", choices=COMPUTE_PRECISIONS,
+    export.add_argument("--precision", choices=EXPORT_PRECISIONS,
                         default="float32",
                         help="what the exported graphs compute in (inputs "
                              "and outputs are float32 either way; bfloat16 "

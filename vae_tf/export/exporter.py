@@ -13,7 +13,7 @@ from vae_tf.config import VAEConfig
 from vae_tf.export import archives, assets, layout
 from vae_tf.export.layout import ExportError
 from vae_tf.models import VAEModels, in_precision
-from vae_tf.models.precision import COMPUTE_PRECISIONS
+from vae_tf.models.precision import EXPORT_PRECISIONS
 from vae_tf._internal.progress import Progress, Verbosity
 
 
@@ -94,9 +94,9 @@ def _check_arguments(name: str, precision: str, tflite: bool,
                      keep: Optional[int]) -> None:
     """`ExportError` naming the first bad argument of `export_models`."""
     layout.validate_name(name)
-    if precision not in COMPUTE_PRECISIONS:
+    if precision not in EXPORT_PRECISIONS:
         raise ExportError(
-            f"Expected precision to be one of {', '.join(COMPUTE_PRECISIONS)}"
+            f"Expected precision to be one of {', '.join(EXPORT_PRECISIONS)}"
             f". Received: precision={precision!r}")
     if tflite and precision != "float32":
         raise ExportError(

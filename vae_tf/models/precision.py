@@ -1,13 +1,23 @@
-"""Compute precision: `float32`, or Keras mixed `bfloat16` where the
-hardware has bfloat16 arithmetic.
+"""Compute precision: `float32`, or Keras mixed precision where the
+hardware computes faster in 16 bits.
 
-`VAEConfig.precision` is one of `PRECISIONS`; `"auto"` resolves to
-`"bfloat16"` on a GPU or on a CPU with AVX512_BF16 or AMX-BF16 (read from
-`/proc/cpuinfo`), else `"float32"`. Under `"bfloat16"` the convolution and
-dense layers of the networks compute in bfloat16 with float32 weights
-(`keras.mixed_precision` policy `mixed_bfloat16`); the latent heads, the
-KL term, the sampling, the likelihood's parameters and scale, and every
-loss stay float32, and so do the exported models' inputs and outputs.
+`VAEConfig.precision` is one of `PRECISIONS`; `"auto"` resolves
+(`resolve_precision`) to:
+
+- `"bfloat16"` on a CPU with AVX512_BF16 or AMX-BF16 (read from
+  `/proc/cpuinfo`) or on GPUs that all have bfloat16 arithmetic (compute
+  capability 8.0 and up: Ampere, Hopper, ...);
+- `"float16"` on GPUs with float16 tensor cores but no bfloat16 (compute
+  capability 7.x: Volta, Turing), trained with loss scaling (Keras'
+  `LossScaleOptimizer`, `vae_tf.models.compile_vae`), since float16's
+  narrow exponent underflows small gradients;
+- `"float32"` elsewhere (older GPUs, other CPUs).
+
+Under a 16-bit precision the convolution and dense layers of the networks
+compute in it with float32 weights (`keras.mixed_precision` policies
+`mixed_bfloat16` / `mixed_float16`); the latent heads, the KL term, the
+sampling, the likelihood's parameters and scale, and every loss stay
+float32, and so do the exported models' inputs and outputs.
 benchmarks/README.md has the speed and quality measurements behind the
 default.
 """
@@ -17,13 +27,21 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator
 
-COMPUTE_PRECISIONS = ("float32", "bfloat16")  # what a model computes in
+# What a model computes in; exports offer float32 and bfloat16 (CPU
+# serving has no fast float16), training all three.
+COMPUTE_PRECISIONS = ("float32", "bfloat16", "float16")
+EXPORT_PRECISIONS = ("float32", "bfloat16")
 PRECISIONS = ("auto",) + COMPUTE_PRECISIONS  # what a config may ask for
 
 # CPU flags (Linux /proc/cpuinfo names) for native bfloat16 arithmetic.
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+# GPU compute capabilities from which bfloat16 (8.0) and float16 tensor
+# cores (7.0) are native.
+BF16_GPU = (8, 0)
+FP16_GPU = (7, 0)
 
-_POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
+_POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16",
+             "float16": "mixed_float16"}
 
 
 def cpu_flags(path: str = "/proc/cpuinfo") -> set[str]:
@@ -39,19 +57,37 @@ def cpu_flags(path: str = "/proc/cpuinfo") -> set[str]:
     return set()
 
 
-def has_bfloat16_hardware() -> bool:
-    """Whether a GPU or the CPU's bfloat16 instructions are present."""
-    if cpu_flags() & set(BF16_CPU_FLAGS):
-        return True
+def gpu_capabilities() -> list[tuple[int, int]]:
+    """The compute capability of every visible GPU (`(0, 0)` where
+    TensorFlow does not report one)."""
     import tensorflow as tf
 
-    return bool(tf.config.list_physical_devices("GPU"))
+    found = []
+    for gpu in tf.config.list_physical_devices("GPU"):
+        details = tf.config.experimental.get_device_details(gpu) or {}
+        found.append(tuple(details.get("compute_capability") or (0, 0)))
+    return found
+
+
+def auto_precision() -> str:
+    """What `"auto"` resolves to on this machine (module docstring). With
+    GPUs, the precision all of them compute fast in."""
+    gpus = gpu_capabilities()
+    if gpus:
+        if min(gpus) >= BF16_GPU:
+            return "bfloat16"
+        if min(gpus) >= FP16_GPU:
+            return "float16"
+        return "float32"
+    if cpu_flags() & set(BF16_CPU_FLAGS):
+        return "bfloat16"
+    return "float32"
 
 
 def resolve_precision(precision: str) -> str:
-    """`"float32"` or `"bfloat16"` (`"auto"` decided by the hardware)."""
+    """A `COMPUTE_PRECISIONS` name (`"auto"` decided by the hardware)."""
     if precision == "auto":
-        return "bfloat16" if has_bfloat16_hardware() else "float32"
+        return auto_precision()
     return precision
 
 

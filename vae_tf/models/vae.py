@@ -236,10 +236,11 @@ def leaf_layers(model: keras.Model):
 
 
 def compute_dtype(model: keras.Model) -> str:
-    """`"bfloat16"` if any layer of `model` (nested models included)
-    computes in bfloat16, else `"float32"`."""
-    if any(layer.compute_dtype == "bfloat16" for layer in leaf_layers(model)):
-        return "bfloat16"
+    """`"bfloat16"` or `"float16"` if any layer of `model` (nested
+    models included) computes in it, else `"float32"`."""
+    for layer in leaf_layers(model):
+        if layer.compute_dtype in ("bfloat16", "float16"):
+            return layer.compute_dtype
     return "float32"
 
 
@@ -300,10 +301,14 @@ def compile_vae(
     scale = None if is_calibrated(config) else (
         config.likelihood_scale or 1.0
     )
+    optimizer = keras.optimizers.Adam(
+        learning_rate_schedule(config, steps_per_epoch))
+    if compute_dtype(vae) == "float16":
+        # float16's 5-bit exponent flushes small gradients to zero: scale
+        # the loss up and the gradients back (dynamically).
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     kwargs = dict(
-        optimizer=keras.optimizers.Adam(
-            learning_rate_schedule(config, steps_per_epoch)
-        ),
+        optimizer=optimizer,
         loss=ReconstructionLoss(config.likelihood, scale,
                                 frequency_weight=config.frequency_weight),
         metrics=[ReconstructionMetric(config.likelihood, scale)],
