@@ -87,7 +87,8 @@ class VAEConfig:
             (`faces`, `shapes`); validation and test sets get a tenth each.
         binarize: dynamic binarization of training images (resampled
             every epoch); `None` means "on for `bernoulli`".
-        epochs, batch_size, learning_rate: the usual.
+        epochs, batch_size, learning_rate: passes over the training
+            split; images per step (global); Adam's (peak) step size.
         lr_schedule: `"constant"`, `"cosine"` decay of the learning
             rate to 0 over the run (Loshchilov & Hutter 2017), or
             `"one_cycle"`: warm-up to `learning_rate` over 30% of the

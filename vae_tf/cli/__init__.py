@@ -12,7 +12,8 @@ handlers map flags onto the library: no logic of their own.
 - `export`: export, check-export, platform-config;
 - `pictures`: sample, reconstruct, interpolate, traverse, edit;
 - `evaluate`: evaluate;
-- `explore`: explore.
+- `explore`: explore;
+- `fields`: config (every VAEConfig field).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import sys
 from typing import Optional, Sequence
 
 from vae_tf._internal.native_logs import hide_native_logs
-from vae_tf.cli import evaluate, explore, export, pictures, train
+from vae_tf.cli import evaluate, explore, export, fields, pictures, train
 
 # Subcommands in the order `vae-tf --help` lists them.
 _GROUPS = (
@@ -32,7 +33,7 @@ _GROUPS = (
     (export, "add_check_export"), (export, "add_platform_config"),
     (pictures, "add_sample"), (pictures, "add_image_commands"),
     (evaluate, "add_evaluate"), (train, "add_prepare"),
-    (explore, "add_explore"),
+    (explore, "add_explore"), (fields, "add_config"),
 )
 
 

@@ -144,6 +144,13 @@ def _training_flags(p) -> None:
     p.add_argument("--batch-size", type=int, help="images per step")
     p.add_argument("--learning-rate", type=float, help="Adam step size")
     p.add_argument("--seed", type=int, help="random seed")
+    p.add_argument(
+        "--set", dest="config_set", action="append", default=[],
+        metavar="FIELD=VALUE",
+        help="any VAEConfig field, after the other flags; repeatable; the "
+             "value is JSON where it parses (--set widths=[32,64,128] "
+             "--set capacity_max=50 --set binarize=false), else text. "
+             "`vae-tf config` lists every field")
 
 
 def config_from_args(args: argparse.Namespace):
@@ -157,7 +164,38 @@ def config_from_args(args: argparse.Namespace):
             getattr(args, name) is not None or name == "likelihood_scale"
         )
     }
+    # --set comes last: it wins over the flag of the same field.
+    changes.update(field_settings(getattr(args, "config_set", ())))
     return config.replace(**changes)
+
+
+def field_settings(items) -> dict:
+    """`["widths=[32,64]", "binarize=false"]` -> {field: value}: JSON
+    values where they parse, else text; `ConfigError` naming an unknown
+    field (with the fields there are) or a malformed item."""
+    import dataclasses
+    import json
+
+    from vae_tf.config import ConfigError, VAEConfig
+
+    fields = [f.name for f in dataclasses.fields(VAEConfig)]
+    out = {}
+    for item in items or ():
+        name, sep, text = item.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or not name:
+            raise ConfigError(
+                f"--set takes FIELD=VALUE, e.g. --set latent_dim=32. "
+                f"Received: {item!r}")
+        if name not in fields:
+            raise ConfigError(
+                f"VAEConfig has no field {name!r}. Fields: "
+                f"{', '.join(fields)}")
+        try:
+            out[name] = json.loads(text)
+        except ValueError:
+            out[name] = text
+    return out
 
 
 def floats(text: str) -> list[float]:
