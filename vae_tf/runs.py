@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # vae_tf.data is imported where data is loaded
 
 CONFIG_FILE = "config.json"
 MODEL_FILE = "model.keras"
+BEST_MODEL_FILE = "best.keras"  # the lowest val_loss (training.best_model)
 HISTORY_FILE = "history.csv"
 RECONSTRUCTIONS_FILE = "reconstructions.png"
 SAMPLES_FILE = "samples.png"
@@ -82,6 +83,10 @@ class RunPaths:
     @property
     def model(self) -> str:
         return self.file(MODEL_FILE)
+
+    @property
+    def best_model(self) -> str:
+        return self.file(BEST_MODEL_FILE)
 
     @property
     def history(self) -> str:

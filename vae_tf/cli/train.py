@@ -32,6 +32,13 @@ def add_train(commands) -> None:
              "epoch)",
     )
     train.add_argument(
+        "--early-stopping", type=int, default=None, metavar="PATIENCE",
+        help="stop after PATIENCE epochs without a lower validation loss "
+             "and keep the best epoch's weights (recorded in best.json; "
+             "best.keras, the best model, is kept beside model.keras "
+             "either way)",
+    )
+    train.add_argument(
         "--strategy", choices=STRATEGIES, default=None,
         help="tf.distribute data parallelism: mirrored (this machine's "
              "devices) or multiworker (processes/machines from TF_CONFIG; "
@@ -54,6 +61,22 @@ def add_train(commands) -> None:
     train.set_defaults(func=_train)
 
 
+def _print_best(out: str) -> None:
+    """The epoch early stopping kept (`best.json`)."""
+    import json
+
+    from vae_tf.runs import RunPaths
+    from vae_tf.training.best_model import record_path
+
+    with open(record_path(RunPaths(out).best_model), encoding="utf-8") as f:
+        best = json.load(f)
+    stopped = best["stopped_after_epoch"]
+    print(f"vae-tf: early stopping kept epoch {best['best_epoch']} "
+          f"(validation loss {best['best_val_loss']:.2f})"
+          + (f", stopped after epoch {stopped}" if stopped else
+             ", ran every epoch"), flush=True)
+
+
 def _train(args: argparse.Namespace) -> int:
     from vae_tf.runs import default_run_dir
     from vae_tf.training.distribute import worker_role
@@ -70,13 +93,16 @@ def _train(args: argparse.Namespace) -> int:
     start = time.time()
     result = train(config, out_dir=out,
                    save_every_steps=args.save_every_steps,
-                   deterministic=args.deterministic, strategy=args.strategy)
+                   deterministic=args.deterministic, strategy=args.strategy,
+                   early_stopping=args.early_stopping)
     where = f"Wrote {out}/" if is_chief else "Non-chief worker: wrote nothing."
     print(
         f"vae-tf: done in {time.time() - start:.0f} s. {result.summary()} "
         f"{where}",
         flush=True,
     )
+    if args.early_stopping and is_chief:
+        _print_best(out)
     if args.export and is_chief:
         from vae_tf.export import export_run
         exported = export_run(out, args.export, args.export_base,

@@ -36,6 +36,8 @@ from vae_tf.samplers import (PriorSampler, fit_flow, save_sampler,
                              select_mixture)
 from vae_tf.samplers.selection import AUTO, choose
 from vae_tf.schedules import schedule_callbacks
+from vae_tf.training.best_model import (BestModel, check_patience,
+                                        previous_val_loss)
 from vae_tf.training.summaries import PROJECTOR_POINTS, LatentSummaries
 
 # The ex-post mixture is fitted to at most this many training codes.
@@ -78,6 +80,7 @@ class _Job:
     steps: int  # batches per epoch
     save_every_steps: Optional[int]
     val_images: np.ndarray  # as the model sees them (`runs`)
+    early_stopping: Optional[int] = None  # patience, epochs
 
     @property
     def paths(self) -> Optional[RunPaths]:
@@ -120,6 +123,7 @@ def train(
     save_every_steps: Optional[int] = None,
     deterministic: bool = False,
     strategy: Optional[str] = None,
+    early_stopping: Optional[int] = None,
 ) -> TrainResult:
     """Trains a VAE as `config` says; writes a run directory if `out_dir`.
 
@@ -143,6 +147,9 @@ def train(
             identical weights without it.
         strategy: `None`, `"mirrored"` or `"multiworker"` (see
             `vae_tf.training.distribute`); only the chief writes `out_dir`.
+        early_stopping: stop after this many epochs without a lower
+            `val_loss` and restore the best weights (`best_model`; a run
+            keeps `best.keras` beside `model.keras` either way).
 
     Returns:
         A `TrainResult`; `history` has `loss`, `reconstruction`, `kl` and
@@ -154,8 +161,10 @@ def train(
         TrainingDivergedError: the loss became NaN or infinite.
     """
     verbose = resolve_verbose(verbose)
+    patience = check_patience(early_stopping, strategy)  # before any file
     job = _start(config, out_dir, data, save_every_steps, deterministic,
                  strategy, verbose)
+    job.early_stopping = patience
     with distribute.scope(job.dist):
         models = build_vae(job.config)
         set_dataset_size(models.vae, len(job.data.train))
@@ -245,6 +254,11 @@ def _callbacks(job: _Job,
             paths.worker_backup(job.task_index),
             save_freq=every, double_checkpoint=True, delete_checkpoint=False,
         ))
+    if job.writes_run or job.early_stopping:
+        found.append(BestModel(
+            paths.best_model if job.writes_run else None,
+            job.early_stopping,
+            previous_val_loss(job.paths, job.resume_epoch is not None)))
     if job.writes_run:
         # CSVLogger before BackupAndRestore: a crash between the two leaves
         # a row that prepare_run_dir trims on resume, never a missing one.
