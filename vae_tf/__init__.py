@@ -47,6 +47,7 @@ _EXPORTS = {
     "load_run": "vae_tf.runs",
     "make_dataset": "vae_tf.data",
     "negative_log_likelihood": "vae_tf.distributions.likelihoods",
+    "reconstruct_images": "vae_tf.generate",
     "sample": "vae_tf.generate",
     "split_vae": "vae_tf.models",
     "train": "vae_tf.training.trainer",

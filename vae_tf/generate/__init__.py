@@ -8,7 +8,8 @@ path of an exported model (base path or version folder). Images are float32
 
 - `sources`: any of those forms as an `array -> array` function;
 - `sampling`: `sample`, `sample_served`;
-- `latents`: `reconstruct`, `interpolate`, `traverse`;
+- `latents`: `reconstruct`, `reconstruct_images` (from a `VAEModels`, in
+  the input's range), `interpolate`, `traverse`;
 - `attributes`: `attribute_vector`, `edit`, `attribute_labels`,
   `code_difference`, `best_dimension_vector`;
 - `interpolation`: `slerp` / `lerp` paths in NumPy (`INTERPOLATIONS`).
@@ -35,6 +36,7 @@ _EXPORTS = {
     "latent_dim_of": "vae_tf.generate.sources",
     "lerp": "vae_tf.generate.interpolation",
     "reconstruct": "vae_tf.generate.latents",
+    "reconstruct_images": "vae_tf.generate.latents",
     "sample": "vae_tf.generate.sampling",
     "sample_served": "vae_tf.generate.sampling",
     "slerp": "vae_tf.generate.interpolation",

@@ -17,6 +17,38 @@ def reconstruct(encoder: ModelSource, decoder: ModelSource, x) -> np.ndarray:
     return decoder_fn(decoder)(encoder_fn(encoder)(as_float_images(x)))
 
 
+def reconstruct_images(models, x, conditions: Optional[dict] = None
+                       ) -> np.ndarray:
+    """Reconstructions of images `x` `(n, H, W, C)` in `x`'s own range:
+    uint8 in, uint8 out (0-255, rounded); float in [0, 1], float32 out.
+
+    Deterministic: the decoder's output (Bernoulli probabilities, or
+    Gaussian/Laplace means) at the posterior mean z_mean. This is what
+    `vae.predict` is not: the VAE's output is the likelihood's
+    parameters at a sampled z (logits for `bernoulli`; means for a fixed
+    scale; means plus one channel holding the log-scale for a calibrated
+    one), what the loss needs rather than a picture.
+
+    Args:
+        models: a `VAEModels` (`build_vae`, `load_run`, `train(...)
+            .models`).
+        conditions: a conditional model's encoded conditions of `x`'s
+            rows (`vae_tf.data.conditions.model_conditions`).
+    """
+    original = np.asarray(x)
+    images = as_float_images(original)
+    if conditions is None:
+        out = reconstruct(models.encoder, models.decoder, images)
+    else:
+        z = models.encoder.predict({"image": images, **conditions},
+                                   verbose=0)[0]
+        out = models.decoder.predict({"z": z, **conditions}, verbose=0)
+    out = np.clip(np.asarray(out, np.float32), 0.0, 1.0)
+    if original.dtype == np.uint8:
+        return np.round(out * 255.0).astype(np.uint8)
+    return out
+
+
 def interpolate(
     encoder: ModelSource, decoder: ModelSource, x_a, x_b, steps: int = 8,
     method: str = "slerp",

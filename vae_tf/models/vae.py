@@ -40,8 +40,12 @@ LOG_VAR_LIMIT = 10.0  # |z_log_var| < 10, see `SoftClip`
 class VAEModels(NamedTuple):
     """The trainable VAE and its two halves (they share weights).
 
-    vae: image `(batch, H, W, C)` -> likelihood parameters, same shape
-        (logits for `bernoulli`, means otherwise).
+    vae: image `(batch, H, W, C)` -> the likelihood's parameters at a
+        sampled z, what the loss takes: logits `(batch, H, W, C)` for
+        `bernoulli`, means for a fixed scale, and for a calibrated scale
+        (the default) `(batch, H, W, C + 1)`, the means and a channel
+        holding log(scale). For pictures use `decoder` or
+        `vae_tf.reconstruct_images`.
     encoder: image -> `[z_mean, z_log_var, z]`, each `(batch, latent_dim)`.
     decoder: z `(batch, latent_dim)` -> image `(batch, H, W, C)` in the
         data's range (Bernoulli probabilities or Gaussian/Laplace means).
