@@ -47,4 +47,6 @@ def _evaluate(args: argparse.Namespace) -> int:
     atomic_write_text(path, json.dumps(report, indent=2) + "\n")
     figures.evaluation_plots(run, args.split, os.path.dirname(path) or ".")
     print(json.dumps(summary(report)))
+    for section, why in report.get("skipped", {}).items():
+        print(f"vae-tf evaluate: skipped {section}: {why}")
     return options.wrote(args, path)

@@ -42,6 +42,10 @@ DEFAULT_EPOCHS = 6
 DEFAULT_MAX_IMAGES = 20000
 
 
+class NoLabelsError(ValueError):
+    """The data set has no labels or factors a probe could learn."""
+
+
 @dataclasses.dataclass
 class Factor:
     """One predicted factor: `binary`/`categorical` (with `classes`) or
@@ -214,11 +218,11 @@ def train_probe(
     """Trains a probe on real images and their attributes.
 
     Raises:
-        ValueError: the data has no attribute a probe can learn.
+        NoLabelsError: the data has no attribute a probe can learn.
     """
     factors = factor_specs(attributes)
     if not factors:
-        raise ValueError(
+        raise NoLabelsError(
             "The probe needs labels or ground-truth factors (integer classes"
             " or float values, one per image); this data set has none: "
             f"{sorted(attributes) or 'no attributes'}."
@@ -265,8 +269,16 @@ def probe_for(data, seed: int = 0, verbose: bool = True,
     under its cache name (a pretrained preset ships the one its numbers
     were measured with) is copied into the cache instead of training, so
     every run on that data is then scored in the same feature space.
+
+    Raises:
+        NoLabelsError: the data has nothing a probe can learn.
     """
     images, attributes = _training_set(data, max_images)
+    if not factor_specs(attributes):  # before any message or training
+        raise NoLabelsError(
+            f"{data.name!r} has no labels or ground-truth factors (integer "
+            "classes or float values, one per image) for the probe to "
+            f"learn: {sorted(attributes) or 'no attributes'}.")
     path = probe_path(data, seed, epochs, max_images)
     _adopt(path, search)
     if os.path.isfile(path) and os.path.isfile(path + ".json"):

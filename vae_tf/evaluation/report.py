@@ -24,6 +24,8 @@ from vae_tf.data.shapes import FACTORS
 from vae_tf.evaluation.metrics import (
     active_units, dci, iwae_nll, mutual_information_gap, negative_elbo,
     separated_attribute_predictability)
+from vae_tf.evaluation.metrics.frechet import aggregate_posterior_gap
+from vae_tf.evaluation.probe import NoLabelsError
 from vae_tf.models import likelihood_scale
 from vae_tf.runs import Run
 
@@ -67,12 +69,47 @@ def evaluate_run(
     }
     report.update(_likelihood_report(run, x, k, iwae_images, seed, verbose,
                                      _conditions(run, split)))
-    report.update(_latent_report(run, x, split))
+    skipped: dict[str, str] = {}
+    report.update(_latent_report(run, x, split, skipped))
+    report["reconstruction_pixels"] = pixel_report(run, x, split)
     if quality:
-        report["quality"] = run_quality(
-            run, split, seed, verbose, sampler, served_decoder,
-        )
+        try:
+            report["quality"] = run_quality(
+                run, split, seed, verbose, sampler, served_decoder,
+            )
+        except NoLabelsError as err:
+            skipped["quality"] = (
+                f"the probe-based section (Frechet distances, attribute "
+                f"recall) needs labels: {err}")
+    report["skipped"] = skipped
     return report
+
+
+def pixel_report(run: Run, x: np.ndarray, split: str,
+                 batch_size: int = 256) -> dict[str, float]:
+    """Mean PSNR (dB) and SSIM of the reconstructions (decoded posterior
+    means) of `x` against the split's images, both in [0, 1]; SSIM needs
+    images of at least 11 x 11 pixels (`None` below)."""
+    import tensorflow as tf
+
+    from vae_tf.data.pipeline import as_float_images
+
+    real = as_float_images(getattr(run.data, split).images)
+    conditions = _conditions(run, split)
+    psnr, ssim = [], []
+    for start in range(0, len(x), batch_size):
+        rows = slice(start, start + batch_size)
+        z = _codes(run, x[rows], split, start)
+        z = z if conditions is None else {
+            "z": z, **{k: v[rows] for k, v in conditions.items()}}
+        recon = tf.clip_by_value(run.models.decoder(z, training=False),
+                                 0.0, 1.0)
+        psnr.append(tf.image.psnr(real[rows], recon, max_val=1.0).numpy())
+        if min(x.shape[1:3]) >= 11:
+            ssim.append(tf.image.ssim(real[rows], recon,
+                                      max_val=1.0).numpy())
+    return {"psnr_db": float(np.mean(np.concatenate(psnr))),
+            "ssim": float(np.mean(np.concatenate(ssim))) if ssim else None}
 
 
 def _conditions(run: Run, split: str, count: Optional[int] = None):
@@ -113,13 +150,19 @@ def _likelihood_report(run: Run, x: np.ndarray, k: int,
     return report
 
 
-def _latent_report(run: Run, x: np.ndarray, split: str) -> dict:
-    """Active units of the codes of `x` and, for data with known
-    generative factors, MIG, DCI and SAP (else `mig: None`)."""
+def _latent_report(run: Run, x: np.ndarray, split: str,
+                   skipped: dict) -> dict:
+    """Active units of the codes of `x`, the aggregate posterior's gap to
+    the prior and, for data with known generative factors, MIG, DCI and
+    SAP (else `mig: None` and a reason in `skipped`)."""
     z_mean = _codes(run, x, split)
-    report = active_units(z_mean)
+    report = {**active_units(z_mean),
+              "aggregate_posterior": aggregate_posterior_gap(z_mean)}
     names = GROUND_TRUTH.get(run.data.name)
     if not names:
+        skipped["disentanglement"] = (
+            "MIG, DCI and SAP need the data's generative factors, known "
+            f"for {', '.join(GROUND_TRUTH)}; {run.data.name!r} has none")
         return {**report, "mig": None}
     factors = _factors(run, split, names)
     mig = mutual_information_gap(z_mean, factors)
@@ -150,10 +193,12 @@ def _latent_report(run: Run, x: np.ndarray, split: str) -> dict:
 DISENTANGLEMENT_FIT_POINTS = 2000
 
 
-def _codes(run: Run, x: np.ndarray, split: str) -> np.ndarray:
-    """`z_mean` of `x`, the first rows of `split`."""
-    conditions = _conditions(run, split, len(x))
-    inputs = x if conditions is None else {"image": x, **conditions}
+def _codes(run: Run, x: np.ndarray, split: str,
+           start: int = 0) -> np.ndarray:
+    """`z_mean` of `x`, the rows `start, start + 1, ...` of `split`."""
+    conditions = _conditions(run, split, start + len(x))
+    inputs = x if conditions is None else {
+        "image": x, **{k: v[start:] for k, v in conditions.items()}}
     return run.models.encoder.predict(inputs, batch_size=256, verbose=0)[0]
 
 
@@ -174,6 +219,8 @@ def summary(report: dict) -> dict:
         digest["sap"] = report["sap"]
     if "iwae" in report:
         digest["iwae_nll"] = report["iwae"]["iwae_nll"]
+    if "reconstruction_pixels" in report:
+        digest.update(report["reconstruction_pixels"])
     if "quality" in report:
         quality = report["quality"]
         digest.update({k: quality[k] for k in quality if k.startswith("fd_")})
