@@ -29,7 +29,7 @@ CHOICES = [
     ("train", "--strategy", None, "vae_tf.training.distribute", "STRATEGIES"),
     ("export", "--sampler", None, "vae_tf.samplers", "SAMPLERS"),
     ("export", "--precision", None, "vae_tf.models.precision",
-     "COMPUTE_PRECISIONS"),
+     "EXPORT_PRECISIONS"),
     ("sample", "--sampler", None, "vae_tf.samplers", "SAMPLERS"),
     ("evaluate", "--sampler", None, "vae_tf.samplers", "SAMPLERS"),
     ("evaluate", "--split", None, "vae_tf.data", "SPLITS"),

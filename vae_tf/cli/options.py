@@ -122,9 +122,10 @@ def _model_flags(p) -> None:
              "(Jiang et al. 2021; default 0, off)")
     p.add_argument(
         "--precision", choices=PRECISIONS,
-        help="float32, bfloat16 (mixed: networks in bfloat16, losses and "
-             "outputs in float32) or auto (bfloat16 where the CPU has "
-             "AVX512_BF16/AMX, or on a GPU)",
+        help="float32, bfloat16 or float16 (mixed: networks in 16 bits, "
+             "losses and outputs in float32; float16 with loss scaling) or "
+             "auto (bfloat16 on AVX512_BF16/AMX CPUs and GPUs of compute "
+             "capability 8.0+, float16 on 7.x GPUs, else float32)",
     )
 
 
