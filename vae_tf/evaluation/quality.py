@@ -122,6 +122,8 @@ def condition_accuracy(probe: Probe, decoder, sampler, specs,
         `{factor: {value name: share}}` (continuous: `"-1std"`,
         `"+1std"`).
     """
+    from vae_tf.data.conditions import encode_conditions
+
     readable = {f.name for f in probe.factors}
     rows = np.random.default_rng(seed).choice(
         len(next(iter(attributes.values()))), n)
@@ -137,7 +139,7 @@ def condition_accuracy(probe: Probe, decoder, sampler, specs,
         out[spec.name] = {}
         for k, (value, name) in enumerate(zip(asked, names)):
             values = dict(base, **{spec.name: np.full(n, value)})
-            conditions = {s.name: s.encode(values[s.name]) for s in specs}
+            conditions = encode_conditions(specs, values)
             z = sampler.sample(n, seed + 1000 * index + k,
                                conditions=conditions)
             images = decoder.predict({"z": z, **conditions}, verbose=0)

@@ -24,6 +24,7 @@ from vae_tf.data.shapes import FACTORS
 from vae_tf.evaluation.metrics import (
     active_units, dci, iwae_nll, mutual_information_gap, negative_elbo,
     separated_attribute_predictability)
+from vae_tf.evaluation.metrics.elbo import encode_moments
 from vae_tf.evaluation.metrics.frechet import aggregate_posterior_gap
 from vae_tf.evaluation.probe import NoLabelsError
 from vae_tf.models import likelihood_scale
@@ -197,9 +198,9 @@ def _codes(run: Run, x: np.ndarray, split: str,
            start: int = 0) -> np.ndarray:
     """`z_mean` of `x`, the rows `start, start + 1, ...` of `split`."""
     conditions = _conditions(run, split, start + len(x))
-    inputs = x if conditions is None else {
-        "image": x, **{k: v[start:] for k, v in conditions.items()}}
-    return run.models.encoder.predict(inputs, batch_size=256, verbose=0)[0]
+    if conditions is not None:
+        conditions = {k: v[start:] for k, v in conditions.items()}
+    return encode_moments(run.models.encoder, x, 256, conditions)[0]
 
 
 def _factors(run: Run, split: str, names) -> np.ndarray:

@@ -93,10 +93,11 @@ def reference_values(specs: Sequence, rows: int, offset: int = 0
 def keras_inputs(specs: Sequence, main: str, array: np.ndarray,
                  values: dict) -> object:
     """What the Keras encoder (`main="image"`) or decoder (`"z"`) takes
-    for `array` with raw factor `values`: the array alone for an
-    unconditional model, else a dict with the encoded conditions."""
+    for `array` with raw factor `values` (one per row):
+    `vae_tf.data.conditions.model_inputs`, imported only for a
+    conditional model (an unconditional export loads no data module)."""
     if not specs:
         return array
-    from vae_tf.data.conditions import encode_conditions
+    from vae_tf.data.conditions import model_inputs
 
-    return {main: array, **encode_conditions(specs, values)}
+    return model_inputs(specs, array, values, main)

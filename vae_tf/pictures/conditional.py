@@ -36,8 +36,9 @@ def conditions_of(run: Run, split: str, index) -> dict[str, np.ndarray]:
 
 def encode(run: Run, x: np.ndarray, conditions: dict) -> np.ndarray:
     """`z_mean` `(n, K)` of images `x` under `conditions`."""
-    return run.models.encoder.predict({"image": x, **conditions},
-                                      batch_size=256, verbose=0)[0]
+    from vae_tf.evaluation.metrics.elbo import encode_moments
+
+    return encode_moments(run.models.encoder, x, 256, conditions)[0]
 
 
 def decode(run: Run, z: np.ndarray, conditions: dict) -> np.ndarray:

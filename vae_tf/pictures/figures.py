@@ -122,7 +122,7 @@ def conditional_samples_png(run: Run, out: str, n: int, temperature: float,
                             seed: int, sampler, settings: Optional[str]):
     """Draws of a conditional run's `sampler`, each decoded under the
     factor values of `settings`; a grid of up to 4 rows."""
-    from vae_tf.data.conditions import parse_settings
+    from vae_tf.data.conditions import encode_conditions, parse_settings
 
     if run.config.condition is None:
         raise ValueError(
@@ -137,8 +137,8 @@ def conditional_samples_png(run: Run, out: str, n: int, temperature: float,
     values = parse_settings(settings, specs)
     if not isinstance(n, int) or n <= 0:
         raise ValueError(f"Expected n > 0 samples. Received: n={n!r}")
-    conditions = {s.name: s.encode(np.full(n, values[s.name]))
-                  for s in specs}
+    conditions = encode_conditions(
+        specs, {k: np.full(n, v) for k, v in values.items()})
     z = sampler.sample(n, seed, temperature, conditions=conditions)
     images = run.models.decoder.predict({"z": z, **conditions},
                                         verbose=0)
