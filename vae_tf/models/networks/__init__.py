@@ -35,21 +35,30 @@ def architecture(name: str) -> ModuleType:
     return importlib.import_module(f"{__name__}.{name}")
 
 
+# Default conv widths per number of stride-2 stages: one stage per
+# doubling of the image side, so every size ends on a 4-8 pixel grid
+# (32 px: 3 stages, 64 px: 4, 128 px: 5, 256 px: 6); 28 and 64 px keep the
+# Keras example's and the default run's widths.
+STAGE_WIDTHS = {1: (64,), 2: (32, 64), 3: (32, 64, 64), 4: (32, 64, 64, 64),
+                5: (32, 64, 64, 128, 128), 6: (32, 64, 64, 128, 128, 256)}
+
+
 def default_widths(
     architecture: str, input_shape: tuple[int, int, int]
 ) -> tuple[int, ...]:
     """Widths for `widths=None`.
 
     `mlp`: two hidden layers (512, 256). `conv`: as many stride-2 layers
-    (at most 4) as keep height and width whole and >= 4 pixels, e.g.
-    64x64 -> (32, 64, 64, 64), 28x28 -> (32, 64) as in the Keras example.
+    (at most 6) as keep height and width whole and >= 4 pixels, with the
+    widths of `STAGE_WIDTHS`, e.g. 64x64 -> (32, 64, 64, 64), 28x28 ->
+    (32, 64) as in the Keras example, 256x256 -> 6 stages to 4x4.
     """
     if architecture == "mlp":
         return (512, 256)
     height, width = input_shape[:2]
     depth = 0
     while (
-        depth < 4
+        depth < max(STAGE_WIDTHS)
         and height % 2 ** (depth + 1) == 0
         and width % 2 ** (depth + 1) == 0
         and min(height, width) // 2 ** (depth + 1) >= 4
@@ -60,9 +69,7 @@ def default_widths(
             f"The conv architecture needs even image sides >= 8. Received: "
             f"input_shape={tuple(input_shape)}. Use architecture='mlp'."
         )
-    return {1: (64,), 2: (32, 64), 3: (32, 64, 64), 4: (32, 64, 64, 64)}[
-        depth
-    ]
+    return STAGE_WIDTHS[depth]
 
 
 def check_conv_shape(architecture: str, input_shape, widths) -> None:
