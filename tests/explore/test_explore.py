@@ -207,14 +207,36 @@ def browser():
 
 
 def _face(page, element="#face") -> tuple[str, np.ndarray]:
-    """The `src` of the shown picture and its pixels at model size."""
-    from PIL import Image
+    """The `src` of the shown picture and its pixels at model size.
 
-    src = page.locator(f"{element} img").get_attribute("src")
-    data = page.request.get(src).body()
-    image = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-    factor = image.shape[0] // 32
-    return src, image[::factor, ::factor]
+    While the page redraws fast (typing into the latent boxes), the file
+    behind a `src` read a moment ago can already be gone (seen once in a
+    full run: the body was not an image); the picture is then read again
+    from the `src` shown now."""
+    from PIL import Image, UnidentifiedImageError
+
+    for _ in range(20):
+        src = page.locator(f"{element} img").get_attribute("src")
+        data = page.request.get(src).body()
+        try:
+            image = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+        except UnidentifiedImageError:
+            time.sleep(0.1)
+            continue
+        factor = image.shape[0] // 32
+        return src, image[::factor, ::factor]
+    raise AssertionError(f"{element} never served an image: {data[:200]!r}")
+
+
+def _settled_text(page, element: str, timeout: float = 10.0) -> str:
+    """`element`'s text once Gradio's "processing" overlay is gone (seen
+    once in a full run: the reading read while still processing)."""
+    deadline = time.monotonic() + timeout
+    text = page.locator(element).inner_text()
+    while "processing" in text and time.monotonic() < deadline:
+        time.sleep(0.05)
+        text = page.locator(element).inner_text()
+    return text
 
 
 def _wait_for_new(page, old_src: str, element="#face", timeout=30.0):
@@ -273,7 +295,7 @@ def test_moving_the_smile_slider_changes_the_mouth(
     # The reading follows the face: the probe's smile value changed;
     # what the smile slider dragged along is listed (the base face z = 0
     # against this one, as Explorer.drift reads them).
-    shown = page.locator("#reading").inner_text()
+    shown = _settled_text(page, "#reading")
     assert shown != reading and "Dragged along" in shown
     expected = explorer.drift(
         zero_face, explorer.image(explorer.code(
