@@ -222,11 +222,14 @@ def decoder_archive(models: VAEModels, config: VAEConfig, sampler):
     # rows pair other values with their codes.
     sample_values = condition_inputs.reference_values(
         specs, REFERENCE_ROWS, offset=1)
-    sample_inputs = condition_inputs.keras_inputs(specs, "z", z,
-                                                  sample_values)
-    drawn = sampler.sample(REFERENCE_ROWS, seeds=seeds, conditions=(
-        None if not specs else {k: v for k, v in sample_inputs.items()
-                                if k != "z"}))
+    # The draws follow the classes too (samplers.conditional), under the
+    # same encoded conditions the decoder gets.
+    conditions = None
+    if specs:  # an unconditional export loads no data module
+        from vae_tf.data.conditions import encode_conditions
+
+        conditions = encode_conditions(specs, sample_values)
+    drawn = sampler.sample(REFERENCE_ROWS, seeds=seeds, conditions=conditions)
     reference = {
         "serving_default/z": z,
         "serving_default/image": decoder.predict(
@@ -234,7 +237,7 @@ def decoder_archive(models: VAEModels, config: VAEConfig, sampler):
         "sample/seed": seeds,
         "sample/z": drawn,
         "sample/image": decoder.predict(
-            condition_inputs.keras_inputs(specs, "z", drawn, sample_values),
+            drawn if conditions is None else {"z": drawn, **conditions},
             verbose=0),
     }
     reference.update({f"{SERVING_DEFAULT}/{k}": v for k, v in values.items()})
