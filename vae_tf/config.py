@@ -12,8 +12,12 @@ import os
 from typing import Any, Optional
 
 from vae_tf._internal import io_utils
+from vae_tf._internal.checks import (  # noqa: F401 (ConfigError: public)
+    ConfigError, check_bool, check_choice, check_positive_float,
+    check_positive_int, is_int, is_number)
 # Each choice's names live with the code that implements it; these modules
 # load without TensorFlow.
+from vae_tf.data.photos import IMAGE_FITS
 from vae_tf.distributions.likelihoods import LIKELIHOODS
 from vae_tf.models.networks import (ARCHITECTURES, check_conv_shape,
                                     default_widths)
@@ -21,10 +25,6 @@ from vae_tf.models.objectives import check_objective
 from vae_tf.samplers import SAMPLER_CHOICES
 from vae_tf.models.precision import PRECISIONS, resolve_precision
 from vae_tf.schedules import BETA_SCHEDULES, LR_SCHEDULES
-
-
-class ConfigError(ValueError):
-    """A config value is invalid, or a config file cannot be read."""
 
 
 @dataclasses.dataclass
@@ -80,9 +80,15 @@ class VAEConfig:
             NLL.
 
     Training:
-        data: `faces`, `shapes`, `fashion_mnist`, `folder:PATH` or
-            `npz:PATH`.
+        data: `faces`, `shapes`, `fashion_mnist`, `folder:PATH`,
+            `npz:PATH` or `shards:DIR`.
         data_dir: extra place to look for `fashion_mnist` files.
+        image_fit: how `folder:` photos take `input_shape`: `"crop"` (the
+            centre, default), `"pad"` (black borders) or `"stretch"`.
+        strict_images: refuse a folder with unreadable files instead of
+            skipping them (they are listed either way).
+        horizontal_flip: mirror each training image left-right with
+            probability 1/2, drawn anew every epoch (seeded).
         num_examples: training images to generate for procedural data
             (`faces`, `shapes`); validation and test sets get a tenth each.
         binarize: dynamic binarization of training images (resampled
@@ -136,6 +142,9 @@ class VAEConfig:
 
     data: str = "faces"
     data_dir: Optional[str] = None
+    image_fit: str = "crop"
+    strict_images: bool = False
+    horizontal_flip: bool = False
     num_examples: int = 10000
     binarize: Optional[bool] = None
     # The 5-minute default on 2 cores: one cycle to a 3e-3 peak over 12
@@ -175,24 +184,24 @@ class VAEConfig:
     def _validate_model(self) -> None:
         if self.input_shape is not None:
             if len(self.input_shape) != 3 or not all(
-                _is_int(d) and d > 0 for d in self.input_shape
+                is_int(d) and d > 0 for d in self.input_shape
             ):
                 raise ConfigError(
                     "Expected `input_shape` to be three positive integers "
                     "(height, width, channels). Received: "
                     f"input_shape={self.input_shape}"
                 )
-        _check_positive_int("latent_dim", self.latent_dim)
-        _check_choice("architecture", self.architecture, ARCHITECTURES)
+        check_positive_int("latent_dim", self.latent_dim)
+        check_choice("architecture", self.architecture, ARCHITECTURES)
         if self.widths is not None and (
             not self.widths
-            or not all(_is_int(w) and w > 0 for w in self.widths)
+            or not all(is_int(w) and w > 0 for w in self.widths)
         ):
             raise ConfigError(
                 "Expected `widths` to be a non-empty list of positive "
                 f"integers. Received: widths={list(self.widths)}"
             )
-        if not _is_int(self.dense_units) or self.dense_units < 0:
+        if not is_int(self.dense_units) or self.dense_units < 0:
             raise ConfigError(
                 "Expected `dense_units` to be a non-negative integer. "
                 f"Received: dense_units={self.dense_units}"
@@ -243,40 +252,40 @@ class VAEConfig:
             condition_specs=tuple(s.to_dict() for s in specs))
 
     def _validate_objective(self) -> None:
-        _check_choice("likelihood", self.likelihood, LIKELIHOODS)
+        check_choice("likelihood", self.likelihood, LIKELIHOODS)
         if self.likelihood_scale is not None:
-            _check_positive_float("likelihood_scale", self.likelihood_scale)
-        if not _is_number(self.beta) or self.beta < 0:
+            check_positive_float("likelihood_scale", self.likelihood_scale)
+        if not is_number(self.beta) or self.beta < 0:
             raise ConfigError(
                 "Expected `beta` to be a number >= 0 (1 is the plain VAE). "
                 f"Received: beta={self.beta}"
             )
-        _check_choice("beta_schedule", self.beta_schedule, BETA_SCHEDULES)
-        _check_positive_int("warmup_steps", self.warmup_steps)
-        _check_positive_int("num_cycles", self.num_cycles)
-        if not _is_number(self.cycle_ratio) or not 0 < self.cycle_ratio <= 1:
+        check_choice("beta_schedule", self.beta_schedule, BETA_SCHEDULES)
+        check_positive_int("warmup_steps", self.warmup_steps)
+        check_positive_int("num_cycles", self.num_cycles)
+        if not is_number(self.cycle_ratio) or not 0 < self.cycle_ratio <= 1:
             raise ConfigError(
                 "Expected `cycle_ratio` to be in (0, 1]. "
                 f"Received: cycle_ratio={self.cycle_ratio}"
             )
-        if not _is_number(self.free_bits) or self.free_bits < 0:
+        if not is_number(self.free_bits) or self.free_bits < 0:
             raise ConfigError(
                 "Expected `free_bits` (nats per latent dimension) to be >= "
                 f"0. Received: free_bits={self.free_bits}"
             )
-        if not _is_number(self.frequency_weight) or \
+        if not is_number(self.frequency_weight) or \
                 self.frequency_weight < 0:
             raise ConfigError(
                 "Expected `frequency_weight` to be >= 0 (0 turns the focal "
                 f"frequency term off). Received: "
                 f"frequency_weight={self.frequency_weight}"
             )
-        if not _is_number(self.capacity_max) or self.capacity_max < 0:
+        if not is_number(self.capacity_max) or self.capacity_max < 0:
             raise ConfigError(
                 "Expected `capacity_max` (nats) to be >= 0. "
                 f"Received: capacity_max={self.capacity_max}"
             )
-        _check_positive_int("capacity_steps", self.capacity_steps)
+        check_positive_int("capacity_steps", self.capacity_steps)
         self._validate_tc()
 
     def _validate_tc(self) -> None:
@@ -293,25 +302,20 @@ class VAEConfig:
                 "Expected `data` to be a data set name such as 'faces'. "
                 f"Received: data={self.data!r}"
             )
-        _check_positive_int("num_examples", self.num_examples)
-        if self.binarize is not None and not isinstance(self.binarize, bool):
-            raise ConfigError(
-                "Expected `binarize` to be true, false or null. "
-                f"Received: binarize={self.binarize!r}"
-            )
-        _check_positive_int("epochs", self.epochs)
-        _check_positive_int("batch_size", self.batch_size)
-        _check_positive_float("learning_rate", self.learning_rate)
-        _check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
-        _check_choice("sampler", self.sampler, SAMPLER_CHOICES)
-        _check_positive_int("steps_per_execution", self.steps_per_execution)
-        if not isinstance(self.jit_compile, bool):
-            raise ConfigError(
-                "Expected `jit_compile` to be true or false. Received: "
-                f"jit_compile={self.jit_compile!r}"
-            )
-        _check_choice("precision", self.precision, PRECISIONS)
-        if not _is_int(self.seed) or self.seed < 0:
+        check_positive_int("num_examples", self.num_examples)
+        check_choice("image_fit", self.image_fit, IMAGE_FITS)
+        for name in ("strict_images", "horizontal_flip", "jit_compile"):
+            check_bool(name, getattr(self, name))
+        if self.binarize is not None:
+            check_bool("binarize", self.binarize, "true, false or null")
+        check_positive_int("epochs", self.epochs)
+        check_positive_int("batch_size", self.batch_size)
+        check_positive_float("learning_rate", self.learning_rate)
+        check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        check_choice("sampler", self.sampler, SAMPLER_CHOICES)
+        check_positive_int("steps_per_execution", self.steps_per_execution)
+        check_choice("precision", self.precision, PRECISIONS)
+        if not is_int(self.seed) or self.seed < 0:
             raise ConfigError(
                 "Expected `seed` to be a non-negative integer. "
                 f"Received: seed={self.seed}"
@@ -412,39 +416,3 @@ class VAEConfig:
     def replace(self, **changes: Any) -> "VAEConfig":
         """A validated copy with some fields changed."""
         return dataclasses.replace(self, **changes)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and value == value  # not NaN
-        and value not in (float("inf"), float("-inf"))
-    )
-
-
-def _check_positive_int(name: str, value: Any) -> None:
-    if not _is_int(value) or value <= 0:
-        raise ConfigError(
-            f"Expected `{name}` to be a positive integer. "
-            f"Received: {name}={value!r}"
-        )
-
-
-def _check_positive_float(name: str, value: Any) -> None:
-    if not _is_number(value) or value <= 0:
-        raise ConfigError(
-            f"Expected `{name}` to be a positive number. "
-            f"Received: {name}={value!r}"
-        )
-
-
-def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(
-            f"Unknown {name} {value!r}. Choose one of: {', '.join(choices)}"
-        )

@@ -342,7 +342,7 @@ def run_data(config: VAEConfig, verbose: Verbosity = 0) -> DataSet:
     return load_data(
         config.data, num_examples=config.num_examples, seed=config.seed,
         data_dir=config.data_dir, image_shape=config.input_shape,
-        verbose=verbose,
+        verbose=verbose, fit=config.image_fit, strict=config.strict_images,
     )
 
 

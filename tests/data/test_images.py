@@ -163,3 +163,20 @@ def test_training_dataset_reshuffles_each_epoch_and_replays_on_resume():
     assert set(np.unique(draws)) <= {0.0, 1.0}
     assert not np.array_equal(draws[1], draws[2])
     np.testing.assert_array_equal(epochs(1, binarize=True), draws[1:])
+
+
+def test_flip_mirrors_about_half_and_replays_on_resume():
+    from vae_tf.data import make_training_dataset
+
+    # Every image white in its left column: a flipped one is white right.
+    x = np.zeros((64, 4, 4, 1), np.uint8)
+    x[:, :, 0] = 255
+
+    def mirrored(ds):
+        return np.concatenate([b.numpy()[:, 0, 3, 0] > 0.5 for b, _ in ds])
+
+    both = mirrored(make_training_dataset(x, 16, 2, flip=True, seed=3))
+    second = mirrored(make_training_dataset(x, 16, 2, 1, flip=True, seed=3))
+    assert 0.3 < both[:64].mean() < 0.7 and 0.3 < both[64:].mean() < 0.7
+    np.testing.assert_array_equal(both[64:], second)  # resumed epoch 1
+    assert not mirrored(make_training_dataset(x, 16, 1, seed=3)).any()

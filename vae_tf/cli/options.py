@@ -10,6 +10,7 @@ import os
 # Choice names, each from the module that implements it (none of these
 # imports TensorFlow, so `vae-tf --help` stays fast and quiet).
 from vae_tf.data import SPLITS
+from vae_tf.data.photos import IMAGE_FITS
 from vae_tf.distributions.likelihoods import LIKELIHOODS
 from vae_tf.models.networks import ARCHITECTURES
 from vae_tf.models.objectives import OBJECTIVES
@@ -23,7 +24,7 @@ CONFIG_FLAGS = (
     "architecture", "beta_schedule", "batch_size", "learning_rate",
     "num_examples", "seed", "likelihood_scale", "lr_schedule", "sampler",
     "precision", "free_bits", "frequency_weight", "objective", "tc_weight",
-    "condition",
+    "condition", "image_fit", "strict_images", "horizontal_flip",
 )
 
 
@@ -67,6 +68,63 @@ def _data_flags(p) -> None:
         "--num-examples", type=int,
         help="training images generated for faces/shapes",
     )
+    add_image_flags(p)
+    p.add_argument(
+        "--flip", dest="horizontal_flip", action="store_const", const=True,
+        default=None,
+        help="augment: mirror each training image left-right with "
+             "probability 1/2, anew every epoch")
+
+
+def add_image_flags(p) -> None:
+    """--image-size, --channels, --fit, --strict (train and prepare)."""
+    p.add_argument(
+        "--image-size", type=image_size, default=None, metavar="H[xW]",
+        help="image height and width in pixels (128, or 96x128): the size "
+             "faces/shapes are drawn at and folder photos are fitted to "
+             "(default 64)")
+    p.add_argument(
+        "--channels", type=int, choices=(1, 3), default=None,
+        help="1 (grey) or 3 (RGB) for folder photos (default: 3; shapes "
+             "and fashion_mnist are grey)")
+    p.add_argument(
+        "--fit", dest="image_fit", choices=IMAGE_FITS, default=None,
+        help="how folder photos take --image-size: crop (the centre, "
+             "default), pad (black borders) or stretch")
+    p.add_argument(
+        "--strict", dest="strict_images", action="store_const", const=True,
+        default=None,
+        help="refuse a folder with unreadable image files (default: skip "
+             "them and list them)")
+
+
+def image_size(text: str) -> tuple[int, int]:
+    """'128' -> (128, 128); '96x128' -> (96, 128) (height x width)."""
+    parts = text.lower().split("x")
+    try:
+        values = tuple(int(v) for v in parts)
+    except ValueError:
+        values = ()
+    if len(values) not in (1, 2) or min(values, default=0) <= 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a size in pixels, 128 or HEIGHTxWIDTH like 96x128; "
+            f"got {text!r}")
+    return values * 2 if len(values) == 1 else values
+
+
+def input_shape(args: argparse.Namespace, data: str, current=None):
+    """`(H, W, C)` from --image-size/--channels over `current` (the
+    config's `input_shape`), or `current` when neither is given."""
+    size, channels = getattr(args, "image_size", None), \
+        getattr(args, "channels", None)
+    if size is None and channels is None:
+        return current
+    if size is None:
+        size = current[:2] if current else (64, 64)
+    if channels is None:
+        grey = data in ("shapes", "fashion_mnist")
+        channels = current[2] if current else (1 if grey else 3)
+    return (int(size[0]), int(size[1]), int(channels))
 
 
 def names(text: str) -> tuple[str, ...]:
@@ -165,6 +223,10 @@ def config_from_args(args: argparse.Namespace):
             getattr(args, name) is not None or name == "likelihood_scale"
         )
     }
+    shape = input_shape(args, changes.get("data", config.data),
+                        config.input_shape)
+    if shape != config.input_shape:
+        changes["input_shape"] = shape
     # --set comes last: it wins over the flag of the same field.
     changes.update(field_settings(getattr(args, "config_set", ())))
     return config.replace(**changes)

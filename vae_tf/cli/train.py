@@ -123,34 +123,41 @@ def add_prepare(commands) -> None:
         ),
     )
     prepare.add_argument("data", metavar="DATA",
-                         help="faces, shapes, fashion_mnist, folder:PATH, "
+                         help="faces, shapes, fashion_mnist, folder:PATH "
+                              "(streamed in chunks; rerun to resume), "
                               "npz:PATH")
     prepare.add_argument("--out", required=True, metavar="DIR",
                          help="empty output folder")
     prepare.add_argument("--images-per-shard", type=int, default=4096)
     prepare.add_argument("--num-examples", type=int, default=10000,
                          help="training images for faces/shapes")
-    prepare.add_argument("--image-size", type=int, default=None,
-                         help="side of faces/shapes/folder images "
-                              "(default 64)")
-    prepare.add_argument("--seed", type=int, default=0)
+    options.add_image_flags(prepare)
+    prepare.add_argument("--seed", type=int, default=0,
+                         help="seeds procedural data and the split of a "
+                              "folder (use the same as in training)")
     prepare.add_argument("--data-dir", default=None,
                          help="extra folder for fashion_mnist")
     prepare.set_defaults(func=_prepare)
 
 
 def _prepare(args: argparse.Namespace) -> int:
-    from vae_tf.data import load_data
-    from vae_tf.data.registry import square_image_shape
-    from vae_tf.data.shards import write_shards
+    kind, _, path = args.data.partition(":")
+    shape = options.input_shape(args, args.data)
+    if kind == "folder" and path:
+        # Streamed in chunks (flat memory) and resumable.
+        from vae_tf.data.prepare import prepare_folder
 
-    shape = None
-    if args.image_size:
-        shape = square_image_shape(args.data, args.image_size)
-    data = load_data(args.data, num_examples=args.num_examples,
-                     seed=args.seed, data_dir=args.data_dir,
-                     image_shape=shape, verbose="auto")
-    manifest = write_shards(data, args.out, args.images_per_shard)
+        manifest = prepare_folder(
+            path, args.out, shape or (64, 64, 3), args.image_fit or "crop",
+            args.seed, args.images_per_shard, bool(args.strict_images))
+    else:
+        from vae_tf.data import load_data
+        from vae_tf.data.shards import write_shards
+
+        data = load_data(args.data, num_examples=args.num_examples,
+                         seed=args.seed, data_dir=args.data_dir,
+                         image_shape=shape, verbose="auto")
+        manifest = write_shards(data, args.out, args.images_per_shard)
     counts = {k: v["count"] for k, v in manifest["splits"].items()}
     print(f"vae-tf prepare: wrote {args.out} ({counts}); train with "
           f"--data shards:{args.out}")

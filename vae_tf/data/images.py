@@ -1,4 +1,5 @@
-"""Image data from files: Fashion-MNIST idx files, image folders, `.npz`.
+"""Image data from files: Fashion-MNIST idx files, CelebA attribute
+files, `.npz` (folders of photos: `vae_tf.data.folder`).
 
 All loaders return NumPy arrays of shape `(n, height, width, channels)`:
 uint8 (scaled by 1/255 in the input pipeline) or float32 in [0, 1].
@@ -24,8 +25,6 @@ FASHION_MNIST_FILES = {
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
-CELEBA_ATTRIBUTE_FILE = "list_attr_celeba.txt"
 
 
 def fashion_mnist_search_path(data_dir: Optional[str] = None) -> list[str]:
@@ -117,54 +116,6 @@ def read_idx(path: str) -> np.ndarray:
     return np.frombuffer(data, np.uint8, offset=header).reshape(shape)
 
 
-def load_folder(
-    path: str, image_size: Sequence[int] = (64, 64), channels: int = 3
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Loads every PNG/JPEG in `path` (sorted by name), resized.
-
-    A CelebA-format attribute file (`list_attr_celeba.txt`: a count line,
-    a line of attribute names, then `file v1 v2 ...` with +1/-1 values) in
-    the folder or its parent becomes 0/1 attributes per image.
-
-    Returns:
-        `(images, attributes)`: uint8 `(n, height, width, channels)` and a
-        dict of `(n,)` int32 arrays (empty without an attribute file).
-    """
-    import tensorflow as tf
-
-    if not os.path.isdir(path):
-        raise DataNotFoundError(f"Image folder not found: {path}")
-    files = sorted(
-        f for f in os.listdir(path) if f.lower().endswith(IMAGE_EXTENSIONS)
-    )
-    if not files:
-        raise DataError(
-            f"No images ({', '.join(IMAGE_EXTENSIONS)}) in folder {path}."
-        )
-    height, width = int(image_size[0]), int(image_size[1])
-    images = np.empty((len(files), height, width, channels), np.uint8)
-    for i, name in enumerate(files):
-        try:
-            raw = tf.io.read_file(os.path.join(path, name))
-            img = tf.io.decode_image(
-                raw, channels=channels, expand_animations=False
-            )
-        except tf.errors.OpError as err:
-            raise DataError(
-                f"Cannot decode image {os.path.join(path, name)}: "
-                f"{err.message.splitlines()[0]}"
-            ) from None
-        img = tf.image.resize(img, (height, width), antialias=True)
-        images[i] = np.clip(np.round(img.numpy()), 0, 255).astype(np.uint8)
-    attributes = {}
-    for folder in (path, os.path.dirname(os.path.abspath(path))):
-        attr_path = os.path.join(folder, CELEBA_ATTRIBUTE_FILE)
-        if os.path.isfile(attr_path):
-            attributes = read_celeba_attributes(attr_path, files)
-            break
-    return images, attributes
-
-
 def read_celeba_attributes(
     path: str, files: Sequence[str]
 ) -> dict[str, np.ndarray]:
@@ -190,13 +141,18 @@ def read_celeba_attributes(
         except ValueError:
             raise DataError(
                 f"{path}: non-integer value in row {row[0]!r}.") from None
-    missing = [f for f in files if f not in table]
+    # Rows name a file by its path under the folder or, in CelebA's own
+    # flat layout, by its name alone.
+    keys = [f if f in table else os.path.basename(f) for f in files]
+    missing = [f for f in keys if f not in table]
     if missing:
         raise DataError(
             f"{path} has no attributes for {len(missing)} image(s), e.g. "
             f"{missing[0]!r}."
         )
-    values = np.array([table[f] for f in files], np.int32)
+    values = np.array([table[f] for f in keys], np.int32)
+    if not len(keys):
+        values = np.zeros((0, len(names)), np.int32)
     return {name: (values[:, j] > 0).astype(np.int32)
             for j, name in enumerate(names)}
 

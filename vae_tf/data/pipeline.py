@@ -59,6 +59,7 @@ def make_dataset(
     seed: int = 0,
     shuffle_buffer: int = 10000,
     conditions=None,
+    flip: bool = False,
 ) -> tf.data.Dataset:
     """A dataset of `(x, x)` batches, `x` float32 `(batch_size, H, W, C)`;
     with `conditions` (`{factor: (n, width)}` encoded, for a conditional
@@ -72,10 +73,13 @@ def make_dataset(
         shuffle: reshuffle the whole set every epoch (seeded).
         binarize: dynamic binarization, a new Bernoulli draw per pixel
             each epoch (Salakhutdinov & Murray 2008), done in the graph.
-        seed: seeds shuffling and binarization.
+        seed: seeds shuffling, binarization and flips.
+        flip: mirror each image left-right with probability 1/2, drawn
+            anew every epoch (augmentation).
     """
     if conditions:
-        if isinstance(images, tf.data.Dataset) or shuffle or binarize:
+        if isinstance(images, tf.data.Dataset) or shuffle or binarize \
+                or flip:
             raise ValueError(
                 "Conditions are batched beside an array of images, in "
                 "order: no stream, shuffle or binarization.")
@@ -92,6 +96,11 @@ def make_dataset(
         ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
     ds = ds.map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
+    if flip:
+        flips = tf.data.Dataset.random(
+            seed=seed + 1, rerandomize_each_iteration=True).batch(2)
+        ds = tf.data.Dataset.zip((ds, flips)).map(
+            lambda x, s: tf.image.stateless_random_flip_left_right(x, s))
     if binarize:
         # A stream of stateless seeds: reproducible, one pair per batch.
         seeds = tf.data.Dataset.random(
@@ -113,6 +122,7 @@ def make_training_dataset(
     seed: int = 0,
     shuffle_buffer: int = 10000,
     conditions=None,
+    flip: bool = False,
 ) -> tf.data.Dataset:
     """The `(x, x)` batches of epochs `first_epoch .. epochs - 1`, in order
     (with `conditions`, `({"image": x, **conditions}, x)`, the conditions
@@ -132,6 +142,8 @@ def make_training_dataset(
             a resumed run restarts).
         binarize: dynamic binarization, a new draw per pixel and epoch.
         seed: seeds every epoch's order and draws.
+        flip: mirror each image left-right with probability 1/2, a new
+            draw per image and epoch (augmentation).
     """
     table = None
     if conditions:
@@ -145,11 +157,11 @@ def make_training_dataset(
         if images.cardinality() >= 0:
             count = int(images.cardinality())
         ds = _stream_epochs(images, batch_size, first_epoch, epochs, binarize,
-                            seed, shuffle_buffer)
+                            seed, shuffle_buffer, flip)
     else:
         count = len(images)
         ds = _array_epochs(images, batch_size, first_epoch, epochs, binarize,
-                           seed, None if table is None else table[0])
+                           seed, None if table is None else table[0], flip)
     if count is not None:
         ds = ds.apply(tf.data.experimental.assert_cardinality(
             max(epochs - first_epoch, 0) * -(-count // batch_size)
@@ -160,20 +172,26 @@ def make_training_dataset(
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def _to_float_batches(ds, pair, binarize: bool):
-    """uint8/float batches -> float32; with `binarize`, batch b of the
-    epoch seeded `pair` gets Bernoulli draws seeded (pair, b)."""
+def _to_float_batches(ds, pair, binarize: bool, flip: bool = False):
+    """uint8/float batches -> float32. Batch b of the epoch seeded `pair`
+    gets its draws from seed (pair, b): with `flip`, each image mirrored
+    left-right with probability 1/2; with `binarize`, Bernoulli pixels."""
     ds = ds.map(to_float)
-    if not binarize:
+    if not (binarize or flip):
         return ds
-    return tf.data.Dataset.zip((ds, tf.data.Dataset.range(2**62))).map(
-        lambda x, batch: _bernoulli_draw(
-            x, tf.random.experimental.stateless_fold_in(pair, batch))
-    )
+
+    def draw(x, batch):
+        seed = tf.random.experimental.stateless_fold_in(pair, batch)
+        if flip:
+            x = tf.image.stateless_random_flip_left_right(
+                x, seed=tf.random.experimental.stateless_fold_in(seed, 1))
+        return _bernoulli_draw(x, seed) if binarize else x
+
+    return tf.data.Dataset.zip((ds, tf.data.Dataset.range(2**62))).map(draw)
 
 
 def _array_epochs(images, batch_size, first_epoch, epochs, binarize, seed,
-                  conditions=None):
+                  conditions=None, flip=False):
     """An array's epochs: the whole set permuted statelessly per epoch
     (batches of `(x, c)` with a condition matrix `(n, C)`)."""
     table = tf.constant(images)
@@ -188,7 +206,7 @@ def _array_epochs(images, batch_size, first_epoch, epochs, binarize, seed,
         )
         ds = tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
         x = _to_float_batches(ds.map(lambda i: tf.gather(table, i)), pair,
-                              binarize)
+                              binarize, flip)
         if cond_table is None:
             return x
         return tf.data.Dataset.zip(
@@ -198,7 +216,7 @@ def _array_epochs(images, batch_size, first_epoch, epochs, binarize, seed,
 
 
 def _stream_epochs(stream, batch_size, first_epoch, epochs, binarize, seed,
-                   shuffle_buffer):
+                   shuffle_buffer, flip=False):
     """A stream's epochs, each shuffled through a buffer.
 
     `Dataset.shuffle` takes no tensor seed when a global seed is set, so
@@ -211,7 +229,7 @@ def _stream_epochs(stream, batch_size, first_epoch, epochs, binarize, seed,
             [seed & (2**63 - 1), epoch]).generate_state(1)[0])
         parts.append(_to_float_batches(
             stream.shuffle(shuffle_buffer, seed=epoch_seed)
-            .batch(batch_size), pair, binarize,
+            .batch(batch_size), pair, binarize, flip,
         ))
     if not parts:
         return _to_float_batches(stream.batch(batch_size).take(0),

@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-from vae_tf.data import cache, faces, images, shapes
+from vae_tf.data import cache, faces, folder, images, shapes
 from vae_tf.data.errors import DataError
 from vae_tf.data.types import DataSet, Split
 from vae_tf.data.validation import check_images
@@ -32,6 +32,8 @@ def load_data(
     data_dir: Optional[str] = None,
     image_shape: Optional[tuple[int, int, int]] = None,
     verbose: Verbosity = 0,
+    fit: str = "crop",
+    strict: bool = False,
 ) -> DataSet:
     """Loads data set `name`.
 
@@ -41,10 +43,14 @@ def load_data(
             validation and test sets get `max(num_examples // 10, 1)`.
         seed: seed of procedural generation and of random splits.
         data_dir: first place to look for `fashion_mnist`.
-        image_shape: `(H, W, C)` to draw procedural sets and resize folder
+        image_shape: `(H, W, C)` to draw procedural sets and fit folder
             images to; default 64x64 (RGB for faces and folders).
-        verbose: a progress bar while procedural images are drawn (see
-            `vae_tf._internal.progress`; 0 draws none).
+        verbose: a progress bar while procedural images are drawn or a
+            folder is read (see `vae_tf._internal.progress`; 0 draws none).
+        fit: how folder images take `image_shape`: `crop` (centre),
+            `pad` or `stretch` (`vae_tf.data.photos`).
+        strict: refuse a folder with unreadable files instead of skipping
+            them (they are listed in `DataSet.skipped` either way).
 
     Raises:
         DataNotFoundError: missing files (the message says where we looked).
@@ -57,9 +63,8 @@ def load_data(
     if kind == "fashion_mnist" and not path:
         return _fashion_mnist_dataset(data_dir)
     if kind == "folder" and path:
-        h, w, c = image_shape or (64, 64, 3)
-        x, attrs = images.load_folder(path, (h, w), c)
-        return _random_split(name, x, attrs, seed)
+        return folder.load_folder(path, image_shape or (64, 64, 3), fit,
+                                  seed, strict, verbose)
     if kind == "npz" and path:
         return _npz_dataset(name, path, seed)
     if kind == "shards" and path:
@@ -111,12 +116,6 @@ def _fashion_mnist_dataset(data_dir: Optional[str]) -> DataSet:
         Split(raw["test_images"],
               {"label": raw["test_labels"].astype(np.int32)}),
     )
-
-
-def square_image_shape(name: str, size: int) -> tuple[int, int, int]:
-    """`(size, size, channels)` of data set `name` drawn or resized to
-    `size` pixels: `shapes` is grey, the others RGB."""
-    return (size, size, 1 if name == "shapes" else 3)
 
 
 def _shards_dataset(name: str, folder: str) -> DataSet:

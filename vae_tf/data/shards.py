@@ -44,12 +44,7 @@ def write_shards(data, out_dir: str, images_per_shard: int = 4096,
             "Expected images_per_shard to be a positive integer. Received: "
             f"images_per_shard={images_per_shard!r}"
         )
-    os.makedirs(out_dir, exist_ok=True)
-    if os.path.exists(os.path.join(out_dir, MANIFEST)):
-        raise FileExistsError(
-            f"{out_dir} already holds shards ({MANIFEST}); choose an empty "
-            "--out."
-        )
+    check_not_written(out_dir)
     manifest = {"name": data.name, "image_shape": list(data.image_shape),
                 "splits": {}}
     for split in SPLITS:
@@ -60,14 +55,15 @@ def write_shards(data, out_dir: str, images_per_shard: int = 4096,
         count = max(1, -(-n // images_per_shard))
         files = []
         for k in range(count):
-            name = f"{split}-{k:05d}-of-{count:05d}.tfrecord"
+            name = shard_name(split, k, count)
             rows = range(k * images_per_shard,
                          min(n, (k + 1) * images_per_shard))
             with io_utils.atomic_path(os.path.join(out_dir, name)) as tmp:
                 with tf.io.TFRecordWriter(tmp) as writer:
                     for i in rows:
-                        writer.write(_example(images[i], part.attributes,
-                                              names, i))
+                        writer.write(example_bytes(
+                            images[i],
+                            [part.attributes[a][i] for a in names], names))
             files.append(name)
             if verbose:
                 print(f"prepare: {split} shard {k + 1}/{count} "
@@ -81,12 +77,29 @@ def write_shards(data, out_dir: str, images_per_shard: int = 4096,
     return manifest
 
 
-def _example(image, attributes, names, i) -> bytes:
+def check_not_written(out_dir: str) -> None:
+    """Creates `out_dir`; `FileExistsError` if it holds finished shards."""
+    os.makedirs(out_dir, exist_ok=True)
+    if os.path.exists(os.path.join(out_dir, MANIFEST)):
+        raise FileExistsError(
+            f"{out_dir} already holds shards ({MANIFEST}); choose an empty "
+            "--out."
+        )
+
+
+def shard_name(split: str, k: int, count: int) -> str:
+    """`train-00003-of-00012.tfrecord`: shard `k` of `count`."""
+    return f"{split}-{k:05d}-of-{count:05d}.tfrecord"
+
+
+def example_bytes(image: np.ndarray, values, names) -> bytes:
+    """One serialized `tf.train.Example`: the image's raw uint8 bytes and
+    `attr/NAME` per attribute (`values` in the order of `names`)."""
     feature = {"image": tf.train.Feature(
         bytes_list=tf.train.BytesList(value=[image.tobytes()]))}
-    for name in names:
+    for name, value in zip(names, values):
         feature[f"attr/{name}"] = tf.train.Feature(
-            float_list=tf.train.FloatList(value=[float(attributes[name][i])]))
+            float_list=tf.train.FloatList(value=[float(value)]))
     return tf.train.Example(
         features=tf.train.Features(feature=feature)
     ).SerializeToString()

@@ -43,12 +43,14 @@ class Split:
 
 @dataclasses.dataclass
 class DataSet:
-    """A named data set with its three splits."""
+    """A named data set with its three splits; `skipped` lists the
+    `(file, reason)` of every image file a folder could not decode."""
 
     name: str
     train: Split
     validation: Split
     test: Split
+    skipped: tuple[tuple[str, str], ...] = ()
 
     @property
     def image_shape(self) -> tuple[int, int, int]:

@@ -20,6 +20,7 @@ import numpy as np
 
 from vae_tf.training import distribute
 from vae_tf.config import ConfigError, VAEConfig
+from vae_tf.data.folder import write_skipped_report
 from vae_tf.data import DataSet, make_dataset, make_training_dataset
 from vae_tf.data.conditions import model_conditions, model_inputs
 from vae_tf.data.validation import check_images
@@ -210,6 +211,8 @@ def _start(config, out_dir, data, save_every_steps, deterministic,
     if out_dir is not None and is_chief:
         resume_epoch = prepare_run_dir(out_dir, config)
         config.save(RunPaths(out_dir).config)
+        if data.skipped:  # unreadable photos, listed for the user
+            write_skipped_report(out_dir, data.skipped)
     steps = -(-len(data.train) // config.batch_size)
     val_images = evaluation_images(config, data.validation.images,
                                    "validation")
@@ -233,12 +236,13 @@ def _training_dataset(job: _Job):
         return make_dataset(
             source, config.batch_size, shuffle=True,
             binarize=config.use_binarization, seed=config.seed,
+            flip=config.horizontal_flip,
         ), None
     # Epoch k's batches depend on (seed, k) only: resuming replays them.
     return make_training_dataset(
         source, config.batch_size, config.epochs, job.resume_epoch or 0,
         binarize=config.use_binarization, seed=config.seed,
-        conditions=conditions,
+        conditions=conditions, flip=config.horizontal_flip,
     ), job.steps
 
 
