@@ -35,7 +35,7 @@ from vae_tf.evaluation.probe import probe_for  # noqa: E402
 from vae_tf.runs import Run  # noqa: E402
 from vae_tf.samplers import (PriorSampler, fit_flow, fit_mixture,  # noqa
                              select_mixture)
-from vae_tf.training.trainer import MAX_SAMPLER_CODES  # noqa: E402
+from vae_tf.training.run_samplers import MAX_SAMPLER_CODES  # noqa: E402
 
 
 def codes(run: Run, split: str, limit: int) -> np.ndarray:

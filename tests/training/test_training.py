@@ -114,7 +114,7 @@ def test_the_mixture_is_fitted_to_the_codes_z_mean(
     images as the model sees them (a Bernoulli model's binarized once with
     each split's fixed seed, as evaluation and pictures see them)."""
     from vae_tf import runs
-    from vae_tf.training import trainer as training
+    from vae_tf.training import run_samplers as training
 
     seen = {}
     real = training.select_mixture

@@ -1,7 +1,9 @@
 """Training: `train(config, out_dir)`, what `vae-tf train` runs.
 
 - `trainer`: data -> model -> `fit` -> run directory (`train`,
-  `TrainResult`, the sampler fit and the run's pictures);
+  `TrainResult`, the run's pictures);
+- `run_samplers`: the samplers fitted to the training codes after
+  training, and the choice among them;
 - `distribute`: `tf.distribute` strategies and worker roles
   (`STRATEGIES`);
 - `multiworker_fixes`: version-guarded work-arounds for Keras' `fit`
@@ -16,7 +18,7 @@ from __future__ import annotations
 from vae_tf._internal.lazy import lazy_exports
 
 _EXPORTS = {
-    "MAX_SAMPLER_CODES": "vae_tf.training.trainer",
+    "MAX_SAMPLER_CODES": "vae_tf.training.run_samplers",
     "STRATEGIES": "vae_tf.training.distribute",
     "TrainResult": "vae_tf.training.trainer",
     "TrainingDivergedError": "vae_tf.training.trainer",
