@@ -25,7 +25,10 @@ def _shards(folder):
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory):
     root = tmp_path_factory.mktemp("photos")
-    make_photo_folder(str(root), n=70)
+    names = make_photo_folder(str(root), n=70) + list(BROKEN)
+    rows = [f"{n} {1 if i % 3 else -1}" for i, n in enumerate(names)]
+    (root / "list_attr_celeba.txt").write_text(
+        "\n".join([str(len(names)), "Smiling", *rows]) + "\n")
     return root
 
 
@@ -44,6 +47,7 @@ def test_streamed_shards_equal_the_in_memory_writer(photos, tmp_path):
         assert stream[name] == memory[name], name
     written = json.loads((tmp_path / "memory" / "manifest.json").read_text())
     assert manifest["splits"] == written["splits"]
+    assert manifest["splits"]["train"]["attributes"] == ["Smiling"]
     assert manifest["skipped"] == len(BROKEN)
     report = (tmp_path / "stream" / "skipped_images.txt").read_text()
     assert sorted(line.split("\t")[0] for line in report.splitlines()) == \

@@ -51,17 +51,25 @@ def plan_folder(root: str, seed: int = 0) -> dict[str, list[str]]:
             for split, part in zip(("validation", "test", "train"), parts)}
 
 
-def folder_attributes(root: str, files: Sequence[str]
-                      ) -> dict[str, np.ndarray]:
-    """0/1 attributes per file from a CelebA attribute file in `root` or
-    its parent (`{}` without one)."""
+def folder_attributes(root: str, plan: dict[str, list[str]]
+                      ) -> dict[str, dict[str, np.ndarray]]:
+    """0/1 attributes per split, aligned to `plan`'s files, from a CelebA
+    attribute file in `root` or its parent (read once; `{}` per split
+    without one)."""
     from vae_tf.data.images import read_celeba_attributes
 
     for place in (root, os.path.dirname(os.path.abspath(root))):
         path = os.path.join(place, CELEBA_ATTRIBUTE_FILE)
         if os.path.isfile(path):
-            return read_celeba_attributes(path, files)
-    return {}
+            files = [f for split in SPLITS for f in plan[split]]
+            table = read_celeba_attributes(path, files)
+            out, start = {}, 0
+            for split in SPLITS:
+                end = start + len(plan[split])
+                out[split] = {k: v[start:end] for k, v in table.items()}
+                start = end
+            return out
+    return {split: {} for split in SPLITS}
 
 
 def skipped_message(root: str, skipped: Sequence[tuple[str, str]],
@@ -108,6 +116,7 @@ def load_folder(
         total, f"Reading {total:,} images from {root} ({h}x{w}, {fit})",
         verbose, unit="image")
     splits, skipped = {}, []
+    attributes = folder_attributes(root, plan)
     for split in SPLITS:
         files = plan[split]
         images = np.empty((len(files), h, w, c), np.uint8)
@@ -121,9 +130,8 @@ def load_folder(
                 else:
                     images[start + i], keep[start + i] = image, True
             progress.advance(len(chunk))
-        attrs = folder_attributes(root, files)
-        splits[split] = Split(images[keep],
-                              {k: v[keep] for k, v in attrs.items()})
+        splits[split] = Split(images[keep], {
+            k: v[keep] for k, v in attributes[split].items()})
     check_skipped(root, skipped, total, strict,
                   {s: len(splits[s]) for s in SPLITS})
     data = DataSet(f"folder:{root}", splits["train"], splits["validation"],

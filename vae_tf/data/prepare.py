@@ -78,13 +78,14 @@ def prepare_folder(
         f"into {out_dir}", verbose, unit="image")
     manifest = {"name": job["data"], "image_shape": [h, w, c], "splits": {}}
     skipped = []
+    attributes = folders.folder_attributes(root, plan)
     for split in SPLITS:
         part = state["splits"].setdefault(
             split, {"next": 0, "shards": 0, "rows": 0, "skipped": [],
                     "done": False})
         progress.advance(part["next"])
-        writer = _SplitWriter(root, out_dir, split, plan[split], job, state,
-                              chunk)
+        writer = _SplitWriter(root, out_dir, split, plan[split],
+                              attributes[split], job, state, chunk)
         if not part["done"]:
             writer.write(progress)
         manifest["splits"][split] = writer.finish()
@@ -151,12 +152,13 @@ def _save(out_dir: str, state: dict) -> None:
 class _SplitWriter:
     """Streams one split's files into shards of `images_per_shard`."""
 
-    def __init__(self, root, out_dir, split, files, job, state, chunk):
+    def __init__(self, root, out_dir, split, files, attrs, job, state,
+                 chunk):
         self.root, self.out_dir, self.split = root, out_dir, split
         self.files, self.job, self.state = files, job, state
         self.part = state["splits"][split]
         self.chunk = chunk
-        self.attrs = folders.folder_attributes(root, files)
+        self.attrs = attrs
         self.names = sorted(self.attrs)
         self._tmp = self._writer = None
 
