@@ -41,13 +41,8 @@ def condition_tables(mixture, z: np.ndarray,
     """Per class factor `{"log_ratios": (V, C), "shifts": (V, C, K)}`
     (`log pi_k(v) - log pi_k`, `mu_k(v) - mu_k`) from codes `z` `(n, K)`
     and their one-hot `conditions` `{factor: (n, V)}`."""
-    from vae_tf.samplers.mixture import _component_log_probs
-
     z = np.asarray(z, np.float64)
-    log_p = _component_log_probs(z, np.log(mixture.weights), mixture.means,
-                                 mixture.cholesky)
-    resp = np.exp(log_p - log_p.max(axis=1, keepdims=True))
-    resp /= resp.sum(axis=1, keepdims=True)
+    resp = mixture.responsibilities(z)  # (n, C)
     prior_w, prior_mu = mixture.weights, mixture.means
     tables = {}
     for name, one_hot in conditions.items():

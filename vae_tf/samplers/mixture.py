@@ -69,6 +69,14 @@ class MixtureSampler(PriorSampler):
             self.cholesky,
         ))
 
+    def responsibilities(self, z: np.ndarray) -> np.ndarray:
+        """p(component | z) of each row of `z` `(n, K)`, `(n, C)`."""
+        log_p = _component_log_probs(
+            np.asarray(z, np.float64), np.log(self.weights), self.means,
+            self.cholesky)
+        resp = np.exp(log_p - log_p.max(axis=1, keepdims=True))
+        return resp / resp.sum(axis=1, keepdims=True)
+
     def with_conditions(self, z: np.ndarray, conditions) -> "MixtureSampler":
         """A copy whose draws follow the class factors: tables fitted on
         codes `z` `(n, K)` and their one-hot class `conditions`
