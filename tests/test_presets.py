@@ -11,8 +11,8 @@ import pytest
 
 from repo import REPO
 from vae_tf import cli
-from vae_tf.presets import (PresetNotFoundError, load_pretrained,
-                            preset_dir, search_path)
+from vae_tf.runs.presets import (PresetNotFoundError, load_pretrained,
+                                 preset_dir, search_path)
 
 SHIPPED = os.path.join(REPO, "saved_models")
 
@@ -52,7 +52,7 @@ def test_load_pretrained_and_the_commands_without_run_dir(
 def test_a_missing_preset_says_where_it_looked_and_how_to_get_it(
         tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("VAE_TF_PRETRAINED", str(tmp_path / "nowhere"))
-    monkeypatch.setattr("vae_tf.presets.search_path",
+    monkeypatch.setattr("vae_tf.runs.presets.search_path",
                         lambda: [str(tmp_path / "nowhere")])
     with pytest.raises(PresetNotFoundError) as err:
         preset_dir("faces")

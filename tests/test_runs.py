@@ -4,19 +4,20 @@ import numpy as np
 import pytest
 
 from vae_tf import cli, runs
+from vae_tf.runs import directory
 from vae_tf.data import SPLITS
 
 
 def test_every_command_that_reads_a_run_loads_its_model_once(
         trained_run, tmp_path, monkeypatch):
     loads = []
-    real = runs.load_model
+    real = directory.load_model
 
     def counting(path):
         loads.append(path)
         return real(path)
 
-    monkeypatch.setattr(runs, "load_model", counting)
+    monkeypatch.setattr(directory, "load_model", counting)
     for argv in (
         ["evaluate", trained_run, "--k", "0", "--no-quality",
          "--out", str(tmp_path / "report.json")],

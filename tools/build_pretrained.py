@@ -1,4 +1,4 @@
-"""Rebuilds a pretrained preset end to end (`vae_tf.presets`):
+"""Rebuilds a pretrained preset end to end (`vae_tf.runs.presets`):
 
     python tools/build_pretrained.py [faces] [--base saved_models]
 
@@ -89,7 +89,7 @@ def _versions() -> dict:
 
 
 def build(name: str, base: str, work: str) -> dict:
-    from vae_tf.presets import PRESETS, RECIPE_FILE
+    from vae_tf.runs.presets import PRESETS, RECIPE_FILE
     from vae_tf.runs import load_model, save_model
 
     command = PRESETS[name]
@@ -178,7 +178,7 @@ def sizes(base: str, name: str) -> list[tuple[str, int]]:
 
 
 def main(argv=None) -> int:
-    from vae_tf.presets import PRESETS
+    from vae_tf.runs.presets import PRESETS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name", nargs="?", default="faces",

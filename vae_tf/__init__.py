@@ -43,7 +43,7 @@ _EXPORTS = {
     "kl_standard_normal": "vae_tf.distributions.gaussian",
     "load_data": "vae_tf.data",
     "load_model": "vae_tf.runs",
-    "load_pretrained": "vae_tf.presets",
+    "load_pretrained": "vae_tf.runs.presets",
     "load_run": "vae_tf.runs",
     "make_dataset": "vae_tf.data",
     "negative_log_likelihood": "vae_tf.distributions.likelihoods",

@@ -308,7 +308,7 @@ def image_command(commands, name: str, help_text: str, handler):
 
 def add_run_arguments(p) -> None:
     """RUN_DIR, or --pretrained NAME (default: the faces preset)."""
-    from vae_tf.presets import DEFAULT_PRESET, PRESETS
+    from vae_tf.runs.presets import DEFAULT_PRESET, PRESETS
 
     p.add_argument("run_dir", metavar="RUN_DIR", nargs="?", default=None,
                    help="a vae-tf train run directory (default: the "
@@ -321,7 +321,7 @@ def add_run_arguments(p) -> None:
 
 def run_dir(args: argparse.Namespace) -> str:
     """The run directory the command reads: RUN_DIR, or the preset's."""
-    from vae_tf.presets import DEFAULT_PRESET, preset_dir
+    from vae_tf.runs.presets import DEFAULT_PRESET, preset_dir
 
     if args.run_dir and args.pretrained:
         raise ValueError("Give RUN_DIR or --pretrained, not both.")

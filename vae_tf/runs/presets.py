@@ -38,8 +38,8 @@ class PresetNotFoundError(FileNotFoundError):
 def search_path() -> list[str]:
     """Folders searched for presets, in order: `$VAE_TF_PRETRAINED`, the
     checkout's `saved_models/` (beside the package), `./saved_models`."""
-    package_root = os.path.dirname(os.path.dirname(os.path.abspath(
-        __file__)))
+    here = os.path.abspath(__file__)  # CHECKOUT/vae_tf/runs/presets.py
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(here)))
     places = [os.environ.get("VAE_TF_PRETRAINED"),
               os.path.join(package_root, "saved_models"),
               os.path.abspath("saved_models")]
@@ -80,7 +80,7 @@ def load_pretrained(name: str = DEFAULT_PRESET, sampler: Optional[str] = None):
     `VAEModels` (vae, encoder, decoder; safe-mode loaded, float32) and
     the sampler its exported `sample` signature draws from (or `sampler`:
     mixture, flow, prior)."""
-    from vae_tf.runs import Run
+    from vae_tf.runs.directory import Run
 
     run = Run(preset_dir(name))
     return run.config, run.models, run.sampler(sampler)
