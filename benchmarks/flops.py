@@ -1,8 +1,12 @@
-"""FLOP counting and the CPU's float32 matmul ceiling, for the benchmarks.
+"""FLOP counting and the CPU's ceilings per precision, for the benchmarks.
 
-`python benchmarks/flops.py` measures the ceiling as the other benchmarks
-do (waiting for a quiet machine, three sizes, best of 10) and prints it
-beside the CPU's theoretical peak (cores x clock x FLOP per cycle)."""
+`python benchmarks/flops.py` measures the matmul and conv ceilings in
+float32 and bfloat16 as the other benchmarks do (waiting for a quiet
+machine, several sizes, best of 10) and prints the float32 one beside the
+CPU's theoretical peak (cores x clock x FLOP per cycle). A run's "% of
+ceiling" divides by the ceiling of the precision it computes in (the
+faster of matmul and conv, `ceiling_for`): with AVX512_BF16, bfloat16 has
+its own, higher one."""
 
 import os
 import time
@@ -130,29 +134,60 @@ def wait_until_quiet(limit: float = 0.1, patience: float = 60.0) -> float:
     return load
 
 
-def matmul_ceiling_gflops(sizes=(1024, 2048, 4096), repeats: int = 10,
-                          report: bool = False) -> float:
-    """Attainable float32 GFLOP/s of this CPU: the best over `sizes` of the
-    best of `repeats` timed n x n matmuls (2 n^3 FLOPs each) through
-    TensorFlow, measured once the machine is quiet. `report` prints the
-    quiet check, each size and the theoretical peak beside it."""
-    load = wait_until_quiet()
-    results = {}
+def _best_rate(fn, args, flops: float, repeats: int) -> float:
+    """GFLOP/s of the fastest of `repeats` calls of `fn(*args)`."""
+    fn(*args).numpy()  # trace and warm up
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn(*args).numpy()
+        best = min(best, time.perf_counter() - start)
+    return flops / best / 1e9
+
+
+def _matmul_rates(sizes, repeats: int, dtype: str) -> dict:
+    @tf.function
+    def mm(a, b):
+        return tf.reduce_sum(tf.cast(tf.matmul(a, b), tf.float32))
+
+    rates = {}
     for n in sizes:
-        a = tf.random.normal((n, n))
-        b = tf.random.normal((n, n))
+        a = tf.cast(tf.random.normal((n, n)), dtype)
+        b = tf.cast(tf.random.normal((n, n)), dtype)
+        rates[n] = _best_rate(mm, (a, b), 2.0 * n**3, repeats)
+    return rates
 
-        @tf.function
-        def mm(a, b):
-            return tf.reduce_sum(tf.matmul(a, b))
 
-        mm(a, b).numpy()  # trace and warm up
-        best = np.inf
-        for _ in range(repeats):
-            start = time.perf_counter()
-            mm(a, b).numpy()
-            best = min(best, time.perf_counter() - start)
-        results[n] = 2.0 * n**3 / best / 1e9
+# 3x3 stride-1 convolutions (batch, side, channels in = out) of the sizes
+# the conv VAEs run: 2 x batch x side^2 x 9 x c^2 FLOPs each.
+CONV_SHAPES = ((64, 32, 64), (64, 16, 128), (64, 8, 256))
+
+
+def _conv_rates(shapes, repeats: int, dtype: str) -> dict:
+    @tf.function
+    def conv(x, k):
+        return tf.reduce_sum(tf.cast(
+            tf.nn.conv2d(x, k, 1, "SAME"), tf.float32))
+
+    rates = {}
+    for batch, side, c in shapes:
+        x = tf.cast(tf.random.normal((batch, side, side, c)), dtype)
+        k = tf.cast(tf.random.normal((3, 3, c, c)), dtype)
+        flops = 2.0 * batch * side * side * 9 * c * c
+        rates[f"{batch}x{side}x{side}x{c}"] = _best_rate(conv, (x, k), flops,
+                                                         repeats)
+    return rates
+
+
+def matmul_ceiling_gflops(sizes=(1024, 2048, 4096), repeats: int = 10,
+                          report: bool = False,
+                          dtype: str = "float32") -> float:
+    """Attainable GFLOP/s of this CPU in `dtype`: the best over `sizes` of
+    the best of `repeats` timed n x n matmuls (2 n^3 FLOPs each) through
+    TensorFlow, measured once the machine is quiet. `report` prints the
+    quiet check, each size and (float32) the theoretical peak beside it."""
+    load = wait_until_quiet()
+    results = _matmul_rates(sizes, repeats, dtype)
     ceiling = max(results.values())
     if report:
         info = cpu_info()
@@ -162,10 +197,10 @@ def matmul_ceiling_gflops(sizes=(1024, 2048, 4096), repeats: int = 10,
               f"{info['model_id']}), {info['cores']} cores; other work "
               f"before measuring: {load:.2f} cores ({quiet})")
         for n, gflops in results.items():
-            print(f"  float32 matmul {n}x{n}: {gflops:.1f} GFLOP/s "
+            print(f"  {dtype} matmul {n}x{n}: {gflops:.1f} GFLOP/s "
                   f"(best of {repeats})")
-        line = f"ceiling {ceiling:.1f} GFLOP/s"
-        if peak:
+        line = f"{dtype} ceiling {ceiling:.1f} GFLOP/s"
+        if peak and dtype == "float32":
             line += (f"; theoretical peak {peak:.1f} GFLOP/s = {how}: "
                      f"{100 * ceiling / peak:.0f}%")
             if ceiling > peak:
@@ -176,5 +211,57 @@ def matmul_ceiling_gflops(sizes=(1024, 2048, 4096), repeats: int = 10,
     return ceiling
 
 
+def ceilings(repeats: int = 10, report: bool = False,
+             precisions=("float32", "bfloat16")) -> dict:
+    """`{(op, precision): GFLOP/s}` for op `matmul` and `conv`, measured
+    one after the other once the machine is quiet (a precision the CPU
+    cannot run is left out)."""
+    load = wait_until_quiet()
+    out, detail = {}, {}
+    for precision in precisions:
+        try:
+            mm = _matmul_rates((1024, 2048, 4096), repeats, precision)
+            cv = _conv_rates(CONV_SHAPES, repeats, precision)
+        except (tf.errors.OpError, TypeError) as err:
+            print(f"  {precision}: not measured ({type(err).__name__})")
+            continue
+        out[("matmul", precision)] = max(mm.values())
+        out[("conv", precision)] = max(cv.values())
+        detail[precision] = (mm, cv)
+    if report:
+        info = cpu_info()
+        quiet = "quiet" if load <= 0.1 else "NOT QUIET"
+        print(f"CPU: {info['model']}, {info['cores']} cores, bf16 flags: "
+              f"{sorted(f for f in info['flags'] if 'bf16' in f) or 'none'};"
+              f" other work before measuring: {load:.2f} cores ({quiet})")
+        print("\n| op | size | " + " | ".join(
+            f"{p} GFLOP/s" for p in detail) + " |")
+        print("| --- | --- |" + " ---: |" * len(detail))
+        first = next(iter(detail.values()))
+        for k, op in enumerate(("matmul", "conv")):
+            for size in first[k]:
+                print(f"| {op} | {size} | " + " | ".join(
+                    f"{detail[p][k][size]:.1f}" for p in detail) + " |")
+        print("\nceilings (best size, best of "
+              f"{repeats}): " + ", ".join(
+                  f"{op} {p} {g:.1f}" for (op, p), g in out.items()))
+        if ("matmul", "bfloat16") in out:
+            ratio = {op: out[(op, "bfloat16")] / out[(op, "float32")]
+                     for op in ("matmul", "conv")}
+            print(f"bfloat16 / float32: matmul {ratio['matmul']:.2f}x, "
+                  f"conv {ratio['conv']:.2f}x")
+    return out
+
+
+def ceiling_for(precision: str, measured: dict) -> float:
+    """The denominator of a run's "% of ceiling": the best rate measured
+    in the precision it computes in, matmul or 3x3 conv, whichever is
+    higher (float16 and float32 runs use float32's on a CPU)."""
+    dtype = "bfloat16" if precision == "bfloat16" else "float32"
+    return max(measured[(op, dtype)] for op in ("matmul", "conv"))
+
+
 if __name__ == "__main__":
     matmul_ceiling_gflops(report=True)
+    print()
+    ceilings(report=True)

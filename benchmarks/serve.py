@@ -5,8 +5,8 @@ throughput at batch 32, 256 and 1,024 for (a) the SavedModel's
 `serving_default` signature loaded with `tf.saved_model.load` (what a
 Python app runs), (b) Keras `model.predict` and (c) a direct Keras call
 `model(x, training=False)` on the same weights; plus the fraction of the
-float32 matmul ceiling at batch 256. Paths are measured in turn, repeat by
-repeat, so machine noise hits all three alike.
+matmul ceiling of its precision at batch 256. Paths are measured in turn,
+repeat by repeat, so machine noise hits all three alike.
 
 Then TF Serving's path: each export in a TF1 session (`serve_session.py`,
 a process per measurement) with TensorFlow's default session config and
@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from flops import forward_flops_per_image, matmul_ceiling_gflops  # noqa: E402
+from flops import ceiling_for, ceilings, forward_flops_per_image  # noqa: E402
 from vae_tf.export.layout import resolve_version_dir  # noqa: E402
 from vae_tf.export import read_platform_config  # noqa: E402
 from vae_tf.runs import load_run  # noqa: E402
@@ -120,7 +120,14 @@ def _session_worker(version_dir, config_hex, in_flight):
     return json.loads(line[len("RESULT "):])
 
 
-def bench_sessions(name, version_dirs, platform, flops, ceiling, rounds):
+def export_precision(version_dir: str) -> str:
+    """What an export computes in, from its `assets.extra/vae_tf.json`."""
+    path = os.path.join(version_dir, "assets.extra", "vae_tf.json")
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)["config"]["precision"]
+
+
+def bench_sessions(name, version_dirs, platform, flops, measured, rounds):
     """TF1-session rows: each export x (default, platform config)."""
     in_flight = platform.num_batch_threads()
     configs = {"default session": "",
@@ -137,14 +144,17 @@ def bench_sessions(name, version_dirs, platform, flops, ceiling, rounds):
     print(f"\n{name}, TF1 session (TF Serving's path; batch 1 one request "
           f"in flight, larger batches {in_flight} in flight; medians of "
           f"{rounds} rounds)\n")
-    print("| export, session | p50 ms @1 | p99 ms @1 | img/s @32 | "
-          "img/s @256 | img/s @1024 | % ceiling @256 |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| export, session | precision | p50 ms @1 | p99 ms @1 | "
+          "img/s @32 | img/s @256 | img/s @1024 | % of its ceiling @256 |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for (export, label), runs in samples.items():
         med = {k: float(np.median([run[k] for run in runs]))
                for k in ("p50", "p99", "32", "256", "1024")}
-        frac = med["256"] * flops / (ceiling * 1e9) * 100
-        print(f"| {export}, {label} | {med['p50']:.2f} | {med['p99']:.2f} "
+        precision = export_precision(version_dirs[export])
+        frac = med["256"] * flops / (
+            ceiling_for(precision, measured) * 1e9) * 100
+        print(f"| {export}, {label} | {precision} | {med['p50']:.2f} | "
+              f"{med['p99']:.2f} "
               f"| {med['32']:.0f} | {med['256']:.0f} | {med['1024']:.0f} "
               f"| {frac:.1f}% |")
 
@@ -201,9 +211,12 @@ def main(argv=None):
             os.path.join(args.base, f"{name}_{part}"))).signatures[
                 "serving_default"]
 
-    ceiling = matmul_ceiling_gflops()
+    measured = ceilings()
+    ceiling = measured[("matmul", "float32")]
     print(f"Machine: {os.cpu_count()} CPU cores, TensorFlow {tf.__version__}; "
-          f"float32 matmul ceiling {ceiling:.1f} GFLOP/s; model "
+          "matmul ceilings " + ", ".join(
+              f"{p} {g:.1f} GFLOP/s" for (op, p), g in measured.items()
+              if op == "matmul") + "; model "
           f"{config.input_shape} latent {config.latent_dim}")
     if not args.session_only:
         _python_paths(args, config, models, load, ceiling)
@@ -218,7 +231,7 @@ def main(argv=None):
         dirs = {n: resolve_version_dir(os.path.join(args.base, f"{n}_{part}"))
                 for n in [args.name, *args.also]}
         bench_sessions(part.capitalize(), dirs, platform,
-                       forward_flops_per_image(model), ceiling,
+                       forward_flops_per_image(model), measured,
                        args.session_rounds)
 
 

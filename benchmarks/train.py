@@ -39,12 +39,13 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import keras_example as kx  # noqa: E402
-from flops import matmul_ceiling_gflops, training_flops_per_image  # noqa: E402
+from flops import ceiling_for, ceilings, training_flops_per_image  # noqa: E402
 from vae_tf import (VAEConfig, build_vae, compile_vae, load_data,  # noqa: E402
                     make_dataset)
 from vae_tf.data.pipeline import binarize_fixed  # noqa: E402
 from vae_tf.evaluation.metrics import iwae_nll, negative_elbo  # noqa: E402
 from vae_tf.models.precision import PRECISIONS  # noqa: E402
+from vae_tf.models.precision import resolve_precision  # noqa: E402
 
 
 def probability_logits(decoder):
@@ -158,6 +159,7 @@ def main(argv=None):
     baseline.compile(optimizer=keras.optimizers.Adam(1e-3))
     trainers["keras_example"] = (baseline, base_ds, base_encoder,
                                  probability_logits(base_decoder))
+    precisions = {"keras_example": "float32"}
     variants = [("vae_tf", config)]
     if args.precision_ab:
         variants.append(("vae_tf_float32", config.replace(
@@ -170,6 +172,7 @@ def main(argv=None):
                           binarize=True, seed=0)
         trainers[name] = (ours.vae, ds, ours.encoder,
                           ours.vae.get_layer("decoder"))
+        precisions[name] = resolve_precision(cfg.precision)
 
     print(f"vae_tf: precision={config.precision}, batch "
           f"{config.batch_size}, learning rate {config.learning_rate:g}, "
@@ -202,6 +205,7 @@ def main(argv=None):
             "iwae": iwae_nll(enc, dec, test[:args.iwae_images], "bernoulli",
                              k=args.iwae_k, batch_size=32)["iwae_nll"],
             "flops": training_flops_per_image(model),
+            "precision": precisions[name],
         }
     target = results["keras_example"]["neg_elbo"]
     base_total = sum(times["keras_example"])
@@ -209,26 +213,29 @@ def main(argv=None):
     if not args.skip_time_to_quality:
         quality = time_to_target(data, test, target, args.epochs,
                                  args.check_every)
-    ceiling = matmul_ceiling_gflops()
-    report(args, results, curves, target, base_total, quality, ceiling)
+    measured = ceilings()
+    report(args, results, curves, target, base_total, quality, measured)
 
 
-def report(args, results, curves, target, base_total, quality, ceiling):
+def report(args, results, curves, target, base_total, quality, measured):
     print()
     print(f"Machine: {os.cpu_count()} CPU cores, TensorFlow {tf.__version__}, "
-          f"Keras {keras.__version__}; float32 matmul ceiling "
-          f"{ceiling:.1f} GFLOP/s")
+          f"Keras {keras.__version__}; matmul ceilings " + ", ".join(
+              f"{p} {g:.1f} GFLOP/s" for (op, p), g in measured.items()
+              if op == "matmul"))
     print(f"Fashion-MNIST, dynamic binarization, {args.epochs} epochs each, "
           f"interleaved; IWAE k={args.iwae_k} on {args.iwae_images} test "
           "images")
     print()
-    print("| trainer | train img/s | test -ELBO (nats) | IWAE NLL (nats) "
-          "| MFLOP/img (train) | % of ceiling |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| trainer | precision | train img/s | test -ELBO (nats) | "
+          "IWAE NLL (nats) | MFLOP/img (train) | % of its ceiling |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for name, r in results.items():
+        ceiling = ceiling_for(r["precision"], measured)
         frac = r["img_s"] * r["flops"] / (ceiling * 1e9) * 100
-        print(f"| {name} | {r['img_s']:.0f} | {r['neg_elbo']:.2f} | "
-              f"{r['iwae']:.2f} | {r['flops'] / 1e6:.2f} | {frac:.1f}% |")
+        print(f"| {name} | {r['precision']} | {r['img_s']:.0f} | "
+              f"{r['neg_elbo']:.2f} | {r['iwae']:.2f} | "
+              f"{r['flops'] / 1e6:.2f} | {frac:.1f}% |")
     base = results["keras_example"]
     print()
     for name, r in results.items():
