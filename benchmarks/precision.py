@@ -47,7 +47,8 @@ def main(argv=None):
     for precision in ("float32", "bfloat16"):
         config = base.replace(precision=precision).resolve((28, 28, 1))
         models = build_vae(config)  # same seed: same initial weights
-        compile_vae(models.vae, config)
+        compile_vae(models.vae, config, steps_per_epoch=-(
+            -len(data.train.images) // config.batch_size))
         ds = make_dataset(data.train.images, config.batch_size, shuffle=True,
                           binarize=True, seed=0)
         runs[precision] = (models, ds, [], [])

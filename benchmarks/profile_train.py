@@ -94,7 +94,8 @@ def main(argv=None):
                        precision=args.precision)
     models = build_vae(config, encoder_body=kx.encoder_body,
                        decoder_body=kx.decoder_body)
-    compile_vae(models.vae, config)
+    compile_vae(models.vae, config, steps_per_epoch=-(
+        -len(data.train.images) // batch))
     vae = models.vae
     ds = make_dataset(data.train.images, batch, shuffle=True, binarize=True)
     x, y = next(iter(ds))

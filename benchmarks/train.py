@@ -114,7 +114,8 @@ def time_to_target(data, test, target, max_epochs, every):
     config = VAEConfig(data="fashion_mnist", likelihood="bernoulli",
                        epochs=max_epochs).resolve((28, 28, 1))
     models = build_vae(config)
-    compile_vae(models.vae, config)
+    compile_vae(models.vae, config, steps_per_epoch=-(
+        -len(data.train.images) // config.batch_size))
     ds = make_dataset(data.train.images, config.batch_size, shuffle=True,
                       binarize=True, seed=0)
     clock = TimeToTarget(models, test, target, every)
@@ -167,7 +168,9 @@ def main(argv=None):
     for name, cfg in variants:
         ours = build_vae(cfg, encoder_body=kx.encoder_body,
                          decoder_body=kx.decoder_body)
-        compile_vae(ours.vae, cfg)
+        # The schedule spans this data's steps, not num_examples' guess.
+        compile_vae(ours.vae, cfg, steps_per_epoch=-(
+            -len(data.train.images) // cfg.batch_size))
         ds = make_dataset(data.train.images, cfg.batch_size, shuffle=True,
                           binarize=True, seed=0)
         trainers[name] = (ours.vae, ds, ours.encoder,
@@ -220,9 +223,9 @@ def main(argv=None):
 def report(args, results, curves, target, base_total, quality, measured):
     print()
     print(f"Machine: {os.cpu_count()} CPU cores, TensorFlow {tf.__version__}, "
-          f"Keras {keras.__version__}; matmul ceilings " + ", ".join(
-              f"{p} {g:.1f} GFLOP/s" for (op, p), g in measured.items()
-              if op == "matmul"))
+          f"Keras {keras.__version__}; ceilings (best of matmul and conv) "
+          + ", ".join(f"{p} {ceiling_for(p, measured):.1f} GFLOP/s"
+                      for p in ("float32", "bfloat16")))
     print(f"Fashion-MNIST, dynamic binarization, {args.epochs} epochs each, "
           f"interleaved; IWAE k={args.iwae_k} on {args.iwae_images} test "
           "images")

@@ -166,3 +166,21 @@ def test_one_cycle_warms_up_then_anneals():
     assert isinstance(built, OneCycle) and built.total_steps == 40
     with pytest.raises(ValueError, match="0 < warmup < 1"):
         OneCycle(1e-3, 100, warmup=1.5)
+
+
+def test_a_schedule_over_data_of_unknown_size_needs_its_steps():
+    """num_examples counts procedural images only: for Fashion-MNIST (55,000
+    training images) the guess of 313 steps per epoch ended the one-cycle
+    schedule within the first of the run's epochs and training stalled
+    (benchmarks/train.py: -ELBO 370.07 -> 370.01 over 3 epochs)."""
+    from vae_tf import VAEConfig
+    from vae_tf.schedules import learning_rate_schedule
+
+    config = VAEConfig(data="fashion_mnist", epochs=3)
+    with pytest.raises(ValueError, match="steps_per_epoch=ceil"):
+        learning_rate_schedule(config)
+    assert learning_rate_schedule(config, 1719).total_steps == 3 * 1719
+    constant = config.replace(lr_schedule="constant")
+    assert learning_rate_schedule(constant) == constant.learning_rate
+    faces = VAEConfig(batch_size=32)  # 10,000 drawn faces: 313 steps
+    assert learning_rate_schedule(faces).total_steps == 12 * 313

@@ -67,6 +67,16 @@ def learning_rate_schedule(
     if config.lr_schedule == "constant":
         return config.learning_rate
     if steps_per_epoch is None:
+        kind = config.data.partition(":")[0]
+        if kind not in ("faces", "shapes"):
+            # num_examples counts only procedural data: a guess here ends
+            # the schedule early (or late) and training silently stalls.
+            raise ValueError(
+                f"lr_schedule={config.lr_schedule!r} runs over epochs x "
+                f"steps_per_epoch steps, and for data={config.data!r} the "
+                "steps per epoch are not known: pass compile_vae(..., "
+                "steps_per_epoch=ceil(len(train_images) / batch_size)), "
+                "or use lr_schedule='constant'.")
         steps_per_epoch = -(-config.num_examples // config.batch_size)
     total = config.epochs * steps_per_epoch
     if config.lr_schedule == "one_cycle":
