@@ -5,7 +5,7 @@ throughput at batch 32, 256 and 1,024 for (a) the SavedModel's
 `serving_default` signature loaded with `tf.saved_model.load` (what a
 Python app runs), (b) Keras `model.predict` and (c) a direct Keras call
 `model(x, training=False)` on the same weights; plus the fraction of the
-matmul ceiling of its precision at batch 256. Paths are measured in turn,
+ceiling of its precision at batch 256. Paths are measured in turn,
 repeat by repeat, so machine noise hits all three alike.
 
 Then TF Serving's path: each export in a TF1 session (`serve_session.py`,
@@ -76,7 +76,9 @@ def _time(fn, x, repeats):
 
 
 def bench(name, keras_model, signature, input_name, example, flops, ceiling,
-          repeats, others=None):
+          repeats, others=None, precisions=None):
+    """`ceiling`: GFLOP/s of float32 paths; `precisions` maps a path to
+    the ceiling of its own precision instead."""
     paths = _paths(keras_model, signature, input_name, others or {})
     rows = {p: {} for p in paths}
     for batch, reps in ((1, repeats * 10), (32, repeats), (256, repeats),
@@ -95,10 +97,11 @@ def bench(name, keras_model, signature, input_name, example, flops, ceiling,
                 rows[p][batch] = batch / np.median(t)
     print(f"\n{name} ({flops / 1e6:.1f} MFLOP/image forward)\n")
     print("| path | p50 ms @1 | p99 ms @1 | img/s @32 | img/s @256 | "
-          "img/s @1024 | % ceiling @256 |")
+          "img/s @1024 | % of its ceiling @256 |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for p, r in rows.items():
-        frac = r[256] * flops / (ceiling * 1e9) * 100
+        own = (precisions or {}).get(p, ceiling)
+        frac = r[256] * flops / (own * 1e9) * 100
         print(f"| {p} | {r['p50']:.2f} | {r['p99']:.2f} | {r[32]:.0f} | "
               f"{r[256]:.0f} | {r[1024]:.0f} | {frac:.1f}% |")
     saved, direct = rows["SavedModel signature"], rows["Keras direct call"]
@@ -159,8 +162,16 @@ def bench_sessions(name, version_dirs, platform, flops, measured, rounds):
               f"| {frac:.1f}% |")
 
 
-def _python_paths(args, config, models, load, ceiling):
-    """The in-process tables: signatures and Keras paths."""
+def _python_paths(args, config, models, load, measured):
+    """The in-process tables: signatures and Keras paths (Keras in float32
+    here; each export against its own precision's ceiling)."""
+    ceiling = ceiling_for("float32", measured)
+    own = {f"SavedModel signature ({n})": ceiling_for(export_precision(
+        resolve_version_dir(os.path.join(args.base, f"{n}_decoder"))),
+        measured) for n in args.also}
+    own["SavedModel signature"] = ceiling_for(export_precision(
+        resolve_version_dir(os.path.join(args.base,
+                                         f"{args.name}_decoder"))), measured)
     enc, dec = load(args.name, "encoder"), load(args.name, "decoder")
     also_enc = {n: load(n, "encoder") for n in args.also}
     also_dec = {n: load(n, "decoder") for n in args.also}
@@ -172,10 +183,10 @@ def _python_paths(args, config, models, load, ceiling):
     mean_encoder = moments_encoder(models.encoder)
     bench("Encoder", mean_encoder, enc, "image", image,
           forward_flops_per_image(models.encoder), ceiling, args.repeats,
-          also_enc)
+          also_enc, own)
     bench("Decoder", models.decoder, dec, "z", z,
           forward_flops_per_image(models.decoder), ceiling, args.repeats,
-          also_dec)
+          also_dec, own)
 
 
 def main(argv=None):
@@ -212,14 +223,13 @@ def main(argv=None):
                 "serving_default"]
 
     measured = ceilings()
-    ceiling = measured[("matmul", "float32")]
     print(f"Machine: {os.cpu_count()} CPU cores, TensorFlow {tf.__version__}; "
-          "matmul ceilings " + ", ".join(
-              f"{p} {g:.1f} GFLOP/s" for (op, p), g in measured.items()
-              if op == "matmul") + "; model "
+          "ceilings (best of matmul and conv) " + ", ".join(
+              f"{p} {ceiling_for(p, measured):.1f} GFLOP/s"
+              for p in ("float32", "bfloat16")) + "; model "
           f"{config.input_shape} latent {config.latent_dim}")
     if not args.session_only:
-        _python_paths(args, config, models, load, ceiling)
+        _python_paths(args, config, models, load, measured)
     if platform is None:
         return
     print(f"\nPlatform config {args.platform_config}: "
