@@ -60,10 +60,7 @@ def prepare_folder(
 
     photos.check_fit(fit)
     photos.check_channels(int(image_shape[2]))
-    if not isinstance(images_per_shard, int) or images_per_shard <= 0:
-        raise ValueError(
-            "Expected images_per_shard to be a positive integer. Received: "
-            f"images_per_shard={images_per_shard!r}")
+    shards.check_images_per_shard(images_per_shard)
     shards.check_not_written(out_dir)
     plan = folders.plan_folder(root, seed)
     total = sum(len(v) for v in plan.values())

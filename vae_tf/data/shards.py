@@ -39,11 +39,7 @@ def write_shards(data, out_dir: str, images_per_shard: int = 4096,
     Returns:
         The manifest dict written to `out_dir/manifest.json`.
     """
-    if not isinstance(images_per_shard, int) or images_per_shard <= 0:
-        raise ValueError(
-            "Expected images_per_shard to be a positive integer. Received: "
-            f"images_per_shard={images_per_shard!r}"
-        )
+    check_images_per_shard(images_per_shard)
     check_not_written(out_dir)
     manifest = {"name": data.name, "image_shape": list(data.image_shape),
                 "splits": {}}
@@ -75,6 +71,14 @@ def write_shards(data, out_dir: str, images_per_shard: int = 4096,
         os.path.join(out_dir, MANIFEST), json.dumps(manifest, indent=2) + "\n"
     )
     return manifest
+
+
+def check_images_per_shard(images_per_shard) -> None:
+    if not isinstance(images_per_shard, int) or images_per_shard <= 0:
+        raise ValueError(
+            "Expected images_per_shard to be a positive integer. Received: "
+            f"images_per_shard={images_per_shard!r}"
+        )
 
 
 def check_not_written(out_dir: str) -> None:
