@@ -6,6 +6,11 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# setup.cfg runs the suite in 2 xdist workers on (typically) 2 cores: one
+# intra-op thread per worker (and its subprocesses), so the two
+# TensorFlow pools do not spin against each other.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 # Probes trained by tests are cached in a fresh folder, not ~/.cache.
 import tempfile  # noqa: E402
 

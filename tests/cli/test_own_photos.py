@@ -13,32 +13,38 @@ import pytest
 from photo_folder import BROKEN, make_photo_folder
 
 
-def _run(*args, cwd):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    done = subprocess.run(
-        [sys.executable, "-m", "vae_tf", *args], capture_output=True,
-        text=True, cwd=cwd, env=env, timeout=600)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    return done.stdout
+def _runner(capsys):
+    """`vae-tf ARGS` in this process (the console script's `cli.main`):
+    its stdout, after asserting exit code 0."""
+    from vae_tf import cli
+
+    def run(*args):
+        code = cli.main(list(args))
+        out, err = capsys.readouterr()
+        assert code == 0, out[-2000:] + err[-3000:]
+        return out
+
+    return run
 
 
-def test_a_folder_of_photos_end_to_end(tmp_path):
+def test_a_folder_of_photos_end_to_end(tmp_path, monkeypatch, capsys):
     make_photo_folder(str(tmp_path / "photos"), n=96)
+    monkeypatch.chdir(tmp_path)  # the folders below are relative
+    _run = _runner(capsys)
     out = _run("prepare", "folder:photos", "--out", "shards",
                "--image-size", "32", "--fit", "pad",
-               "--images-per-shard", "32", cwd=tmp_path)
+               "--images-per-shard", "32")
     assert "3 of 99 image files cannot be read" in out
     assert "{'train': 76, 'validation': 10, 'test': 10}" in out
     out = _run("train", "--data", "shards:shards", "--out", "run",
                "--epochs", "1", "--latent-dim", "4", "--batch-size", "16",
                "--flip", "--set", "widths=[8,16]",
-               "--set", "dense_units=16", cwd=tmp_path)
+               "--set", "dense_units=16")
     assert "5/5" in out and "Final validation loss" in out  # 76 / 16
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["input_shape"] == [32, 32, 3]
     assert config["horizontal_flip"] is True
-    out = _run("evaluate", "run", "--k", "8", "--iwae-images", "8",
-               cwd=tmp_path)
+    out = _run("evaluate", "run", "--k", "8", "--iwae-images", "8")
     report = json.loads((tmp_path / "run" / "evaluation_test.json")
                         .read_text())
     assert np.isfinite(report["neg_elbo"])
@@ -46,11 +52,11 @@ def test_a_folder_of_photos_end_to_end(tmp_path):
     assert report["reconstruction_pixels"]["psnr_db"] > 5
     assert "labels" in json.dumps(report["skipped"])
     assert "skipped" in out
-    _run("export", "run", "--name", "mine", "--base", "sm", cwd=tmp_path)
+    _run("export", "run", "--name", "mine", "--base", "sm")
     decoder = tmp_path / "sm" / "mine_decoder" / "1"
     assert (decoder / "saved_model.pb").is_file()
     _run("sample", "--decoder", str(decoder), "--n", "4", "--out",
-         "s.png", cwd=tmp_path)
+         "s.png")
     png = (tmp_path / "s.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -76,7 +82,7 @@ def test_bad_image_size_is_one_line(tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     done = subprocess.run(
         [sys.executable, "-m", "vae_tf", "train", "--image-size", "64x"],
-        capture_output=True, text=True, env=env, cwd=tmp_path)
+        capture_output=True, text=True, env=env)
     assert done.returncode == 2
     assert "expected a size in pixels" in done.stderr
     assert "Traceback" not in done.stderr

@@ -29,16 +29,17 @@ def test_two_seeded_runs_give_identical_weights(tmp_path):
         "dense_units": 32, "num_examples": 256, "batch_size": 32,
         "epochs": 1, "seed": 11, "likelihood": "bernoulli",  # + binarization
     }))
+    # Two runs of one seed, one of them with --deterministic: equal
+    # weights show both that a seeded run repeats and that the flag
+    # changes nothing on CPU.
     a = _train(config, tmp_path / "a")
-    b = _train(config, tmp_path / "b")
     c = _train(config, tmp_path / "c", "--deterministic")
     other_seed = tmp_path / "other.json"
     other_seed.write_text(
         config.read_text().replace('"seed": 11', '"seed": 12'))
     d = _train(other_seed, tmp_path / "d")
-    assert len(a) == len(b) == len(c) > 10
-    for wa, wb, wc in zip(a, b, c):
-        np.testing.assert_array_equal(wa, wb)
+    assert len(a) == len(c) > 10
+    for wa, wc in zip(a, c):
         np.testing.assert_array_equal(wa, wc)
     # The comparison can fail: another seed gives other weights.
     assert any(not np.array_equal(wa, wd) for wa, wd in zip(a, d))

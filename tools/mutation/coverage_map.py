@@ -154,7 +154,9 @@ def build(name: str, top: str) -> dict:
         plugin = _Contexts(cov, tmp)
         cov.start()
         try:
-            code = pytest.main(args, plugins=[plugin])
+            # One process (not setup.cfg's -n 2 workers): the contexts
+            # are switched in this one.
+            code = pytest.main(["-n", "0", *args], plugins=[plugin])
         finally:
             cov.stop()
             os.environ.pop("COVERAGE_PROCESS_CONFIG", None)

@@ -60,7 +60,8 @@ def serve(path: str) -> None:
                 # serves one run at a time): SIGALRM ends the fork, which
                 # reports a nonzero code, i.e. the mutant is killed.
                 signal.alarm(int(request.get("timeout") or 0))
-                code = pytest.main(request["args"])
+                # In this fork, not in xdist workers (setup.cfg's -n 2).
+                code = pytest.main(["-n", "0", *request["args"]])
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(int(code))
