@@ -7,7 +7,12 @@ images/s over the epochs after the first (tracing and warm-up), the
 training FLOPs per image, and the share of the ceiling of the precision
 it computes in (`flops.ceilings`, measured in the same run afterwards).
 
+With `--trace DIR`, one more epoch runs under TensorFlow's profiler
+after the timed ones and its busy time per op type is printed (needs
+`pip install 'vae_tf[benchmarks]'`).
+
     python benchmarks/default_run.py [--epochs 3] [--precision auto]
+    python benchmarks/default_run.py --trace /tmp/default_trace
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import keras  # noqa: E402
 
 from flops import ceiling_for, ceilings, training_flops_per_image  # noqa: E402
+from profile_train import op_type_times  # noqa: E402
 from vae_tf import VAEConfig, build_vae, compile_vae, load_data  # noqa: E402
 from vae_tf.data import make_training_dataset  # noqa: E402
 
@@ -44,6 +50,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--precision", default="auto")
+    p.add_argument("--trace", default=None, metavar="DIR",
+                   help="profile one more epoch into DIR")
     args = p.parse_args()
     config = VAEConfig(precision=args.precision, epochs=args.epochs)
     data = load_data(config.data, num_examples=config.num_examples,
@@ -53,7 +61,8 @@ def main() -> None:
     steps = -(-len(data.train) // config.batch_size)
     compile_vae(models.vae, config, steps_per_epoch=steps)
     ds = make_training_dataset(data.train.images, config.batch_size,
-                               config.epochs, seed=config.seed)
+                               config.epochs + bool(args.trace),
+                               seed=config.seed)
     clock = EpochClock()
     models.vae.fit(ds, epochs=config.epochs, steps_per_epoch=steps,
                    verbose=0, callbacks=[clock])
@@ -71,6 +80,29 @@ def main() -> None:
           f"{img_s * flops / 1e9:.1f} GFLOP/s = "
           f"{100 * img_s * flops / (ceiling * 1e9):.1f}% of the "
           f"{config.precision} ceiling ({ceiling:.1f} GFLOP/s)")
+    if args.trace:
+        profile_epoch(models.vae, ds, steps, config.epochs, args.trace)
+
+
+def profile_epoch(vae, ds, steps: int, done: int, logdir: str) -> None:
+    """One more epoch of `fit` under the profiler; prints the busy time
+    per op type (both cores, idle left out)."""
+    import tensorflow as tf
+
+    clock = EpochClock()
+    tf.profiler.experimental.start(logdir)
+    vae.fit(ds, initial_epoch=done, epochs=done + 1, steps_per_epoch=steps,
+            verbose=0, callbacks=[clock])
+    tf.profiler.experimental.stop()
+    times = op_type_times(logdir)
+    total = sum(times.values())
+    print(f"\nprofiled epoch: {clock.seconds[0]:.1f} s wall ({steps} steps),"
+          f" busy {total / 1e6:.1f} s summed over both cores; trace in "
+          f"{logdir}")
+    print("| op type | ms | share of busy time |")
+    print("| --- | ---: | ---: |")
+    for name, t in sorted(times.items(), key=lambda kv: -kv[1])[:15]:
+        print(f"| {name} | {t / 1e3:.0f} | {t / total * 100:.1f}% |")
 
 
 if __name__ == "__main__":
