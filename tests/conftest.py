@@ -11,10 +11,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # TensorFlow pools do not spin against each other.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
-# Probes trained by tests are cached in a fresh folder, not ~/.cache.
+# Data and probes drawn or trained by tests are cached in a fresh folder,
+# not ~/.cache: one per test run, shared by its xdist workers (they start
+# with the controller's environment; the cache's writes are atomic).
 import tempfile  # noqa: E402
 
-os.environ["VAE_TF_CACHE"] = tempfile.mkdtemp(prefix="vae_tf_test_cache_")
+if "VAE_TF_TEST_CACHE" not in os.environ:
+    os.environ["VAE_TF_TEST_CACHE"] = tempfile.mkdtemp(
+        prefix="vae_tf_test_cache_")
+os.environ["VAE_TF_CACHE"] = os.environ["VAE_TF_TEST_CACHE"]
 # The usual umask, whatever the CI's: file-mode tests expect 0644 / 0755.
 os.umask(0o022)
 

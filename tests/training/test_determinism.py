@@ -10,14 +10,22 @@ import sys
 import numpy as np
 
 
-def _train(config, out, *flags):
+def _start(config, out, *flags):
+    """`vae-tf train` in a fresh process: `(process, out)`."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "vae_tf.cli", "train", "--config", str(config),
          "--out", str(out), *flags],
-        capture_output=True, text=True, env=env, timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=env)
+    return proc, out
+
+
+def _weights(started):
+    """The trained weights of a run started by `_start`."""
+    proc, out = started
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err[-2000:]
     from vae_tf import load_model
     return load_model(str(out / "model.keras")).get_weights()
 
@@ -32,12 +40,14 @@ def test_two_seeded_runs_give_identical_weights(tmp_path):
     # Two runs of one seed, one of them with --deterministic: equal
     # weights show both that a seeded run repeats and that the flag
     # changes nothing on CPU.
-    a = _train(config, tmp_path / "a")
-    c = _train(config, tmp_path / "c", "--deterministic")
+    # The three runs go at once: separate processes share no state.
     other_seed = tmp_path / "other.json"
     other_seed.write_text(
         config.read_text().replace('"seed": 11', '"seed": 12'))
-    d = _train(other_seed, tmp_path / "d")
+    runs = [_start(config, tmp_path / "a"),
+            _start(config, tmp_path / "c", "--deterministic"),
+            _start(other_seed, tmp_path / "d")]
+    a, c, d = (_weights(run) for run in runs)
     assert len(a) == len(c) > 10
     for wa, wc in zip(a, c):
         np.testing.assert_array_equal(wa, wc)
