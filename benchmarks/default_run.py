@@ -50,10 +50,14 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--precision", default="auto")
+    p.add_argument("--steps-per-execution", type=int, default=None,
+                   help="override the config's (a speed lever to try)")
     p.add_argument("--trace", default=None, metavar="DIR",
                    help="profile one more epoch into DIR")
     args = p.parse_args()
     config = VAEConfig(precision=args.precision, epochs=args.epochs)
+    if args.steps_per_execution:
+        config = config.replace(steps_per_execution=args.steps_per_execution)
     data = load_data(config.data, num_examples=config.num_examples,
                      seed=config.seed)
     config = config.resolve(data.image_shape)
