@@ -85,3 +85,19 @@ def test_every_config_flag_reaches_the_config():
     assert calibrated.likelihood_scale is None
     for field in options.CONFIG_FLAGS:
         assert hasattr(config, field), field
+
+
+def test_bad_flags_and_data_names_are_refused_before_tensorflow_loads(
+        tmp_path):
+    """A typo costs a fraction of a second, not TensorFlow's start-up."""
+    program = (
+        "import sys\n"
+        "from vae_tf import cli\n"
+        "codes = [cli.main(['train', *a, '--out', 'r']) for a in (\n"
+        "    ['--latent-dim', '0'], ['--data', 'mnist'],\n"
+        "    ['--data', 'npz:/nonexistent/x.npz'], ['--data', 'faces:x'])]\n"
+        "print('RESULT', codes, 'tensorflow' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", program], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert "RESULT [2, 2, 2, 2] False" in done.stdout, done.stderr[-2000:]
+    assert "Unknown data set 'faces:x'" in done.stderr

@@ -78,11 +78,16 @@ def _print_best(out: str) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
+    # The flags and data name first: a bad one is refused before
+    # TensorFlow loads (~5 s).
+    from vae_tf.data.registry import check_data_name
+
+    config = options.config_from_args(args)
+    check_data_name(config.data)
     from vae_tf.runs import default_run_dir
     from vae_tf.training.distribute import worker_role
     from vae_tf.training.trainer import train
 
-    config = options.config_from_args(args)
     out = args.out or default_run_dir()
     if args.export:
         from vae_tf.export import validate_name

@@ -157,6 +157,12 @@ def read_celeba_attributes(
             for j, name in enumerate(names)}
 
 
+def require_npz(path: str) -> None:
+    """Raises DataNotFoundError unless `path` is a file."""
+    if not os.path.isfile(path):
+        raise DataNotFoundError(f"npz file not found: {path}")
+
+
 def load_npz(path: str) -> dict[str, np.ndarray]:
     """Reads a `.npz` file of images (and optional per-image labels).
 
@@ -164,8 +170,7 @@ def load_npz(path: str) -> dict[str, np.ndarray]:
     `x_test`), shaped `(n, H, W)` or `(n, H, W, C)`; any other 1-D array of
     length `n` is an attribute.
     """
-    if not os.path.isfile(path):
-        raise DataNotFoundError(f"npz file not found: {path}")
+    require_npz(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {k: archive[k] for k in archive.files}

@@ -69,7 +69,26 @@ def load_data(
         return _npz_dataset(name, path, seed)
     if kind == "shards" and path:
         return _shards_dataset(name, path)
-    raise DataError(
+    raise _unknown(name)
+
+
+def check_data_name(name: str) -> None:
+    """Raises what `load_data(name)` would for an unknown name or a
+    missing `.npz` file, without loading anything (nor TensorFlow), so a
+    command can refuse a typo before its slow start."""
+    kind, _, path = name.partition(":")
+    if kind in ("faces", "shapes", "fashion_mnist"):
+        known = not path
+    else:
+        known = kind in ("folder", "npz", "shards") and bool(path)
+    if not known:
+        raise _unknown(name)
+    if kind == "npz":
+        images.require_npz(path)
+
+
+def _unknown(name: str) -> DataError:
+    return DataError(
         f"Unknown data set {name!r}. Choose one of: {', '.join(DATA_NAMES)}"
     )
 
