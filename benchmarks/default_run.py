@@ -68,8 +68,8 @@ def main() -> None:
                                config.epochs + bool(args.trace),
                                seed=config.seed)
     clock = EpochClock()
-    models.vae.fit(ds, epochs=config.epochs, steps_per_epoch=steps,
-                   verbose=0, callbacks=[clock])
+    history = models.vae.fit(ds, epochs=config.epochs, steps_per_epoch=steps,
+                             verbose=0, callbacks=[clock]).history
     steady = clock.seconds[1:] or clock.seconds
     img_s = len(data.train) * len(steady) / sum(steady)
     flops = training_flops_per_image(models.vae)
@@ -79,6 +79,8 @@ def main() -> None:
           f"{config.batch_size}, widths {list(config.widths)}, "
           f"{len(data.train):,} images, {steps} steps/epoch")
     print("epoch seconds: " + ", ".join(f"{s:.1f}" for s in clock.seconds))
+    print("training loss per epoch (nats/image, the same math gives the "
+          "same values): " + ", ".join(f"{v:.2f}" for v in history["loss"]))
     print(f"images/s (epochs 2-{config.epochs}): {img_s:.0f}; "
           f"{flops / 1e6:.1f} MFLOP/img (train); "
           f"{img_s * flops / 1e9:.1f} GFLOP/s = "
