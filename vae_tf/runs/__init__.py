@@ -4,6 +4,7 @@ ship with vae_tf.
 - `directory`: the run directory's one owner: every file name and path
   (`RunPaths`), create/resume/refuse, the history, safe-mode loading,
   the run's data and splits, and `Run`, a finished run;
+- `lock`: one writer per run directory (an advisory lock);
 - `presets`: pretrained runs in `saved_models/` (`load_pretrained`,
   `--pretrained NAME`), TensorFlow-free to list.
 
@@ -26,6 +27,8 @@ _DIRECTORY = (
     "split_images", "trim_history",
 )
 _EXPORTS = {name: "vae_tf.runs.directory" for name in _DIRECTORY}
+_EXPORTS.update({name: "vae_tf.runs.lock" for name in (
+    "DirectoryLock", "LOCK_FILE", "RunInUseError")})
 _EXPORTS.update({name: "vae_tf.runs.presets" for name in (
     "DEFAULT_PRESET", "PRESETS", "load_pretrained", "preset_dir")})
 

@@ -33,6 +33,7 @@ from vae_tf._internal.pixels import as_float_images
 from vae_tf._internal.progress import resolve_verbose
 from vae_tf.runs import (MODEL_FILE, RunPaths, evaluation_images,
                          prepare_run_dir, read_history, run_data, save_model)
+from vae_tf.runs.lock import DirectoryLock
 from vae_tf.samplers import PriorSampler, save_sampler
 from vae_tf.training.run_samplers import choose_sampler, fit_samplers
 from vae_tf.schedules import schedule_callbacks
@@ -78,6 +79,7 @@ class _Job:
     save_every_steps: Optional[int]
     val_images: np.ndarray  # as the model sees them (`runs`)
     early_stopping: Optional[int] = None  # patience, epochs
+    lock: Optional[DirectoryLock] = None  # the run directory's, if written
 
     @property
     def paths(self) -> Optional[RunPaths]:
@@ -155,6 +157,8 @@ def train(
     Raises:
         ConfigError, DataError: invalid config or data (checked first).
         vae_tf.runs.RunExistsError: `out_dir` holds a finished run.
+        vae_tf.runs.RunInUseError: another process is training into
+            `out_dir` (it holds the directory's lock).
         TrainingDivergedError: the loss became NaN or infinite.
     """
     verbose = resolve_verbose(verbose)
@@ -162,20 +166,24 @@ def train(
     job = _start(config, out_dir, data, save_every_steps, deterministic,
                  strategy, verbose)
     job.early_stopping = patience
-    with distribute.scope(job.dist):
-        models = build_vae(job.config)
-        set_dataset_size(models.vae, len(job.data.train))
-        compile_vae(models.vae, job.config, steps_per_epoch=job.steps)
-    history = _fit(models, job, list(callbacks), verbose)
-    if job.strategy == "multiworker":
-        # Pictures, the sampler fit and the caller's predictions on the
-        # chief alone must not start collectives no other worker joins.
-        models = rebuild(models, job.config)
-    if not job.writes_run:
-        return TrainResult(job.config, models, history, job.data)
-    _finish_run(models, job)
-    return TrainResult(job.config, models, read_history(job.paths.history),
-                       job.data)
+    try:
+        with distribute.scope(job.dist):
+            models = build_vae(job.config)
+            set_dataset_size(models.vae, len(job.data.train))
+            compile_vae(models.vae, job.config, steps_per_epoch=job.steps)
+        history = _fit(models, job, list(callbacks), verbose)
+        if job.strategy == "multiworker":
+            # Pictures, the sampler fit and the caller's predictions on the
+            # chief alone must not start collectives no other worker joins.
+            models = rebuild(models, job.config)
+        if not job.writes_run:
+            return TrainResult(job.config, models, history, job.data)
+        _finish_run(models, job)
+        return TrainResult(job.config, models,
+                           read_history(job.paths.history), job.data)
+    finally:
+        if job.lock is not None:
+            job.lock.release()
 
 
 def _start(config, out_dir, data, save_every_steps, deterministic,
@@ -203,17 +211,26 @@ def _start(config, out_dir, data, save_every_steps, deterministic,
             continue
         check_images(images, f"{data.name} {split} split", config.input_shape)
     config = resolve_config(config, data)
-    resume_epoch = None
+    resume_epoch, lock = None, None
     if out_dir is not None and is_chief:
-        resume_epoch = prepare_run_dir(out_dir, config)
-        config.save(RunPaths(out_dir).config)
-        if data.skipped:  # unreadable photos, listed for the user
-            write_skipped_report(out_dir, data.skipped)
-    steps = -(-len(data.train) // config.batch_size)
-    val_images = evaluation_images(config, data.validation.images,
-                                   "validation")
+        # One writer per run directory, held until train() returns.
+        lock = DirectoryLock(out_dir).acquire()
+    try:
+        if lock is not None:
+            resume_epoch = prepare_run_dir(out_dir, config)
+            config.save(RunPaths(out_dir).config)
+            if data.skipped:  # unreadable photos, listed for the user
+                write_skipped_report(out_dir, data.skipped)
+        steps = -(-len(data.train) // config.batch_size)
+        val_images = evaluation_images(config, data.validation.images,
+                                       "validation")
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
     return _Job(config, data, out_dir, strategy, dist, is_chief, task_index,
-                resume_epoch, steps, save_every_steps, val_images)
+                resume_epoch, steps, save_every_steps, val_images,
+                lock=lock)
 
 
 def _training_dataset(job: _Job):

@@ -1,0 +1,78 @@
+"""One writer per run directory: an advisory lock that the OS releases
+when its process ends, however it ends (`fcntl.flock`).
+
+`vae-tf train --out DIR` holds `DIR/.vae_tf.lock` from checking the
+directory to writing its last file; a second writer is refused at once
+with the holder's process id, instead of both training into one history
+and backup. The file holds the holder's pid and is removed on release.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from typing import Optional
+
+LOCK_FILE = ".vae_tf.lock"
+
+
+class RunInUseError(ValueError):
+    """Another live process holds the directory's lock."""
+
+
+class DirectoryLock:
+    """An exclusive, non-blocking lock on `folder` (created if missing).
+
+    Use as a context manager, or `acquire()` then `release()`.
+    """
+
+    def __init__(self, folder: str, what: str = "run directory"):
+        self.folder, self.what = folder, what
+        self.path = os.path.join(folder, LOCK_FILE)
+        self._fd: Optional[int] = None
+
+    def acquire(self) -> "DirectoryLock":
+        """Takes the lock or raises RunInUseError naming the holder."""
+        os.makedirs(self.folder, exist_ok=True)
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 64).decode(errors="replace").strip()
+                os.close(fd)
+                raise RunInUseError(
+                    f"{self.folder} is in use: another vae-tf process (pid "
+                    f"{holder or 'unknown'}) is writing this {self.what}. "
+                    "Wait for it to finish, or choose another --out."
+                ) from None
+            # The holder before us may have removed the file after we
+            # opened it: a lock on a removed file locks nothing.
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        """Removes the file and drops the lock (idempotent)."""
+        if self._fd is None:
+            return
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+        os.close(self._fd)  # closing drops the flock
+        self._fd = None
+
+    def __enter__(self) -> "DirectoryLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
