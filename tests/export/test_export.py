@@ -353,3 +353,22 @@ def test_warmup_records_are_the_same_bytes_in_every_process(tmp_path):
                               stderr=subprocess.DEVNULL) for p in paths]
     assert all(p.wait(timeout=120) == 0 for p in procs)
     assert len({p.read_bytes() for p in paths}) == 1
+
+
+def test_two_exports_at_once_get_distinct_versions(trained_run, tmp_path):
+    """Two `vae-tf export` processes to one base: both complete, as
+    versions 1 and 2 (the base's lock queues the version choice)."""
+    import subprocess
+    import sys
+
+    base = tmp_path / "sm"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "vae_tf", "export", trained_run, "--name",
+         "twice", "--base", str(base)], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    errors = [p.communicate(timeout=600)[1][-1500:] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
+    for part in ("encoder", "decoder"):
+        assert versions(str(base / f"twice_{part}")) == [1, 2]
+    assert sorted(os.listdir(base)) == ["twice_decoder", "twice_encoder"]

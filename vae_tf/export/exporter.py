@@ -15,6 +15,7 @@ from vae_tf.export.layout import ExportError
 from vae_tf.models import VAEModels, in_precision
 from vae_tf.models.precision import EXPORT_PRECISIONS
 from vae_tf._internal.progress import Progress, Verbosity
+from vae_tf.runs.lock import DirectoryLock
 
 
 @dataclasses.dataclass
@@ -73,21 +74,35 @@ def export_models(
     _check_arguments(name, precision, tflite, keep)
     models = in_precision(models, config, precision)
     config = config.replace(precision=precision)
-    model_dirs = layout.model_bases(base, name)
-    version = layout.next_version(*model_dirs)
     if sampler is None:
         from vae_tf.samplers import PriorSampler
 
         sampler = PriorSampler(config.latent_dim)
-    info = assets.metadata(config, metrics or {}, name, version, sampler)
-    progress = Progress(4 + tflite, f"Exporting {name!r} version {version} "
-                                    f"to {base}", verbose)
-    final = _write_both(models, config, sampler, model_dirs, version, info,
-                        progress, tflite)
-    if keep is not None:
-        for model_dir in model_dirs:
-            layout.prune_versions(model_dir, keep)
+    model_dirs = layout.model_bases(base, name)  # ExportError if unwritable
+    # Concurrent exports to one base queue here, each choosing its
+    # version after the previous one published.
+    with _base_lock(base):
+        version = layout.next_version(*model_dirs)
+        info = assets.metadata(config, metrics or {}, name, version, sampler)
+        progress = Progress(4 + tflite, f"Exporting {name!r} version "
+                                        f"{version} to {base}", verbose)
+        final = _write_both(models, config, sampler, model_dirs, version,
+                            info, progress, tflite)
+        if keep is not None:
+            for model_dir in model_dirs:
+                layout.prune_versions(model_dir, keep)
     return ExportResult(name, version, final[0], final[1])
+
+
+def _base_lock(base: str) -> DirectoryLock:
+    """`base`'s export lock, held (waited for) by the caller's `with`."""
+    lock = DirectoryLock(base, "export base", wait=True)
+    try:
+        return lock.acquire()
+    except OSError as err:
+        raise ExportError(
+            f"Cannot lock {base!r} for exporting: {err.strerror}. Choose a "
+            "writable --base.") from None
 
 
 def _check_arguments(name: str, precision: str, tflite: bool,

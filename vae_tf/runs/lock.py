@@ -1,10 +1,13 @@
-"""One writer per run directory: an advisory lock that the OS releases
-when its process ends, however it ends (`fcntl.flock`).
+"""One writer per folder: an advisory lock that the OS releases when
+its process ends, however it ends (`fcntl.flock`).
 
 `vae-tf train --out DIR` holds `DIR/.vae_tf.lock` from checking the
 directory to writing its last file; a second writer is refused at once
 with the holder's process id, instead of both training into one history
-and backup. The file holds the holder's pid and is removed on release.
+and backup. `vae-tf export` holds `BASE/.vae_tf.lock` (waiting for it)
+from choosing a version number to publishing it, so concurrent exports
+get distinct versions. The file holds the holder's pid and is removed on
+release.
 """
 
 from __future__ import annotations
@@ -26,18 +29,21 @@ class DirectoryLock:
     Use as a context manager, or `acquire()` then `release()`.
     """
 
-    def __init__(self, folder: str, what: str = "run directory"):
-        self.folder, self.what = folder, what
+    def __init__(self, folder: str, what: str = "run directory",
+                 wait: bool = False):
+        self.folder, self.what, self.wait = folder, what, wait
         self.path = os.path.join(folder, LOCK_FILE)
         self._fd: Optional[int] = None
 
     def acquire(self) -> "DirectoryLock":
-        """Takes the lock or raises RunInUseError naming the holder."""
+        """Takes the lock, waiting for it with `wait`; otherwise raises
+        RunInUseError naming the holder if another process has it."""
         os.makedirs(self.folder, exist_ok=True)
+        mode = fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB)
         while True:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, mode)
             except BlockingIOError:
                 holder = os.read(fd, 64).decode(errors="replace").strip()
                 os.close(fd)
@@ -72,7 +78,7 @@ class DirectoryLock:
         self._fd = None
 
     def __enter__(self) -> "DirectoryLock":
-        return self.acquire()
+        return self if self._fd is not None else self.acquire()
 
     def __exit__(self, *exc) -> None:
         self.release()
