@@ -4,7 +4,8 @@ ship with vae_tf.
 - `directory`: the run directory's one owner: every file name and path
   (`RunPaths`), create/resume/refuse, the history, safe-mode loading,
   the run's data and splits, and `Run`, a finished run;
-- `lock`: one writer per run directory (an advisory lock);
+- `lock`: one writer per folder (a run directory, an export base), an
+  advisory lock;
 - `presets`: pretrained runs in `saved_models/` (`load_pretrained`,
   `--pretrained NAME`), TensorFlow-free to list.
 

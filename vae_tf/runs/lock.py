@@ -24,7 +24,8 @@ class RunInUseError(ValueError):
 
 
 class DirectoryLock:
-    """An exclusive, non-blocking lock on `folder` (created if missing).
+    """An exclusive lock on `folder` (created if missing): refused at once
+    if another process holds it, or waited for with `wait=True`.
 
     Use as a context manager, or `acquire()` then `release()`.
     """
