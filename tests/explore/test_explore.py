@@ -393,6 +393,41 @@ def test_the_command_serves_the_page_and_explains_a_missing_extra(
     assert "Traceback" not in blocked.stderr
 
 
+def test_a_login_guards_the_page_and_its_api(faces_run):
+    """With `auth`, the page's API answers 401 until a user logs in; a
+    wrong password is refused."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    pytest.importorskip("gradio", reason="install the [explore] extra")
+    from vae_tf.explore.app import launch
+
+    port = _free_port()
+    app = launch(faces_run, "127.0.0.1", port, block=False,
+                 auth=[("ann", "pw1")])
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(f"{url}/config", timeout=30)
+        assert err.value.code == 401
+
+        def login(password):
+            form = urllib.parse.urlencode(
+                {"username": "ann", "password": password}).encode()
+            try:
+                with urllib.request.urlopen(urllib.request.Request(
+                        f"{url}/login", data=form), timeout=30) as reply:
+                    return reply.status
+            except urllib.error.HTTPError as refused:
+                return refused.code
+
+        assert login("wrong") == 400
+        assert login("pw1") == 200
+    finally:
+        app.close()
+
+
 # -- a conditional run (issue 29): the condition as controls -------------
 
 

@@ -26,13 +26,25 @@ def add_explore(commands) -> None:
                               "0.0.0.0 serves other machines)")
     explore.add_argument("--port", type=int, default=7860,
                          help="port (default 7860)")
+    explore.add_argument("--auth", metavar="USER:PASSWORD", default=None,
+                         help="ask for this login (Gradio's); without it "
+                              "a --host other than 127.0.0.1 is warned of")
+    explore.add_argument("--auth-file", metavar="FILE", default=None,
+                         help="logins, one USER:PASSWORD per line (# "
+                              "comments)")
     explore.set_defaults(func=_explore)
 
 
 def _explore(args: argparse.Namespace) -> int:
+    from vae_tf.explore.access import credentials, exposure_warning
+
+    users = credentials(args.auth, args.auth_file)  # bad ones: exit 2
+    warning = exposure_warning(args.host, users, args.port)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     try:
         from vae_tf.explore.app import launch
-        launch(options.run_dir(args), args.host, args.port)
+        launch(options.run_dir(args), args.host, args.port, auth=users)
     except ImportError as err:
         print(f"vae-tf explore: error: {err}", file=sys.stderr)
         return 2

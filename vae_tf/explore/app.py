@@ -278,9 +278,11 @@ def _slug(name: str) -> str:
 
 
 def launch(run_dir: str, host: str = "127.0.0.1", port: Optional[int] = None,
-           block: bool = True):
+           block: bool = True, auth: Optional[list] = None):
     """Builds the explorer of `run_dir` and serves it; returns the app
-    (already serving when `block` is False)."""
+    (already serving when `block` is False). `auth`: `[(user, password),
+    ...]` who may log in (`vae_tf.explore.access`), or None for no login.
+    Never through Gradio's public share tunnel."""
     from vae_tf.runs import Run
 
     _gradio()  # a missing extra fails before the run is loaded
@@ -290,7 +292,7 @@ def launch(run_dir: str, host: str = "127.0.0.1", port: Optional[int] = None,
     app = build_app(Explorer.from_run(run),
                     title=f"vae_tf latent explorer: {run_dir}")
     app.launch(server_name=host, server_port=port, prevent_thread_lock=True,
-               quiet=True)
+               quiet=True, share=False, auth=auth)
     print(f"vae-tf explore: open {app.local_url} (Ctrl-C stops)", flush=True)
     if block:
         app.block_thread()
