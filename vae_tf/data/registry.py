@@ -56,20 +56,19 @@ def load_data(
         DataNotFoundError: missing files (the message says where we looked).
         DataError: unknown name or unusable data.
     """
+    check_data_name(name)
     kind, _, path = name.partition(":")
-    if kind in ("faces", "shapes") and not path:
+    if kind in ("faces", "shapes"):
         return _procedural_dataset(kind, num_examples, seed, image_shape,
                                    verbose)
-    if kind == "fashion_mnist" and not path:
+    if kind == "fashion_mnist":
         return _fashion_mnist_dataset(data_dir)
-    if kind == "folder" and path:
+    if kind == "folder":
         return folder.load_folder(path, image_shape or (64, 64, 3), fit,
                                   seed, strict, verbose)
-    if kind == "npz" and path:
+    if kind == "npz":
         return _npz_dataset(name, path, seed)
-    if kind == "shards" and path:
-        return _shards_dataset(name, path)
-    raise _unknown(name)
+    return _shards_dataset(name, path)
 
 
 def check_data_name(name: str) -> None:
