@@ -4,10 +4,11 @@ SavedModels in TF Serving's layout (`layout`), with named signatures
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
-from typing import Optional
+from typing import Iterator, Optional
 
 from vae_tf.config import VAEConfig
 from vae_tf.export import archives, assets, layout
@@ -94,15 +95,20 @@ def export_models(
     return ExportResult(name, version, final[0], final[1])
 
 
-def _base_lock(base: str) -> DirectoryLock:
-    """`base`'s export lock, held (waited for) by the caller's `with`."""
+@contextlib.contextmanager
+def _base_lock(base: str) -> Iterator[None]:
+    """Holds (waiting for) `base`'s export lock for the `with` body."""
     lock = DirectoryLock(base, "export base", wait=True)
     try:
-        return lock.acquire()
+        lock.acquire()
     except OSError as err:
         raise ExportError(
             f"Cannot lock {base!r} for exporting: {err.strerror}. Choose a "
             "writable --base.") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _check_arguments(name: str, precision: str, tflite: bool,

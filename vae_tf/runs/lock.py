@@ -79,7 +79,7 @@ class DirectoryLock:
         self._fd = None
 
     def __enter__(self) -> "DirectoryLock":
-        return self if self._fd is not None else self.acquire()
+        return self.acquire()
 
     def __exit__(self, *exc) -> None:
         self.release()
