@@ -6,7 +6,9 @@ a. the signatures in `saved_model.pb` (what TF Serving's C++ loader reads)
    are those recorded in `assets.extra/vae_tf.json`, with the same
    input/output names, dtypes and shapes, and `saved_model_cli show --all`
    lists them;
-b. `saved_model_cli run` of `serving_default` produces its outputs;
+b. `saved_model_cli run` of `serving_default` produces its outputs (a and
+   b run TensorFlow's tool in the fresh process of c, after its loads:
+   one TensorFlow start per check);
 c. a fresh Python process that imports none of vae_tf's layers or models
    (`python -m vae_tf.export.fresh_load`) loads the model with
    `tf.saved_model.load`, and every signature's outputs match the Keras
@@ -40,7 +42,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -69,38 +70,6 @@ class Check:
     name: str
     ok: bool
     detail: str
-
-
-def saved_model_cli() -> list[str]:
-    """The `saved_model_cli` command (the script, or TF's module)."""
-    found = shutil.which("saved_model_cli")
-    if found:
-        return [found]
-    return [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
-
-
-class _Started:
-    """A command started in the background, its output going to files in
-    `folder` (no pipe to fill up while the others run): check-export runs
-    its three TensorFlow processes at once."""
-
-    def __init__(self, command: list[str], folder: str,
-                 env: Optional[dict] = None):
-        self._out = tempfile.TemporaryFile("w+", dir=folder)
-        self._err = tempfile.TemporaryFile("w+", dir=folder)
-        self._proc = subprocess.Popen(
-            command, stdout=self._out, stderr=self._err, text=True,
-            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **(env or {})))
-
-    def result(self) -> subprocess.CompletedProcess:
-        """Waits; the finished process with its stdout and stderr."""
-        code = self._proc.wait()
-        texts = []
-        for f in (self._out, self._err):
-            f.seek(0)
-            texts.append(f.read())
-            f.close()
-        return subprocess.CompletedProcess(self._proc.args, code, *texts)
 
 
 def _last_line(text: str) -> str:
@@ -140,16 +109,14 @@ def check_export(
     server = None
     if platform_config is not None:
         platform, server = _check_platform_config(platform_config)
+    spec = metadata["signatures"][SERVING_DEFAULT]
     with tempfile.TemporaryDirectory() as tmp:
-        show = _Started(saved_model_cli() + ["show", "--all", "--dir", path],
-                        tmp)
-        spec = metadata["signatures"][SERVING_DEFAULT]
-        run = _start_cli_run(path, spec, tmp)
-        fresh = _start_fresh(path, server, tmp)
-        checks = [_check_signatures(path, metadata, show.result()),
-                  _check_cli_run(spec, run.result())]
-        checks += _check_fresh_process(_fresh_result(fresh.result()), atol,
-                                       server)
+        show = ["show", "--all", "--dir", path]
+        res = _run_fresh(path, server, [show, _cli_run_args(path, spec, tmp)])
+    show, run = res.pop("saved_model_cli")
+    checks = [_check_signatures(path, metadata, show),
+              _check_cli_run(spec, run)]
+    checks += _check_fresh_process(res, atol, server)
     if os.path.isfile(os.path.join(path, TFLITE_FILE)):
         checks.append(_check_tflite(path, atol))
     if models_config is not None:
@@ -235,7 +202,7 @@ def _describe(specs: dict) -> str:
 
 
 def _check_signatures(path: str, metadata: dict,
-                      show: subprocess.CompletedProcess) -> Check:
+                      show: dict) -> Check:
     """(a) saved_model.pb's signatures = vae_tf.json's; `show` (the
     finished `saved_model_cli show --all`) lists them."""
     name = "a. signatures (saved_model.pb, saved_model_cli show)"
@@ -247,36 +214,36 @@ def _check_signatures(path: str, metadata: dict,
     if found != expected:
         return Check(name, False,
                      f"expected {expected}, saved_model.pb has {found}")
-    unlisted = [s for s in found if f"signature_def['{s}']" not in show.stdout]
-    if show.returncode != 0 or unlisted:
-        return Check(name, False, f"saved_model_cli show --all does not list "
-                     f"{unlisted or sorted(found)}: {_last_line(show.stderr)}")
+    unlisted = [s for s in found
+                if f"signature_def['{s}']" not in show["stdout"]]
+    if show["returncode"] != 0 or unlisted:
+        return Check(name, False, "saved_model_cli show --all does not "
+                     f"list {unlisted or sorted(found)}: "
+                     f"{_last_line(show['stderr'])}")
     return Check(name, True, _describe(found))
 
 
-def _start_cli_run(path: str, spec: dict, folder: str) -> _Started:
-    """Starts `saved_model_cli run` of `serving_default` on all-zero
+def _cli_run_args(path: str, spec: dict, folder: str) -> list[str]:
+    """`saved_model_cli run` arguments for `serving_default` on all-zero
     inputs saved as .npy files in `folder`."""
     args = []
     for k, v in spec["inputs"].items():
         shape = [1 if d is None else d for d in v["shape"]]
         np.save(os.path.join(folder, f"{k}.npy"), np.zeros(shape, v["dtype"]))
         args.append(f"{k}={os.path.join(folder, k + '.npy')}")
-    return _Started(saved_model_cli() + [
-        "run", "--dir", path, "--tag_set", "serve",
-        "--signature_def", SERVING_DEFAULT, "--inputs", ";".join(args),
-    ], folder)
+    return ["run", "--dir", path, "--tag_set", "serve",
+            "--signature_def", SERVING_DEFAULT, "--inputs", ";".join(args)]
 
 
-def _check_cli_run(spec: dict, run: subprocess.CompletedProcess) -> Check:
+def _check_cli_run(spec: dict, run: dict) -> Check:
     """(b) from the finished `saved_model_cli run`."""
     outputs = sorted(spec["outputs"])
-    ok = run.returncode == 0 and all(
-        f"Result for output key {k}" in run.stdout for k in outputs
+    ok = run["returncode"] == 0 and all(
+        f"Result for output key {k}" in run["stdout"] for k in outputs
     )
     return Check("b. saved_model_cli run", ok,
                  f"outputs {outputs} produced" if ok
-                 else _last_line(run.stderr))
+                 else _last_line(run["stderr"]))
 
 
 def _check_tflite(path: str, atol: float) -> Check:
@@ -312,10 +279,16 @@ def _check_platform_config(path: str):
     return Check(name, True, f"{path}: {server.describe()}"), server
 
 
-def _start_fresh(path: str, server, folder: str) -> _Started:
-    """Starts `python -m vae_tf.export.fresh_load` (this vae_tf on its
+def _run_fresh(path: str, server, cli: list[list[str]]) -> dict:
+    """Runs `python -m vae_tf.export.fresh_load` (this vae_tf on its
     path, the working directory not) for the server `server` describes
-    (a `ServingSessionConfig`, or None for TF Serving's defaults)."""
+    (a `ServingSessionConfig`, or None for TF Serving's defaults), with
+    the `saved_model_cli` commands `cli` after its loads.
+
+    Returns its RESULT dict: `{"error": ...}` in place of the loads'
+    results if they raised, and one `saved_model_cli` entry per command
+    (each the process's last stderr line if it died before printing).
+    """
     from vae_tf.export.fresh_load import server_json
 
     package_parent = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -327,16 +300,20 @@ def _start_fresh(path: str, server, folder: str) -> _Started:
         command.append(server_json(
             server.session_config, server.batching_rules, server.warmup,
             server.warmup_iterations))
-    return _Started(command, folder, env={"PYTHONPATH": python_path})
-
-
-def _fresh_result(fresh: subprocess.CompletedProcess) -> dict:
-    """The fresh process's RESULT dict, or `{"error": last stderr line}`."""
+    for args in cli:
+        command += ["--cli", json.dumps(args)]
+    fresh = subprocess.run(
+        command, capture_output=True, text=True,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
+                 PYTHONPATH=python_path))
     line = next((ln for ln in fresh.stdout.splitlines()
                  if ln.startswith("RESULT ")), None)
-    if fresh.returncode != 0 or line is None:
-        return {"error": _last_line(fresh.stderr)}
-    return json.loads(line[len("RESULT "):])
+    if line is not None:
+        return json.loads(line[len("RESULT "):])
+    died = {"returncode": fresh.returncode or 1, "stdout": "",
+            "stderr": fresh.stderr}
+    return {"error": _last_line(fresh.stderr),
+            "saved_model_cli": [dict(died, args=a) for a in cli]}
 
 
 def _diffs(diffs: dict) -> str:

@@ -2,12 +2,14 @@
 its own; `check_export` runs it as
 
     python -m vae_tf.export.fresh_load VERSION_DIR [SERVER_JSON]
+        [--cli SAVED_MODEL_CLI_ARGS_JSON ...]
 
 and reads the one `RESULT {json}` line it prints. Only NumPy, TensorFlow,
-the TF Serving protos and vae_tf's TF-free `layout` and `batching` are
-imported: none of vae_tf's layers, losses or models (the package
-`__init__`s import nothing), so the SavedModel must stand on its own, as
-it does for an app or TF Serving.
+the TF Serving protos and vae_tf's TF-free `layout`, `batching` and
+`cli_tool` are imported: none of vae_tf's layers, losses or models (the
+package `__init__`s import nothing), so the SavedModel must stand on its
+own, as it does for an app or TF Serving. After the loads, each `--cli`
+runs `saved_model_cli` in this process (`cli_tool`).
 
 SERVER_JSON describes the server to emulate (`server_json`): the session
 config (serialized `tf.compat.v1.ConfigProto` as hex), the batching rules
@@ -34,9 +36,11 @@ platform config file (default session, no batching, warmup on).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
+import traceback
 from typing import Optional
 
 import numpy as np
@@ -45,6 +49,7 @@ import tensorflow as tf
 # layout and batching are plain os / NumPy: importing them pulls in
 # neither Keras nor the exporter.
 from vae_tf.export.batching import BatchingError, BatchingRules
+from vae_tf.export.cli_tool import run_saved_model_cli
 from vae_tf.export.layout import ASSETS_EXTRA, REFERENCE_FILE, WARMUP_FILE
 
 SIGNATURE = "serving_default"
@@ -55,7 +60,8 @@ MAX_WARMUP_RECORDS = 1000
 # this module.
 LAUNCHER = ("vae_tf", "vae_tf._internal", "vae_tf._internal.lazy",
             "vae_tf.export",
-            "vae_tf.export.batching", "vae_tf.export.layout",
+            "vae_tf.export.batching", "vae_tf.export.cli_tool",
+            "vae_tf.export.layout",
             "vae_tf.export.fresh_load", "__main__")
 
 
@@ -340,13 +346,29 @@ def check(path: str, server: Optional[dict] = None) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) not in (1, 2):
-        print("usage: python -m vae_tf.export.fresh_load VERSION_DIR "
-              "[SERVER_JSON]", file=sys.stderr)
-        return 2
-    server = json.loads(argv[1]) if len(argv) == 2 else None
-    print("RESULT " + json.dumps(check(argv[0], server)), flush=True)
-    return 0
+    parser = argparse.ArgumentParser(
+        prog="python -m vae_tf.export.fresh_load",
+        description="Loads an exported version as its consumers do and "
+                    "prints one RESULT {json} line.")
+    parser.add_argument("version_dir")
+    parser.add_argument("server_json", nargs="?")
+    parser.add_argument(
+        "--cli", action="append", default=[], metavar="ARGS_JSON",
+        help="a JSON list of saved_model_cli arguments to run in this "
+             "process after the loads (repeatable); their outputs are "
+             "under the result's `saved_model_cli`")
+    args = parser.parse_args(argv)
+    server = json.loads(args.server_json) if args.server_json else None
+    code = 0
+    try:
+        result = check(args.version_dir, server)
+    except Exception as err:  # still run the CLI: its checks stand alone
+        traceback.print_exc()
+        result, code = {"error": _first_cause(err)}, 1
+    result["saved_model_cli"] = [run_saved_model_cli(json.loads(a))
+                                 for a in args.cli]
+    print("RESULT " + json.dumps(result), flush=True)
+    return code
 
 
 if __name__ == "__main__":
