@@ -382,15 +382,19 @@ def test_the_command_serves_the_page_and_explains_a_missing_extra(
     finally:
         server.terminate()
         server.wait(timeout=30)
+    # Refused at once: before the run, and TensorFlow, load.
     blocked = subprocess.run(
         [sys.executable, "-c",
          "import sys; sys.modules['gradio'] = None\n"
          "from vae_tf.cli import main\n"
-         f"sys.exit(main(['explore', {faces_run!r}]))"],
+         f"code = main(['explore', {faces_run!r}])\n"
+         "print('tensorflow loaded:', 'tensorflow' in sys.modules)\n"
+         "sys.exit(code)"],
         capture_output=True, text=True, timeout=120)
     assert blocked.returncode == 2
     assert "pip install 'vae_tf[explore]'" in blocked.stderr
     assert "Traceback" not in blocked.stderr
+    assert "tensorflow loaded: False" in blocked.stdout
 
 
 def test_a_login_guards_the_page_and_its_api(faces_run):

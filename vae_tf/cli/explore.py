@@ -42,10 +42,14 @@ def _explore(args: argparse.Namespace) -> int:
     warning = exposure_warning(args.host, users, args.port)
     if warning:
         print(warning, file=sys.stderr, flush=True)
+    from vae_tf.explore.extra import gradio
+
     try:
-        from vae_tf.explore.app import launch
-        launch(options.run_dir(args), args.host, args.port, auth=users)
+        gradio()  # before the run and TensorFlow load
     except ImportError as err:
         print(f"vae-tf explore: error: {err}", file=sys.stderr)
         return 2
+    from vae_tf.explore.app import launch
+
+    launch(options.run_dir(args), args.host, args.port, auth=users)
     return 0

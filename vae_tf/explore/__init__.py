@@ -3,5 +3,7 @@
 
 - `session`: the computation (attribute vectors, codes, images), NumPy
   and the run's Keras models, no web framework;
-- `app`: the Gradio page on top of it.
+- `app`: the Gradio page on top of it;
+- `access`: who may use the page (logins, the exposure warning);
+- `extra`: Gradio itself, imported on demand with the install hint.
 """

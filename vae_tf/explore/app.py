@@ -29,12 +29,12 @@ latest value winning when several queue up).
 
 from __future__ import annotations
 
-import os
 from types import SimpleNamespace
 from typing import Optional
 
 import numpy as np
 
+from vae_tf.explore.extra import gradio
 from vae_tf.explore.session import Explorer
 from vae_tf.pictures.png import upscale
 
@@ -46,18 +46,6 @@ DISPLAY_SIZE = 256  # pixels the face is shown at (nearest-neighbour)
 # size: the component is this much larger so the face itself shows at
 # DISPLAY_SIZE (Chromium measured 254 x 254 in a 256 component).
 FRAME = 8
-
-
-def _gradio():
-    # No usage reports from a local tool (and none reach a closed network).
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    try:
-        import gradio as gr
-    except ImportError:
-        raise ImportError(
-            "vae-tf explore needs Gradio: pip install 'vae_tf[explore]'"
-        ) from None
-    return gr
 
 
 class _View:
@@ -137,7 +125,7 @@ class _View:
 
 def build_app(explorer: Explorer, title: str = "vae_tf latent explorer"):
     """The Gradio `Blocks` page for `explorer` (not launched)."""
-    gr = _gradio()
+    gr = gradio()
     view = _View(explorer)
     with gr.Blocks(title=title) as app:
         gr.Markdown(f"# {title}\n{view.k} latent dimensions, "
@@ -285,7 +273,7 @@ def launch(run_dir: str, host: str = "127.0.0.1", port: Optional[int] = None,
     Never through Gradio's public share tunnel."""
     from vae_tf.runs import Run
 
-    _gradio()  # a missing extra fails before the run is loaded
+    gradio()  # a missing extra fails before the run is loaded
     print(f"vae-tf explore: loading {run_dir} and finding the attribute "
           "vectors...", flush=True)
     run = Run(run_dir, verbose="auto")
