@@ -14,13 +14,17 @@ import os
 import tempfile
 from typing import Iterator
 
+from vae_tf._internal import disk_full
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[str]:
     """Yields a temporary path in the target's folder; renames it on success.
 
-    The temporary file is removed if the block raises. `suffix` lets writers
-    that insist on a file extension (e.g. Keras' `.keras`) see one.
+    The temporary file is removed if the block raises; a full disk is
+    raised as `DiskFullError(path)` (`vae_tf._internal.disk_full`).
+    `suffix` lets writers that insist on a file extension (e.g. Keras'
+    `.keras`) see one.
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
@@ -31,7 +35,8 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[str]:
     )
     os.close(fd)
     try:
-        yield tmp
+        with disk_full.naming(path):
+            yield tmp
         os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     except BaseException:

@@ -82,30 +82,38 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    """`args.func(args)`: the package's errors as one line and exit status
-    2, anything else as one line with a `--verbose` hint and status 1;
+    """`args.func(args)`, its error as one line (`_one_line`);
     `--verbose` prints the traceback first."""
-    from vae_tf.config import ConfigError
-    from vae_tf.data import DataError
-
     try:
         return args.func(args)
-    except (ConfigError, DataError, OSError, ValueError,
-            NotImplementedError) as err:
-        _traceback(args)
-        print(f"vae-tf {args.command}: error: {err}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print(f"vae-tf {args.command}: interrupted", file=sys.stderr)
         return 130
-    except Exception as err:  # a bug: say so, and how to see where
+    except Exception as err:
         _traceback(args)
-        hint = "" if args.verbose else (
-            " (rerun with --verbose for the traceback, and please report "
-            "it)")
-        print(f"vae-tf {args.command}: internal error: "
-              f"{type(err).__name__}: {err}{hint}", file=sys.stderr)
-        return 1
+        message, status = _one_line(err, args.verbose)
+        print(f"vae-tf {args.command}: {message}", file=sys.stderr)
+        return status
+
+
+def _one_line(err: Exception, verbose: bool) -> tuple[str, int]:
+    """What the user is told of `err`, and the exit status: a full disk
+    1, the package's errors (bad input) 2, anything else (a bug) 1 with a
+    `--verbose` hint."""
+    from vae_tf.config import ConfigError
+    from vae_tf.data import DataError
+    from vae_tf._internal.disk_full import DiskFullError, full_disk_errno
+
+    if isinstance(err, DiskFullError):  # names the file
+        return f"error: {err}", 1
+    if full_disk_errno(err) is not None:  # a writer that did not name it
+        return f"error: the disk is full: {err}", 1
+    if isinstance(err, (ConfigError, DataError, OSError, ValueError,
+                        NotImplementedError)):
+        return f"error: {err}", 2
+    hint = "" if verbose else (
+        " (rerun with --verbose for the traceback, and please report it)")
+    return f"internal error: {type(err).__name__}: {err}{hint}", 1
 
 
 def _traceback(args: argparse.Namespace) -> None:

@@ -15,6 +15,7 @@ from vae_tf.export import archives, assets, layout
 from vae_tf.export.layout import ExportError
 from vae_tf.models import VAEModels, in_precision
 from vae_tf.models.precision import EXPORT_PRECISIONS
+from vae_tf._internal import disk_full
 from vae_tf._internal.progress import Progress, Verbosity
 from vae_tf.runs.lock import DirectoryLock
 
@@ -140,14 +141,16 @@ def _write_both(models, config, sampler, model_dirs, version: int,
             pending.append(tmp)
             archive, reference, warmup = build(models, config, sampler)
             progress.advance()
-            archive.write_out(tmp, verbose=False)
-            assets.write_assets(tmp, os.path.basename(model_dir), reference,
-                                warmup, info)
+            with disk_full.naming(os.path.join(model_dir, str(version))):
+                archive.write_out(tmp, verbose=False)
+                assets.write_assets(tmp, os.path.basename(model_dir),
+                                    reference, warmup, info)
             progress.advance()
         if tflite:
             from vae_tf.export.tflite import write_tflite
 
-            write_tflite(pending[1])
+            with disk_full.naming(os.path.join(model_dirs[1], str(version))):
+                write_tflite(pending[1])
             progress.advance()
         return [layout.publish(tmp, model_dir, version)
                 for tmp, model_dir in zip(pending, model_dirs)]
