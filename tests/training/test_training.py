@@ -197,16 +197,33 @@ def test_trim_history_drops_later_epochs_and_half_lines(tmp_path):
     assert read_history(str(path)) == {"beta": [1.0], "loss": [10.0]}
 
 
-def test_backup_epoch_reads_the_metadata_or_its_backup_copy(tmp_path):
+def test_backup_epoch_is_that_of_the_first_whole_copy(tmp_path):
+    import h5py
+
     from vae_tf.runs import backup_epoch
+    from vae_tf.runs.backup_copies import usable_copy
 
     assert backup_epoch(str(tmp_path)) == 0  # nothing backed up yet
-    meta = tmp_path / "training_metadata.json"
-    meta.write_text('{"batch": 3}')  # no epoch: start over, no KeyError
-    assert backup_epoch(str(tmp_path)) == 0
-    (tmp_path / "training_metadata.json.bkp").write_text('{"epoch": 2}')
+    assert usable_copy(str(tmp_path)) == (None, [])
+
+    def pair(suffix, epoch, extra_bytes=0):
+        weights = tmp_path / f"latest.weights.h5{suffix}"
+        with h5py.File(weights, "w") as f:
+            f["w"] = np.arange(4.0)
+        size = os.path.getsize(weights) + extra_bytes
+        (tmp_path / f"training_metadata.json{suffix}").write_text(
+            f'{{"epoch": {epoch}, "weights_bytes": {size}}}')
+
+    (tmp_path / "training_metadata.json").write_text('{"epoch": 3}')
+    assert backup_epoch(str(tmp_path)) == 0  # metadata without weights
+    pair(".bkp", 2)
     assert backup_epoch(str(tmp_path)) == 2
-    meta.write_text('{"epoch": 3}')
+    copy, damaged = usable_copy(str(tmp_path))
+    assert copy.weights.endswith(".bkp") and len(damaged) == 1
+    pair("", 3, extra_bytes=7)  # not the size its metadata recorded
+    copy, damaged = usable_copy(str(tmp_path))
+    assert copy.epoch == 2 and "truncated?" in damaged[0][1]
+    pair("", 3)
     assert backup_epoch(str(tmp_path)) == 3
 
 

@@ -58,6 +58,11 @@ def add_train(commands) -> None:
         help="enable TF op determinism (GPUs; seeded CPU runs are "
              "identical without it)",
     )
+    train.add_argument(
+        "--restart", action="store_true",
+        help="start an interrupted run in --out over: deletes its backup, "
+             "history and logs (otherwise it resumes from its backup)",
+    )
     train.set_defaults(func=_train)
 
 
@@ -99,7 +104,7 @@ def _train(args: argparse.Namespace) -> int:
     result = train(config, out_dir=out,
                    save_every_steps=args.save_every_steps,
                    deterministic=args.deterministic, strategy=args.strategy,
-                   early_stopping=args.early_stopping)
+                   early_stopping=args.early_stopping, restart=args.restart)
     where = f"Wrote {out}/" if is_chief else "Non-chief worker: wrote nothing."
     print(
         f"vae-tf: done in {time.time() - start:.0f} s. {result.summary()} "

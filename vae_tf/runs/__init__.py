@@ -4,6 +4,8 @@ ship with vae_tf.
 - `directory`: the run directory's one owner: every file name and path
   (`RunPaths`), create/resume/refuse, the history, safe-mode loading,
   the run's data and splits, and `Run`, a finished run;
+- `backup_copies`: the two copies of an interrupted run's backup, and
+  which one resumes (checked without TensorFlow);
 - `lock`: one writer per folder (a run directory, an export base), an
   advisory lock;
 - `presets`: pretrained runs in `saved_models/` (`load_pretrained`,
@@ -22,12 +24,14 @@ _DIRECTORY = (
     "LATENT_SCATTER_FILE", "LOGS_DIR", "LOSS_CURVES_FILE", "MODEL_FILE",
     "ModelLoadError", "RECONSTRUCTIONS_FILE", "RESUMABLE_CHANGES",
     "RUNS_ROOT", "Run", "RunExistsError", "RunPaths", "SAMPLER_FILE",
-    "SAMPLES_FILE", "SPLIT_SEEDS", "backup_epoch", "default_run_dir",
+    "SAMPLES_FILE", "SPLIT_SEEDS", "default_run_dir",
     "evaluation_images", "load_model", "load_run", "prepare_run_dir",
     "read_history", "run_data", "run_sampler", "save_model",
     "split_images", "trim_history",
 )
 _EXPORTS = {name: "vae_tf.runs.directory" for name in _DIRECTORY}
+_EXPORTS.update({name: "vae_tf.runs.backup_copies" for name in (
+    "BackupDamagedError", "backup_epoch")})
 _EXPORTS.update({name: "vae_tf.runs.lock" for name in (
     "DirectoryLock", "LOCK_FILE", "RunInUseError")})
 _EXPORTS.update({name: "vae_tf.runs.presets" for name in (

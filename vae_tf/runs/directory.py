@@ -29,14 +29,15 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import json
 import os
+import shutil
 from typing import TYPE_CHECKING, Optional
 
 import keras
 import numpy as np
 
 from vae_tf._internal import io_utils
+from vae_tf.runs.backup_copies import resume_epoch
 from vae_tf.config import ConfigError, VAEConfig
 from vae_tf.models import VAEModels, in_precision, split_vae
 from vae_tf._internal.pixels import as_float_images
@@ -158,15 +159,23 @@ class ModelLoadError(ValueError):
 # -- creating and resuming ---------------------------------------------------
 
 
-def prepare_run_dir(out_dir: str, config: VAEConfig) -> Optional[int]:
+def prepare_run_dir(out_dir: str, config: VAEConfig,
+                    restart: bool = False) -> Optional[int]:
     """Checks `out_dir`; returns the epoch to resume from, or `None`.
+
+    An interrupted run (a backup) resumes from the latest copy of its
+    backup that loads, else the earlier one (said on stderr); `restart`
+    deletes its backup, history, logs and best model and starts over.
 
     Raises:
         RunExistsError: a finished run (model.keras, no backup) is there.
         ConfigError: an interrupted run with a different config is there.
+        BackupDamagedError: no copy of the backup loads (nothing deleted).
     """
     paths = RunPaths(out_dir)
     backup, config_path = paths.backup, paths.config
+    if restart and os.path.isdir(backup):
+        _forget_interrupted_run(paths)
     if os.path.isdir(backup) and os.path.isfile(config_path):
         saved = VAEConfig.load(config_path).resolve()  # "auto" decided
         changed = [
@@ -180,7 +189,7 @@ def prepare_run_dir(out_dir: str, config: VAEConfig) -> Optional[int]:
                 f"({', '.join(changed)}). Rerun with the same options to "
                 "resume it, or choose a new --out."
             )
-        epoch = backup_epoch(backup)
+        epoch = resume_epoch(backup, RESTART_HINT)
         trim_history(paths.history, epoch)
         return epoch
     if os.path.isfile(paths.model):
@@ -192,16 +201,19 @@ def prepare_run_dir(out_dir: str, config: VAEConfig) -> Optional[int]:
     return None
 
 
-def backup_epoch(backup_dir: str) -> int:
-    """The epoch a `BackupAndRestore` backup restarts (0 if none)."""
-    for name in ("training_metadata.json", "training_metadata.json.bkp"):
-        path = os.path.join(backup_dir, name)
-        try:
-            with open(path, encoding="utf-8") as f:
-                return int(json.load(f)["epoch"])
-        except (OSError, ValueError, KeyError):
-            continue
-    return 0
+RESTART_HINT = ("rerun the same command with --restart (train(..., "
+                "restart=True)), which deletes this run's backup, history "
+                "and logs")
+
+
+def _forget_interrupted_run(paths: "RunPaths") -> None:
+    """What `--restart` deletes: the interrupted run's training state."""
+    for folder in (paths.backup, paths.logs):
+        shutil.rmtree(folder, ignore_errors=True)
+    best_record = paths.best_model[:-len(".keras")] + ".json"
+    for path in (paths.history, paths.best_model, best_record):
+        if os.path.exists(path):
+            os.remove(path)
 
 
 # -- history -------------------------------------------------------------------

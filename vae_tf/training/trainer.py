@@ -33,8 +33,11 @@ from vae_tf._internal.pixels import as_float_images
 from vae_tf._internal.progress import resolve_verbose
 from vae_tf.runs import (MODEL_FILE, RunPaths, evaluation_images,
                          prepare_run_dir, read_history, run_data, save_model)
+from vae_tf.runs.directory import RESTART_HINT
 from vae_tf.runs.lock import DirectoryLock
 from vae_tf.samplers import PriorSampler, save_sampler
+from vae_tf.training.backup import RunBackup
+from vae_tf.training.disk_writes import EventFilesIntact, naming_writes
 from vae_tf.training.run_samplers import choose_sampler, fit_samplers
 from vae_tf.schedules import schedule_callbacks
 from vae_tf.training.best_model import (BestModel, check_patience,
@@ -123,6 +126,7 @@ def train(
     deterministic: bool = False,
     strategy: Optional[str] = None,
     early_stopping: Optional[int] = None,
+    restart: bool = False,
 ) -> TrainResult:
     """Trains a VAE as `config` says; writes a run directory if `out_dir`.
 
@@ -149,6 +153,9 @@ def train(
         early_stopping: stop after this many epochs without a lower
             `val_loss` and restore the best weights (`best_model`; a run
             keeps `best.keras` beside `model.keras` either way).
+        restart: start an interrupted run in `out_dir` over, deleting its
+            backup, history and logs (a backup that cannot be resumed
+            from says to).
 
     Returns:
         A `TrainResult`; `history` has `loss`, `reconstruction`, `kl` and
@@ -160,11 +167,14 @@ def train(
         vae_tf.runs.RunInUseError: another process is training into
             `out_dir` (it holds the directory's lock).
         TrainingDivergedError: the loss became NaN or infinite.
+        vae_tf.runs.BackupDamagedError: no copy of the backup loads.
+        vae_tf._internal.disk_full.DiskFullError: the disk filled up
+            (the file is named; rerunning resumes from the last backup).
     """
     verbose = resolve_verbose(verbose)
     patience = check_patience(early_stopping, strategy)  # before any file
     job = _start(config, out_dir, data, save_every_steps, deterministic,
-                 strategy, verbose)
+                 strategy, verbose, restart)
     job.early_stopping = patience
     try:
         with distribute.scope(job.dist):
@@ -187,7 +197,7 @@ def train(
 
 
 def _start(config, out_dir, data, save_every_steps, deterministic,
-           strategy, verbose: int) -> _Job:
+           strategy, verbose: int, restart: bool = False) -> _Job:
     """Checks the arguments and the data, resolves the config, and
     creates, resumes or refuses the run directory (chief only)."""
     if save_every_steps is not None and (
@@ -217,7 +227,7 @@ def _start(config, out_dir, data, save_every_steps, deterministic,
         lock = DirectoryLock(out_dir).acquire()
     try:
         if lock is not None:
-            resume_epoch = prepare_run_dir(out_dir, config)
+            resume_epoch = prepare_run_dir(out_dir, config, restart)
             config.save(RunPaths(out_dir).config)
             if data.skipped:  # unreadable photos, listed for the user
                 write_skipped_report(out_dir, data.skipped)
@@ -267,36 +277,39 @@ def _callbacks(job: _Job,
     found.append(keras.callbacks.TerminateOnNaN())
     if paths is not None and not job.is_chief:
         # Other workers keep their own backup so they can resume too.
-        found.append(keras.callbacks.BackupAndRestore(
-            paths.worker_backup(job.task_index),
-            save_freq=every, double_checkpoint=True, delete_checkpoint=False,
-        ))
+        backup = paths.worker_backup(job.task_index)
+        found.append(naming_writes(RunBackup(
+            backup, save_freq=every, restart_hint=RESTART_HINT), backup))
+    if job.writes_run:  # first: the logs are checked before more writes
+        found.append(EventFilesIntact(paths.logs))
     if job.writes_run or job.early_stopping:
-        found.append(BestModel(
+        found.append(naming_writes(BestModel(
             paths.best_model if job.writes_run else None,
             job.early_stopping,
-            previous_val_loss(job.paths, job.resume_epoch is not None)))
+            previous_val_loss(job.paths, job.resume_epoch is not None)),
+            paths.best_model))
     if job.writes_run:
         # CSVLogger before BackupAndRestore: a crash between the two leaves
         # a row that prepare_run_dir trims on resume, never a missing one.
         found += [
-            keras.callbacks.CSVLogger(
+            naming_writes(keras.callbacks.CSVLogger(
                 paths.history, append=job.resume_epoch is not None,
-            ),
-            keras.callbacks.BackupAndRestore(
-                paths.backup, save_freq=every,
-                double_checkpoint=True, delete_checkpoint=False,
-            ),
-            keras.callbacks.TensorBoard(paths.logs),
+            ), paths.history),
+            naming_writes(RunBackup(
+                paths.backup, save_freq=every, restart_hint=RESTART_HINT,
+            ), paths.backup),
+            naming_writes(keras.callbacks.TensorBoard(paths.logs),
+                          paths.logs),
         ]
         # chief-only predictions would hang the other workers
         if job.strategy != "multiworker":
             attributes = job.data.validation.attributes
-            found.append(LatentSummaries(
+            found.append(naming_writes(LatentSummaries(
                 models, paths.logs, job.val_images, attributes,
                 seed=job.config.seed, conditions=model_conditions(
                     job.config.specs(), attributes,
-                    min(len(job.val_images), PROJECTOR_POINTS))))
+                    min(len(job.val_images), PROJECTOR_POINTS))),
+                paths.logs))
     return found
 
 
@@ -310,7 +323,10 @@ def _fit(models: VAEModels, job: _Job, callbacks: list,
                               job.data.validation.attributes))
     if job.resume_epoch is not None and verbose:
         print(f"vae-tf: resuming {job.out_dir} from epoch "
-              f"{job.resume_epoch + 1}", flush=True)
+              f"{job.resume_epoch + 1}" if job.resume_epoch < job.config.epochs
+              else f"vae-tf: {job.out_dir} trained all {job.config.epochs} "
+              "epochs before it stopped: writing its model and pictures",
+              flush=True)
     fixes = (fit_fixes(models.vae) if job.strategy == "multiworker"
              else contextlib.nullcontext())
     with fixes:
