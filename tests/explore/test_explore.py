@@ -356,6 +356,51 @@ def test_uploading_an_image_shows_its_reconstruction(browser, page_url,
     page.close()
 
 
+def test_hostile_uploads_get_a_note_and_the_page_keeps_serving(
+        browser, page_url, explorer, faces_run, tmp_path):
+    """A file that is not an image (named .txt: Gradio refuses it in a
+    toast; named .png: our reader, in the note under the upload) and a
+    decompression bomb (a PNG header claiming 20,000 x 20,000 pixels) are
+    refused with a message and the face stays; a face uploaded next (on a
+    fresh page: the server kept serving) is encoded as usual."""
+    from PIL import Image
+
+    from test_uploads import header_only_png
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+
+    def fresh():
+        page.goto(page_url, wait_until="networkidle")
+        page.locator("#face img").wait_for(timeout=30000)
+        return _face(page)[0], page.locator("#upload input[type=file]")
+
+    src, upload = fresh()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture")
+    upload.set_input_files(str(notes))
+    page.locator(".toast-body", has_text="Invalid file type: notes.txt"
+                 ).wait_for(timeout=30000)
+    fake = tmp_path / "fake.png"
+    fake.write_text("not a picture either")
+    bomb = header_only_png(tmp_path / "bomb.png", 20_000, 20_000)
+    for path, says in ((fake, "fake.png is not an image this page reads"),
+                       (bomb, "bomb.png has 400,000,000 pixels")):
+        src, upload = fresh()
+        upload.set_input_files(str(path))
+        page.locator("#upload-note", has_text=says).wait_for(timeout=30000)
+        assert _face(page)[0] == src  # the face was left as it was
+    src, upload = fresh()
+    face = Run(faces_run).data.validation.images[3]
+    Image.fromarray(face).save(tmp_path / "face.png")
+    upload.set_input_files(str(tmp_path / "face.png"))
+    _, shown = _wait_for_new(page, src)
+    np.testing.assert_array_equal(shown,
+                                  explorer.image(explorer.encode(face)))
+    page.locator("#upload-note", has_text="Encoded.").wait_for(
+        timeout=30000)
+    page.close()
+
+
 def test_the_command_serves_the_page_and_explains_a_missing_extra(
         faces_run):
     import subprocess

@@ -8,8 +8,10 @@
   the range the data's codes take in it.
 - The page opens on a draw of the run's sampler (a typical face, shown
   at 256 pixels); **Random face** draws another base code; **Upload**
-  encodes an image (its `z_mean`) as the base code; **Reset** returns to
-  the opening face.
+  encodes an image (its `z_mean`) as the base code (read by `uploads`:
+  a file too large, not an image, or damaged is refused with a note
+  under it; odd modes are converted, said in the note); **Reset**
+  returns to the opening face.
 - **Probe reading**: beside the face, what the data set's probe reads off
   it (glasses, beard, hair colour, smile, skin tone, ...), and **Dragged
   along**: the attributes whose reading the attribute sliders changed
@@ -36,6 +38,8 @@ import numpy as np
 
 from vae_tf.explore.extra import gradio
 from vae_tf.explore.session import Explorer
+from vae_tf.explore.uploads import (MAX_UPLOAD_BYTES, UploadError,
+                                    read_upload)
 from vae_tf.pictures.png import upscale
 
 # Attribute strengths span [-3, 3]; each latent slider spans the data's
@@ -154,10 +158,11 @@ def _edit_tab(gr, view: _View) -> SimpleNamespace:
                                  minimum=0, elem_id="seed")
                 random_button = gr.Button("Random face", elem_id="random")
                 reset_button = gr.Button("Reset", elem_id="reset")
-            # PNG: Gradio's default (webp) is lossy.
-            upload = gr.Image(label="Encode an image", type="numpy",
-                              sources=["upload"], elem_id="upload",
-                              format="png")
+            # A file, read by `uploads` (caps, odd modes, non-images);
+            # gr.Image would hand it to Pillow unchecked first.
+            upload = gr.File(label="Encode an image", type="filepath",
+                             file_types=["image"], elem_id="upload")
+            upload_note = gr.Markdown("", elem_id="upload-note")
         with gr.Column(scale=2):
             with gr.Accordion("Attributes", open=True):
                 attributes = [
@@ -173,7 +178,8 @@ def _edit_tab(gr, view: _View) -> SimpleNamespace:
                         zip(view.explorer.limits, start))]
     return SimpleNamespace(face=face, reading=reading, seed=seed,
                            random=random_button, reset=reset_button,
-                           upload=upload, sliders=latents + attributes,
+                           upload=upload, upload_note=upload_note,
+                           sliders=latents + attributes,
                            conditions=conditions)
 
 
@@ -220,16 +226,30 @@ def _wire_edit(view: _View, edit: SimpleNamespace) -> None:
         return view.with_base(
             explorer.random_code(int(seed or 0), condition), condition)
 
-    def encoded(image, *condition):
+    gr = gradio()
+
+    def encoded(path, *condition):
+        """The uploaded file's code; a file that cannot be used leaves the
+        face as it is and says why under the upload (and in a toast)."""
+        if path is None:  # the file was removed
+            return [gr.skip()] * len(outputs) + [""]
+        try:
+            image, notes = read_upload(path)
+        except UploadError as err:
+            gr.Warning(str(err))
+            return [gr.skip()] * len(outputs) + [f"**Not used:** {err}"]
         condition = view.condition(condition)
-        return view.with_base(explorer.encode(image, condition), condition)
+        note = f"Encoded ({'; '.join(notes)})." if notes else "Encoded."
+        return view.with_base(explorer.encode(image, condition),
+                              condition) + [note]
 
     edit.random.click(random_face, [edit.seed] + edit.conditions, outputs)
     edit.reset.click(
         lambda *condition: view.with_base(view.start(),
                                           view.condition(condition)),
         edit.conditions, outputs)
-    edit.upload.upload(encoded, [edit.upload] + edit.conditions, outputs)
+    edit.upload.change(encoded, [edit.upload] + edit.conditions,
+                       outputs + [edit.upload_note])
 
 
 def _interpolate_tab(gr, view: _View, controls: list) -> None:
@@ -279,8 +299,11 @@ def launch(run_dir: str, host: str = "127.0.0.1", port: Optional[int] = None,
     run = Run(run_dir, verbose="auto")
     app = build_app(Explorer.from_run(run),
                     title=f"vae_tf latent explorer: {run_dir}")
+    # show_error: a picture Gradio itself cannot open (dropped on A or B)
+    # is explained in the page; max_file_size: refused before it is kept.
     app.launch(server_name=host, server_port=port, prevent_thread_lock=True,
-               quiet=True, share=False, auth=auth)
+               quiet=True, share=False, auth=auth, show_error=True,
+               max_file_size=MAX_UPLOAD_BYTES)
     print(f"vae-tf explore: open {app.local_url} (Ctrl-C stops)", flush=True)
     if block:
         app.block_thread()
