@@ -102,3 +102,11 @@ def test_a_run_keeps_its_best_model_and_record(tmp_path, capsys):
     for a, b in zip(load_model(str(out / "best.keras")).get_weights(),
                     load_model(str(out / "model.keras")).get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_early_stopping_without_a_run_directory(tiny_config):
+    """`train(config, early_stopping=N)` with no `out_dir`: nothing to
+    write, the best weights still come back."""
+    result = train(tiny_config.replace(epochs=2), early_stopping=1,
+                   verbose=0)
+    assert len(result.history["val_loss"]) in (1, 2)

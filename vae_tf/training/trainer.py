@@ -283,11 +283,12 @@ def _callbacks(job: _Job,
     if job.writes_run:  # first: the logs are checked before more writes
         found.append(EventFilesIntact(paths.logs))
     if job.writes_run or job.early_stopping:
-        found.append(naming_writes(BestModel(
+        best = BestModel(
             paths.best_model if job.writes_run else None,
             job.early_stopping,
-            previous_val_loss(job.paths, job.resume_epoch is not None)),
-            paths.best_model))
+            previous_val_loss(job.paths, job.resume_epoch is not None))
+        found.append(naming_writes(best, paths.best_model) if job.writes_run
+                     else best)
     if job.writes_run:
         # CSVLogger before BackupAndRestore: a crash between the two leaves
         # a row that prepare_run_dir trims on resume, never a missing one.
