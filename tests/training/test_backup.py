@@ -49,12 +49,19 @@ def test_each_copy_records_its_weights_size(tiny_config, tmp_path,
         "training_metadata.json", "training_metadata.json.bkp"]
 
 
-def test_a_cut_latest_copy_resumes_from_the_earlier_one(
-        tiny_config, tmp_path, monkeypatch, capsys):
+@pytest.fixture
+def cut_latest(tiny_config, tmp_path, monkeypatch):
+    """An interrupted run whose latest backup copy is cut in half:
+    `(config, run directory, backup folder)`."""
     config = tiny_config.replace(epochs=2)
     out = tmp_path / "run"
     backup = _interrupted(config, out, monkeypatch)
     _cut(backup / "latest.weights.h5")
+    return config, out, backup
+
+
+def test_a_cut_latest_copy_resumes_from_the_earlier_one(cut_latest, capsys):
+    config, out, backup = cut_latest
     capsys.readouterr()
     result = train(config, out_dir=str(out), verbose=0)
     err = capsys.readouterr().err
@@ -66,12 +73,9 @@ def test_a_cut_latest_copy_resumes_from_the_earlier_one(
     assert (out / "model.keras").is_file()
 
 
-def test_no_usable_copy_says_so_and_how_to_start_over(
-        tiny_config, tmp_path, monkeypatch, capsys):
-    config = tiny_config.replace(epochs=2)
-    out = tmp_path / "run"
-    backup = _interrupted(config, out, monkeypatch)
-    _cut(backup / "latest.weights.h5")
+def test_no_usable_copy_says_so_and_how_to_start_over(cut_latest,
+                                                      tmp_path, capsys):
+    config, out, backup = cut_latest
     (backup / "latest.weights.h5.bkp").write_bytes(b"not HDF5 at all")
     before = sorted(os.listdir(backup))
     with pytest.raises(BackupDamagedError) as raised:
