@@ -70,8 +70,7 @@ def _print_best(out: str) -> None:
     """The epoch early stopping kept (`best.json`)."""
     import json
 
-    from vae_tf.runs import RunPaths
-    from vae_tf.training.best_model import record_path
+    from vae_tf.runs import RunPaths, record_path
 
     with open(record_path(RunPaths(out).best_model), encoding="utf-8") as f:
         best = json.load(f)

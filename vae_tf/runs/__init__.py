@@ -26,7 +26,7 @@ _DIRECTORY = (
     "RUNS_ROOT", "Run", "RunExistsError", "RunPaths", "SAMPLER_FILE",
     "SAMPLES_FILE", "SPLIT_SEEDS", "default_run_dir",
     "evaluation_images", "load_model", "load_run", "prepare_run_dir",
-    "read_history", "run_data", "run_sampler", "save_model",
+    "read_history", "record_path", "run_data", "run_sampler", "save_model",
     "split_images", "trim_history",
 )
 _EXPORTS = {name: "vae_tf.runs.directory" for name in _DIRECTORY}

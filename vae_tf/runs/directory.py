@@ -141,6 +141,13 @@ class RunPaths:
         return self.file(f"evaluation_{split}.json")
 
 
+def record_path(model_path: str) -> str:
+    """`best.json` beside `best.keras`: the record of the best epoch
+    (`vae_tf.training.best_model`)."""
+    return model_path[:-len(".keras")] + ".json" \
+        if model_path.endswith(".keras") else model_path + ".json"
+
+
 def default_run_dir() -> str:
     """`runs/<date-time>`, where `vae-tf train` writes without --out."""
     import time
@@ -210,8 +217,8 @@ def _forget_interrupted_run(paths: "RunPaths") -> None:
     """What `--restart` deletes: the interrupted run's training state."""
     for folder in (paths.backup, paths.logs):
         shutil.rmtree(folder, ignore_errors=True)
-    best_record = paths.best_model[:-len(".keras")] + ".json"
-    for path in (paths.history, paths.best_model, best_record):
+    for path in (paths.history, paths.best_model,
+                 record_path(paths.best_model)):
         if os.path.exists(path):
             os.remove(path)
 

@@ -87,6 +87,8 @@ class BestModel(keras.callbacks.Callback):
                 self.model.set_weights(weights)
                 self.restored = True
         if self.path is not None and self.best_epoch is not None:
+            from vae_tf.runs import record_path
+
             io_utils.atomic_write_text(
                 record_path(self.path), json.dumps(self.record(), indent=2))
 
@@ -127,9 +129,3 @@ def previous_val_loss(paths, resumed: bool) -> list[float]:
     from vae_tf.runs import read_history
 
     return read_history(paths.history).get("val_loss", [])
-
-
-def record_path(model_path: str) -> str:
-    """`best.json` beside `best.keras`."""
-    return model_path[:-len(".keras")] + ".json" \
-        if model_path.endswith(".keras") else model_path + ".json"
