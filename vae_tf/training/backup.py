@@ -59,9 +59,9 @@ class RunBackup(keras.callbacks.BackupAndRestore):
         variables = list(self.model.weights)
         if self.model.optimizer is not None:
             variables += self.model.optimizer.variables
-        disk_full.require_room(weights, _H5_PER_FILE + sum(
-            _H5_PER_VARIABLE + _nbytes(v) for v in variables))
-        with disk_full.naming(self.backup_dir):
+        with disk_full.naming(self.backup_dir):  # a full disk names it
+            disk_full.require_room(weights, _H5_PER_FILE + sum(
+                _H5_PER_VARIABLE + _nbytes(v) for v in variables))
             with io_utils.atomic_path(weights, suffix=".weights.h5") as tmp:
                 self.model.save_weights(tmp, overwrite=True)
                 record = json.dumps({

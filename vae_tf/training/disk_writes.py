@@ -1,9 +1,9 @@
 """A full disk while `fit` writes the run directory, said in one line.
 
 - `naming_writes(callback, path)`: a Keras callback that writes into the
-  run directory (history, backup, best model) reports a full disk as
-  `DiskFullError(path)` instead of the TensorFlow or OS error of
-  whichever file it was in;
+  run directory (history, best model, logs; `RunBackup` names its own)
+  reports a full disk as `DiskFullError(path)` instead of the TensorFlow
+  or OS error of whichever file it was in;
 - `EventFilesIntact(logs)`: TensorBoard's writer does not raise on a full
   disk, it drops events (and cuts the record it was writing): after each
   epoch this reads the framing of every event file and raises

@@ -277,9 +277,8 @@ def _callbacks(job: _Job,
     found.append(keras.callbacks.TerminateOnNaN())
     if paths is not None and not job.is_chief:
         # Other workers keep their own backup so they can resume too.
-        backup = paths.worker_backup(job.task_index)
-        found.append(naming_writes(RunBackup(
-            backup, save_freq=every, restart_hint=RESTART_HINT), backup))
+        found.append(RunBackup(paths.worker_backup(job.task_index),
+                               save_freq=every, restart_hint=RESTART_HINT))
     if job.writes_run:  # first: the logs are checked before more writes
         found.append(EventFilesIntact(paths.logs))
     if job.writes_run or job.early_stopping:
@@ -296,9 +295,8 @@ def _callbacks(job: _Job,
             naming_writes(keras.callbacks.CSVLogger(
                 paths.history, append=job.resume_epoch is not None,
             ), paths.history),
-            naming_writes(RunBackup(
-                paths.backup, save_freq=every, restart_hint=RESTART_HINT,
-            ), paths.backup),
+            RunBackup(paths.backup, save_freq=every,
+                      restart_hint=RESTART_HINT),  # names its own writes
             naming_writes(keras.callbacks.TensorBoard(paths.logs),
                           paths.logs),
         ]
