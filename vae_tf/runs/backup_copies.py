@@ -54,7 +54,7 @@ def usable_copy(backup_dir: str) -> tuple[Optional[BackupCopy],
             epoch = _check(weights, metadata)
         except Exception as err:  # h5py raises many kinds
             damaged.append((weights if os.path.exists(weights)
-                            else metadata, _reason(err)))
+                            else metadata, describe_error(err)))
             continue
         return BackupCopy(weights, metadata, epoch), damaged
     return None, damaged
@@ -82,7 +82,8 @@ def _read_dataset(name: str, item) -> None:
         item[()]  # reads the bytes: HDF5 checks them
 
 
-def _reason(err: Exception) -> str:
+def describe_error(err: Exception) -> str:
+    """`Type: first line of the message`, at most 300 characters."""
     lines = str(err).strip().splitlines()
     return f"{type(err).__name__}: {lines[0] if lines else ''}"[:300]
 

@@ -26,7 +26,7 @@ import tensorflow as tf
 from vae_tf._internal import disk_full, io_utils
 from vae_tf.runs.backup_copies import (METADATA_FILE, PREVIOUS, WEIGHTS_FILE,
                                        BackupDamagedError, damaged_message,
-                                       usable_copy)
+                                       describe_error, usable_copy)
 
 # HDF5's own bytes beyond the arrays, per variable and per file: the
 # estimate exceeds what is written (2026-12-04, model + Adam state: the
@@ -89,7 +89,7 @@ class RunBackup(keras.callbacks.BackupAndRestore):
             _load_weights(self.model, copy.weights)
         except Exception as err:  # readable HDF5, but not this model's
             raise BackupDamagedError(damaged_message(
-                [(copy.weights, f"{type(err).__name__}: {err}"[:300])],
+                [(copy.weights, describe_error(err))],
                 self.restart_hint)) from None
         self.model._initial_epoch = copy.epoch  # as BackupAndRestore does
 
