@@ -145,6 +145,16 @@ def test_bad_class_values_fail_or_come_back_nan(conditional_export):
     model = open(os.path.join(result.decoder_dir, TFLITE_FILE), "rb").read()
     images = tflite_decode(model, z, **values)
     assert not np.isnan(images[0]).any() and np.isnan(images[1]).all()
+    # A continuous factor that is NaN: refused the same way, NaN in TFLite.
+    values = _values(2)
+    values["smile"][1] = np.nan
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"smile holds NaN or infinite values"):
+        _signature(result.decoder_dir)(
+            z=tf.constant(z), **{k: tf.constant(v)
+                                 for k, v in values.items()})
+    images = tflite_decode(model, z, **values)
+    assert not np.isnan(images[0]).any() and np.isnan(images[1]).all()
 
 
 def test_onnx_conversion_of_the_conditional_decoder(conditional_export,

@@ -40,6 +40,32 @@ def test_tflite_decoder_matches_the_saved_model(tflite_export):
     assert tflite_decode(model, z[:1]).shape == expected[:1].shape
     assert not os.path.exists(os.path.join(tflite_export.encoder_dir,
                                            TFLITE_FILE))
+    # TFLite drops the SavedModel's finite-input assertion: a row with a
+    # NaN or infinity comes back NaN, never as a plausible image; the
+    # other rows are unchanged.
+    z[1, 2], z[3, 0] = np.nan, -np.inf
+    got = tflite_decode(model, z)
+    assert np.isnan(got[[1, 3]]).all()
+    assert np.abs(got[[0, 2, 4]] - expected[[0, 2, 4]]).max() <= 1e-5
+
+
+@pytest.mark.parametrize("which,name", [("decoder", "z"),
+                                        ("encoder", "image")])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_the_saved_model_refuses_non_finite_inputs(exported, which, name,
+                                                   bad):
+    """TF Serving checks names and dtypes, never values: the signature
+    itself fails a request with a NaN or infinity, naming the input."""
+    result, _ = exported
+    version_dir = getattr(result, f"{which}_dir")
+    with np.load(os.path.join(version_dir, ASSETS_EXTRA,
+                              REFERENCE_FILE)) as ref:
+        value = ref[f"serving_default/{name}"][:3].copy()
+    _served(version_dir, {name: value})  # finite: answered
+    value.reshape(3, -1)[1, -1] = bad
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=f"{name} holds NaN or infinite values"):
+        _served(version_dir, {name: value})
 
 
 # slow (25 s): the TFLite conversion itself stays in the default suite
@@ -90,3 +116,10 @@ def test_onnx_conversion_matches_the_saved_model(exported, tmp_path, which):
     got = dict(zip(outputs, session.run(outputs, inputs)))
     for key in expected:
         assert np.abs(got[key] - expected[key]).max() <= 1e-5, key
+    # ONNX drops the finite-input assertion: a NaN row comes back NaN.
+    inputs[name][2].flat[0] = np.nan
+    got = dict(zip(outputs, session.run(outputs, inputs)))
+    for key in expected:
+        assert np.isnan(got[key][2]).all(), key
+        assert np.abs(np.delete(got[key], 2, axis=0)
+                      - np.delete(expected[key], 2, axis=0)).max() <= 1e-5

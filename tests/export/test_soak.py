@@ -32,6 +32,12 @@ def test_concurrent_requests_get_the_keras_answer_or_an_error(
     assert figures["well_formed_wrong"] == 0, figures
     assert figures["well_formed_ok"] == 600 - 18
     assert figures["max_abs_diff"] <= 1e-5
-    for kind in ("dtype", "shape"):  # refused, never cast or reshaped
-        assert figures["malformed"][kind] == {
-            "errors": 6, "answered": 0, "non_finite": 0}, figures
+    # Refused, never cast, reshaped or decoded (NaN: the fused oneDNN
+    # bias+ReLU kernels map it to 0, so an unchecked NaN code came back
+    # as a finite image).
+    for kind in soak.KINDS:
+        record = dict(figures["malformed"][kind])
+        first_error = record.pop("first_error")
+        assert record == {"errors": 6, "answered": 0, "non_finite": 0}, (
+            kind, figures)
+    assert "z holds NaN or infinite values" in first_error

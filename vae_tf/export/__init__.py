@@ -5,6 +5,7 @@ TensorFlow Serving, and the checks that they load as servers load them.
   version writes, pruning (plain `os`, no TensorFlow);
 - `archives`: the `ExportArchive` signatures (`serving_default`,
   `encode_sample`, `sample`) with named inputs and outputs;
+- `finite_inputs`: every signature refuses NaN and infinite inputs;
 - `serving_graph`: the exported decoder graph (its output layer as a
   sub-pixel convolution, same outputs);
 - `assets`: `assets.extra/` (warmup records, `vae_tf.json`, reference

@@ -18,6 +18,9 @@ outputs depend on that row's inputs alone:
   stateless, so a seed repeats exactly and matches
   `vae_tf.generate.sample` for the same seeds.
 
+A NaN or infinity in `image`, `z` or a continuous factor fails the
+request (`finite_inputs`; NaN rows in converted models).
+
 A conditional model's signatures take, beside these, one named input per
 conditioned factor (`condition_inputs`: int64 class values or float32
 values, `(batch,)`), `sample`'s one value per seed.
@@ -35,7 +38,7 @@ import numpy as np
 import tensorflow as tf
 
 from vae_tf.config import VAEConfig
-from vae_tf.export import condition_inputs
+from vae_tf.export import condition_inputs, finite_inputs
 from vae_tf.export.serving_graph import serving_decoder
 from vae_tf.distributions.gaussian import reparametrize
 from vae_tf.models import VAEModels, moments_encoder
@@ -82,16 +85,19 @@ def _batch_safe(model, x):
 
 def _conditioned(specs, main: str, value, factors):
     """`(model input, valid rows)`: `value` alone, or with the encoded
-    `factors` (raw tensors, one per spec) for a conditional model."""
+    `factors` (raw tensors, one per spec) for a conditional model; a row
+    is valid when `value`'s row is finite (`finite_inputs`) and its class
+    values are known."""
+    finite = finite_inputs.finite_rows(value, main)
     if not specs:
-        return value, None
+        return value, finite
     encoded, valid = condition_inputs.encode(specs, factors,
                                              tf.shape(value)[0])
-    return {main: value, **encoded}, valid
+    return {main: value, **encoded}, finite_inputs.both(valid, finite)
 
 
 def _marked(outputs: dict, valid) -> dict:
-    """Rows of invalid conditions NaN (converted models drop asserts)."""
+    """Rows of invalid inputs NaN (converted models drop asserts)."""
     if valid is None:
         return outputs
     return {k: condition_inputs.mark_invalid(v, valid)

@@ -21,10 +21,11 @@ rank-0 inputs and needs equal row counts across a request's inputs), so
 `sample`'s factors come one value per seed; the clients repeat a single
 value over every draw.
 
-A row with a class value that is not one of the factor's values fails
-the request in a SavedModel (an assertion naming the factor and its
-values). TFLite and ONNX drop assertions, so such a row's outputs are
-also NaN there: never a silent decode of an all-zero one-hot.
+A row with a class value that is not one of the factor's values, or a
+continuous value that is NaN or infinite (`finite_inputs`), fails the
+request in a SavedModel (an assertion naming the factor). TFLite and
+ONNX drop assertions, so such a row's outputs are also NaN there: never
+a silent decode of an all-zero one-hot.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
+from vae_tf.export import finite_inputs
+
 
 def input_specs(specs: Sequence) -> list[tf.TensorSpec]:
     """The served inputs of `ConditionSpec`s `specs`, in their order."""
@@ -42,14 +45,16 @@ def input_specs(specs: Sequence) -> list[tf.TensorSpec]:
 
 def encode(specs: Sequence, values: Sequence[tf.Tensor], rows: tf.Tensor):
     """`({factor: encoded (n, width) float32}, valid (n,) bool)` of the
-    raw `values` (one tensor per spec); asserts each has `rows` rows and
-    every class value is known."""
+    raw `values` (one tensor per spec); asserts each has `rows` rows,
+    every class value is known and every continuous value finite."""
     encoded, valid = {}, tf.fill([rows], True)
     for spec, value in zip(specs, values):
         tf.debugging.assert_equal(
             tf.shape(value)[0], rows,
             message=f"{spec.name} takes one value per row of the request")
         if spec.kind == "continuous":
+            valid = finite_inputs.both(
+                valid, finite_inputs.finite_rows(value, spec.name))
             code = (value - spec.mean) / spec.std
             encoded[spec.name] = code[:, None]
             continue
