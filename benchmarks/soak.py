@@ -92,6 +92,15 @@ class Server:
         return self.session.run("serving_default", inputs)
 
 
+def _reason(error: Exception) -> str:
+    """The line of `error` a client reads: a TF error's first line is
+    "Graph execution error:", its op's message follows."""
+    lines = [line.strip() for line in str(error).splitlines()]
+    lines = [line for line in lines
+             if line and line != "Graph execution error:"]
+    return (lines or [type(error).__name__])[0][:200]
+
+
 def soak(server: Server, decoder, *, threads: int = 32,
          requests: int = 20000, malformed: float = 0.01, pool: int = 64,
          max_batch: int = 64, seed: int = 0, progress=None) -> dict:
@@ -149,10 +158,7 @@ def soak(server: Server, decoder, *, threads: int = 32,
             record = state["malformed"][kind]
             if error is not None:
                 record["errors"] += 1
-                # The last line: a TF error's first is "Graph execution
-                # error:", the assertion's message comes after.
-                record.setdefault("first_error",
-                                  str(error).strip().splitlines()[-1][:200])
+                record.setdefault("first_error", _reason(error))
             else:
                 record["answered"] += 1
                 record["non_finite"] += int(not np.all(np.isfinite(out)))

@@ -19,7 +19,8 @@ outputs depend on that row's inputs alone:
   `vae_tf.generate.sample` for the same seeds.
 
 A NaN or infinity in `image`, `z` or a continuous factor fails the
-request (`finite_inputs`; NaN rows in converted models).
+request (`finite_inputs`; NaN rows in converted models, as NaN
+propagates there).
 
 A conditional model's signatures take, beside these, one named input per
 conditioned factor (`condition_inputs`: int64 class values or float32
@@ -85,19 +86,18 @@ def _batch_safe(model, x):
 
 def _conditioned(specs, main: str, value, factors):
     """`(model input, valid rows)`: `value` alone, or with the encoded
-    `factors` (raw tensors, one per spec) for a conditional model; a row
-    is valid when `value`'s row is finite (`finite_inputs`) and its class
-    values are known."""
-    finite = finite_inputs.finite_rows(value, main)
+    `factors` (raw tensors, one per spec) for a conditional model; the
+    request fails if `value` is not finite (`finite_inputs`)."""
+    value = finite_inputs.checked(value, main)
     if not specs:
-        return value, finite
+        return value, None
     encoded, valid = condition_inputs.encode(specs, factors,
                                              tf.shape(value)[0])
-    return {main: value, **encoded}, finite_inputs.both(valid, finite)
+    return {main: value, **encoded}, valid
 
 
 def _marked(outputs: dict, valid) -> dict:
-    """Rows of invalid inputs NaN (converted models drop asserts)."""
+    """Rows of invalid conditions NaN (converted models drop asserts)."""
     if valid is None:
         return outputs
     return {k: condition_inputs.mark_invalid(v, valid)

@@ -53,8 +53,7 @@ def encode(specs: Sequence, values: Sequence[tf.Tensor], rows: tf.Tensor):
             tf.shape(value)[0], rows,
             message=f"{spec.name} takes one value per row of the request")
         if spec.kind == "continuous":
-            valid = finite_inputs.both(
-                valid, finite_inputs.finite_rows(value, spec.name))
+            value = finite_inputs.checked(value, spec.name)
             code = (value - spec.mean) / spec.std
             encoded[spec.name] = code[:, None]
             continue
