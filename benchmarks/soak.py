@@ -16,9 +16,9 @@ share `--malformed` of them is malformed, in turn: another dtype
 (refused by the exported signature's finite-input check,
 `vae_tf.export.finite_inputs`).
 In front of the session, the checks TF Serving makes before
-`Session::Run` (predict_util.cc: the signature's input names; then
-Session::Run's dtype check, "Expects arg[0] to be float but double is
-provided", never a cast).
+`Session::Run` (`vae_tf.export.predict_checks`: the signature's input
+names; then Session::Run's dtype check, "Expects arg[0] to be float but
+double is provided", never a cast).
 
 Printed: requests per outcome, the largest difference of any well-formed
 answer from the Keras decoder's (each request is one of `--pool` payloads
@@ -81,14 +81,10 @@ class Server:
         """The outputs, or raises as TF Serving answers an error."""
         import tensorflow as tf
 
-        if sorted(inputs) != sorted(self.inputs):
-            raise ValueError(f"input size does not match signature: "
-                             f"{sorted(inputs)} vs {sorted(self.inputs)}")
-        for i, (key, dtype) in enumerate(sorted(self.inputs.items())):
-            sent = tf.dtypes.as_dtype(inputs[key].dtype)
-            if sent != dtype:
-                raise ValueError(f"Expects arg[{i}] to be {dtype.name} but "
-                                 f"{sent.name} is provided")
+        from vae_tf.export.predict_checks import check_inputs
+
+        check_inputs({k: tf.dtypes.as_dtype(v.dtype)
+                      for k, v in inputs.items()}, self.inputs)
         return self.session.run("serving_default", inputs)
 
 

@@ -33,7 +33,8 @@ And from TF Serving's sources (the messages are theirs):
   found.' (predict_util.cc);
 - gRPC inputs: an extra or missing key is INVALID_ARGUMENT "input size does
   not match signature: ..." and a tensor of another dtype "Expects arg[0]
-  to be float but double is provided" (never cast);
+  to be float but double is provided" (never cast;
+  `vae_tf.export.predict_checks`);
 - REST `instances` objects must have exactly the signature's keys (400
   "... does not have named input: x"); REST `inputs` reads the signature's
   names and ignores other keys (json_tensor.cc FillTensorMapFromInputsMap);
@@ -61,6 +62,8 @@ from typing import Optional
 
 import numpy as np
 import tensorflow as tf
+
+from vae_tf.export.predict_checks import check_inputs
 
 
 class ModelRepository:
@@ -284,40 +287,13 @@ def _rows(fn, instances: list, rules=None) -> dict:
     return _run(fn, arrays, rules)
 
 
-def _dtype_name(dtype) -> str:
-    """TensorFlow's DataTypeString: `float`, `double`, `int64`, ..."""
-    from tensorflow.core.framework import types_pb2
-
-    return types_pb2.DataType.Name(dtype.as_datatype_enum)[3:].lower()
-
-
 def _predict_request(fn, tensors: dict, rules=None) -> dict:
     """gRPC `PredictRequest.inputs`: TF Serving's PreProcessPrediction
     checks, then the session's dtype check (no casting)."""
     spec = _inputs(fn)
-    sent, wanted = sorted(tensors), sorted(spec)
-    if len(sent) != len(wanted):
-        raise ValueError(
-            f"input size does not match signature: {len(sent)}!="
-            f"{len(wanted)} len({{{','.join(sent)}}}) != "
-            f"len({{{','.join(wanted)}}}). Sent extra: "
-            f"{{{','.join(k for k in sent if k not in spec)}}}. Missing but "
-            f"required: {{{','.join(k for k in wanted if k not in tensors)}}}.")
-    for key in sent:
-        if key not in spec:
-            raise ValueError(
-                f"input tensor alias not found in signature: {key}. Inputs "
-                f"expected to be in the set {{{','.join(wanted)}}}.")
-    arrays = {}
-    for i, key in enumerate(wanted):
-        proto = tensors[key]
-        dtype = tf.dtypes.as_dtype(proto.dtype)
-        if dtype != spec[key].dtype:
-            raise ValueError(
-                f"Expects arg[{i}] to be {_dtype_name(spec[key].dtype)} but "
-                f"{_dtype_name(dtype)} is provided")
-        arrays[key] = tf.make_ndarray(proto)
-    return _run(fn, arrays, rules)
+    check_inputs({k: tf.dtypes.as_dtype(v.dtype) for k, v in tensors.items()},
+                 {k: v.dtype for k, v in spec.items()})
+    return _run(fn, {k: tf.make_ndarray(tensors[k]) for k in spec}, rules)
 
 
 def _tensor_info(name: str, spec) -> dict:

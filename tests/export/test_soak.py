@@ -35,9 +35,12 @@ def test_concurrent_requests_get_the_keras_answer_or_an_error(
     # Refused, never cast, reshaped or decoded (NaN: the fused oneDNN
     # bias+ReLU kernels map it to 0, so an unchecked NaN code came back
     # as a finite image).
+    first_error = {}
     for kind in soak.KINDS:
         record = dict(figures["malformed"][kind])
-        first_error = record.pop("first_error")
+        first_error[kind] = record.pop("first_error")
         assert record == {"errors": 6, "answered": 0, "non_finite": 0}, (
             kind, figures)
-    assert "z holds NaN or infinite values" in first_error
+    assert first_error["dtype"] == ("Expects arg[0] to be float but double "
+                                    "is provided")
+    assert first_error["nan"].startswith("z holds NaN or infinite values")

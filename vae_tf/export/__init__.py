@@ -20,6 +20,8 @@ TensorFlow Serving, and the checks that they load as servers load them.
   `.proto` files (`tools/compile_serving_protos.py`);
 - `batching`: TF Serving's batching session rules (NumPy), which
   `check` and the tests' stand-in servers apply;
+- `predict_checks`: TF Serving's checks of a Predict request's input
+  names and dtypes, for the stand-ins;
 - `fresh_load`: the check's loads in a process without vae_tf's layers,
   `python -m vae_tf.export.fresh_load VERSION_DIR`.
 
