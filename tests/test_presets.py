@@ -72,11 +72,28 @@ def test_the_search_path_starts_with_the_environment(monkeypatch):
     assert os.path.join(REPO, "saved_models") in search_path()
 
 
+def _op_types(version_dir: str) -> dict:
+    """How many ops of each type the SavedModel's graph and functions
+    hold (node names vary between exports, op types do not)."""
+    from collections import Counter
+
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    proto = saved_model_pb2.SavedModel()
+    with open(os.path.join(version_dir, "saved_model.pb"), "rb") as f:
+        proto.ParseFromString(f.read())
+    graph = proto.meta_graphs[0].graph_def
+    ops = Counter(node.op for node in graph.node)
+    for function in graph.library.function:
+        ops.update(node.op for node in function.node_def)
+    return dict(ops)
+
+
 def test_the_shipped_faces_preset_is_complete_and_current(tmp_path):
     """saved_models/ holds the faces preset and its two exports; both
     pass `vae-tf check-export` under serving/'s files with today's code,
     and exporting the shipped run with today's exporter gives the same
-    signatures (names, dtypes, shapes) and files."""
+    signatures (names, dtypes, shapes), graph ops and files."""
     import json
 
     from vae_tf.export import check_export, export_run
@@ -100,6 +117,9 @@ def test_the_shipped_faces_preset_is_complete_and_current(tmp_path):
                         ("decoder", fresh.decoder_dir)):
         shipped = os.path.join(SHIPPED, f"faces_{part}", "1")
         assert proto_signatures(shipped) == proto_signatures(today)
+        # The graphs too: an exporter change inside a signature (such as
+        # the finite-input check) leaves its names and dtypes alone.
+        assert _op_types(shipped) == _op_types(today), part
         assert sorted(os.listdir(os.path.join(shipped, "assets.extra"))) \
             == sorted(os.listdir(os.path.join(today, "assets.extra")))
         checks = check_export(
