@@ -180,8 +180,9 @@ def signatures(exported):
 def test_encoder_signature_any_batch_and_extreme_rows(signatures, batch, seed,
                                                       bad_row, bad):
     """Any batch size 0..1,024 gives (batch, K) outputs; valid rows are
-    finite with |z_log_var| < 10; a NaN/Inf/extreme pixel in one image
-    changes that image's row only."""
+    finite with |z_log_var| < 10; an extreme pixel (+-1e30) in one image
+    changes that image's row only; a NaN or infinite one fails the
+    request, naming the input (`vae_tf.export.finite_inputs`)."""
     import tensorflow as tf
 
     enc, _ = signatures
@@ -196,6 +197,11 @@ def test_encoder_signature_any_batch_and_extreme_rows(signatures, batch, seed,
         return
     row = bad_row % batch
     x[row, 5, 7, 1] = bad
+    if not np.isfinite(bad):
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match="image holds NaN or infinite values"):
+            enc.signatures["serving_default"](image=tf.constant(x))
+        return
     dirty = enc.signatures["serving_default"](image=tf.constant(x))
     keep = np.arange(batch) != row
     for key in ("z_mean", "z_log_var"):
