@@ -2,8 +2,9 @@
 ship with vae_tf.
 
 - `directory`: the run directory's one owner: every file name and path
-  (`RunPaths`), create/resume/refuse, the history, safe-mode loading,
-  the run's data and splits, and `Run`, a finished run;
+  (`RunPaths`), create/resume/refuse, safe-mode loading, the run's data
+  and splits, and `Run`, a finished run;
+- `history`: `history.csv` read as columns, trimmed at a resume;
 - `backup_copies`: the two copies of an interrupted run's backup, and
   which one resumes (checked without TensorFlow);
 - `lock`: one writer per folder (a run directory, an export base), an
@@ -26,10 +27,11 @@ _DIRECTORY = (
     "RUNS_ROOT", "Run", "RunExistsError", "RunPaths", "SAMPLER_FILE",
     "SAMPLES_FILE", "SPLIT_SEEDS", "default_run_dir",
     "evaluation_images", "load_model", "load_run", "prepare_run_dir",
-    "read_history", "record_path", "run_data", "run_sampler", "save_model",
-    "split_images", "trim_history",
+    "record_path", "run_data", "run_sampler", "save_model", "split_images",
 )
 _EXPORTS = {name: "vae_tf.runs.directory" for name in _DIRECTORY}
+_EXPORTS.update({name: "vae_tf.runs.history" for name in (
+    "read_history", "trim_history")})
 _EXPORTS.update({name: "vae_tf.runs.backup_copies" for name in (
     "BackupDamagedError", "backup_epoch")})
 _EXPORTS.update({name: "vae_tf.runs.lock" for name in (

@@ -16,10 +16,11 @@
 
 This module knows those names and paths (`RunPaths`; no other module
 joins a run directory with a file name); creates, resumes or refuses a
-directory (`prepare_run_dir`); reads and trims the history; saves and
-loads the model (safe mode, clear errors); and derives a run's data and
-splits: the data set from the config (`run_data`), and each split's
-images as the model sees them, binarized for Bernoulli models with the
+directory (`prepare_run_dir`, trimming the history, `runs.history`, to
+the backup's epoch); saves and loads the model (safe mode, clear
+errors); and derives a run's data and splits: the data set from the
+config (`run_data`), and each split's images as the model sees them,
+binarized for Bernoulli models with the
 fixed seed `config.seed + SPLIT_SEEDS[split]` (`evaluation_images`,
 `split_images`), the same in training, evaluation, pictures and export.
 `Run` bundles a finished run for the commands that read one.
@@ -27,7 +28,6 @@ fixed seed `config.seed + SPLIT_SEEDS[split]` (`evaluation_images`,
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import os
 import shutil
@@ -38,6 +38,7 @@ import numpy as np
 
 from vae_tf._internal import io_utils
 from vae_tf.runs.backup_copies import resume_epoch
+from vae_tf.runs.history import read_history, trim_history
 from vae_tf.config import ConfigError, VAEConfig
 from vae_tf.models import VAEModels, in_precision, split_vae
 from vae_tf._internal.pixels import as_float_images
@@ -221,39 +222,6 @@ def _forget_interrupted_run(paths: "RunPaths") -> None:
                  record_path(paths.best_model)):
         if os.path.exists(path):
             os.remove(path)
-
-
-# -- history -------------------------------------------------------------------
-
-
-def read_history(path: str) -> dict[str, list[float]]:
-    """`history.csv` as `{column: [value per epoch]}` (without `epoch`)."""
-    if not os.path.isfile(path):
-        return {}
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        return {}
-    return {k: [float(r[k]) for r in rows] for k in rows[0] if k != "epoch"}
-
-
-def trim_history(path: str, epoch: int) -> None:
-    """Drops rows of epochs >= `epoch` (written after the last backup)."""
-    if not os.path.isfile(path):
-        return
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    if not rows:
-        return
-    header = rows[0]
-    # Rows of later epochs, and a half-written last line, go.
-    kept = [header] + [
-        r for r in rows[1:]
-        if len(r) == len(header) and r[0].isdigit() and int(r[0]) < epoch
-    ]
-    with io_utils.atomic_path(path) as tmp:
-        with open(tmp, "w", newline="") as f:
-            csv.writer(f).writerows(kept)
 
 
 # -- the model -----------------------------------------------------------------
