@@ -77,16 +77,9 @@ def _op_types(version_dir: str) -> dict:
     hold (node names vary between exports, op types do not)."""
     from collections import Counter
 
-    from tensorflow.core.protobuf import saved_model_pb2
+    from vae_tf.export.check import graph_nodes
 
-    proto = saved_model_pb2.SavedModel()
-    with open(os.path.join(version_dir, "saved_model.pb"), "rb") as f:
-        proto.ParseFromString(f.read())
-    graph = proto.meta_graphs[0].graph_def
-    ops = Counter(node.op for node in graph.node)
-    for function in graph.library.function:
-        ops.update(node.op for node in function.node_def)
-    return dict(ops)
+    return dict(Counter(node.op for node in graph_nodes(version_dir)))
 
 
 def test_the_shipped_faces_preset_is_complete_and_current(tmp_path):

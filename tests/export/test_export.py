@@ -4,11 +4,11 @@ import threading
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorflow.core.protobuf import saved_model_pb2
 
 from vae_tf import cli
 from vae_tf.export import (ExportError, export_run, validate_name, versions)
 from vae_tf.export.assets import write_warmup
+from vae_tf.export.check import graph_nodes
 from vae_tf.runs import load_run
 
 from repo import REPO  # noqa: E402
@@ -35,14 +35,7 @@ def test_layout_files_and_metadata(exported):
 
 
 def _ops(path):
-    proto = saved_model_pb2.SavedModel()
-    proto.ParseFromString(
-        open(os.path.join(path, "saved_model.pb"), "rb").read())
-    graph = proto.meta_graphs[0].graph_def
-    ops = {n.op for n in graph.node}
-    for fn in graph.library.function:
-        ops |= {n.op for n in fn.node_def}
-    return ops
+    return {node.op for node in graph_nodes(path)}
 
 
 def test_signatures_named_dynamic_batch_and_equal_to_keras(

@@ -249,13 +249,10 @@ def test_bfloat16_run_trains_saves_loads_and_exports_float32(tmp_path):
 
 def _graph_computes_in_bfloat16(path):
     """Whether any node of the SavedModel's graphs has a bfloat16 type."""
-    from tensorflow.core.protobuf import saved_model_pb2
     from tensorflow.python.framework import dtypes
 
-    proto = saved_model_pb2.SavedModel()
-    with open(f"{path}/saved_model.pb", "rb") as f:
-        proto.ParseFromString(f.read())
+    from vae_tf.export.check import graph_nodes
+
     bf16 = dtypes.bfloat16.as_datatype_enum
-    graph = proto.meta_graphs[0].graph_def
-    nodes = [n for f in graph.library.function for n in f.node_def]
-    return any(attr.type == bf16 for n in nodes for attr in n.attr.values())
+    return any(attr.type == bf16 for n in graph_nodes(path)
+               for attr in n.attr.values())

@@ -144,18 +144,33 @@ def serving_files(models_config: Optional[str] = None,
             pick(platform_config, DEFAULT_PLATFORM_CONFIG))
 
 
-def proto_signatures(path: str) -> dict:
-    """The signatures recorded in `path/saved_model.pb`: `{signature:
-    {"inputs"|"outputs": {name: {"dtype": "DT_FLOAT", "shape": [-1, 16]}}}}`
-    (-1: a dynamic size)."""
-    from tensorflow.core.framework import types_pb2
+def serve_meta_graph(path: str):
+    """The `serve`-tagged `MetaGraphDef` of `path/saved_model.pb`, read as
+    a proto (no graph is loaded)."""
     from tensorflow.core.protobuf import saved_model_pb2
 
     proto = saved_model_pb2.SavedModel()
     with open(os.path.join(path, "saved_model.pb"), "rb") as f:
         proto.ParseFromString(f.read())
-    meta = next(m for m in proto.meta_graphs
+    return next(m for m in proto.meta_graphs
                 if "serve" in m.meta_info_def.tags)
+
+
+def graph_nodes(path: str) -> list:
+    """Every `NodeDef` of the SavedModel at `path`: its graph's and those
+    of its functions (where the signatures' ops live)."""
+    graph = serve_meta_graph(path).graph_def
+    return [*graph.node, *(node for function in graph.library.function
+                           for node in function.node_def)]
+
+
+def proto_signatures(path: str) -> dict:
+    """The signatures recorded in `path/saved_model.pb`: `{signature:
+    {"inputs"|"outputs": {name: {"dtype": "DT_FLOAT", "shape": [-1, 16]}}}}`
+    (-1: a dynamic size)."""
+    from tensorflow.core.framework import types_pb2
+
+    meta = serve_meta_graph(path)
 
     def spec(info) -> dict:
         return {"dtype": types_pb2.DataType.Name(info.dtype),
