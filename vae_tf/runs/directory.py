@@ -20,9 +20,9 @@ directory (`prepare_run_dir`, trimming the history, `runs.history`, to
 the backup's epoch); saves and loads the model (safe mode, clear
 errors); and derives a run's data and splits: the data set from the
 config (`run_data`), and each split's images as the model sees them,
-binarized for Bernoulli models with the
-fixed seed `config.seed + SPLIT_SEEDS[split]` (`evaluation_images`,
-`split_images`), the same in training, evaluation, pictures and export.
+binarized for Bernoulli models with the fixed seed `config.seed +
+SPLIT_SEEDS[split]` (`evaluation_images`, `split_images`), the same in
+training, evaluation, pictures and export.
 `Run` bundles a finished run for the commands that read one.
 """
 
